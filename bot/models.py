@@ -1,0 +1,187 @@
+"""Plain data shared across the bot: what the store returns and what parsers produce."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class TopicKind(StrEnum):
+    STORY = "story"  # a running story from the site's strip («كأس أمم إفريقيا 2025»)
+    SECTION = "section"  # a standing section (world, sport, economy, …)
+
+
+class ArticleKind(StrEnum):
+    ARTICLE = "article"
+    VIDEO = "video"
+    LIVE = "live"
+
+
+class ReaderStatus(StrEnum):
+    ACTIVE = "active"
+    STOPPED = "stopped"  # the reader sent /stop: no pushes until /start
+    BLOCKED = "blocked"  # Telegram answered 403: no pushes until /start or unblock
+    GONE = "gone"  # Telegram answered "chat not found": retired
+
+
+class PushMode(StrEnum):
+    INSTANT = "instant"
+    DIGEST = "digest"
+
+
+class DeliveryState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """A topic as a source describes it, before it is stored."""
+
+    slug: str  # ASCII [a-z0-9-], used in deep links (t<SLUG>) and callback data
+    name: str  # the Arabic name readers see
+    kind: TopicKind = TopicKind.SECTION
+    keywords: tuple[str, ...] = ()  # Arabic keywords; an item mentioning one lands in the topic
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    id: int
+    slug: str
+    name: str
+    kind: TopicKind
+    keywords: tuple[str, ...]
+    article_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedLink:
+    headline: str
+    url: str | None = None
+
+
+@dataclass(slots=True)
+class ParsedItem:
+    """One news item as a parser read it from a source, not yet stored.
+
+    `guid` is the identity: the feed's GUID, else the URL. Text fields are plain text (markup in
+    sources is kept as literal text and escaped when rendered, never trusted as HTML).
+    """
+
+    guid: str
+    headline: str
+    url: str | None = None
+    lead: str = ""
+    body: tuple[str, ...] = ()  # paragraphs
+    published_at: datetime | None = None  # timezone-aware, UTC
+    source: str | None = None  # «وكالات», the agency the site credits
+    author: str | None = None
+    outlet: str | None = None  # the publishing site («RT Arabic»)
+    image_url: str | None = None
+    kind: ArticleKind = ArticleKind.ARTICLE
+    categories: tuple[str, ...] = ()  # category labels from the source
+    topic_slugs: tuple[str, ...] = ()  # topics named explicitly by the source (seed files, feed config)
+    related: tuple[RelatedLink, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    id: int
+    guid: str
+    url: str | None
+    headline: str
+    lead: str
+    body: tuple[str, ...]
+    published_at: datetime | None
+    stored_at: datetime
+    updated_at: datetime
+    source: str | None
+    author: str | None
+    outlet: str | None
+    image_url: str | None
+    kind: ArticleKind
+    topics: tuple[Topic, ...] = ()
+    related: tuple[RelatedLink, ...] = ()
+
+    @property
+    def shown_at(self) -> datetime:
+        """The time readers see: publication, else when it was stored."""
+        return self.published_at or self.stored_at
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSummary:
+    """A headline row for lists: no body."""
+
+    id: int
+    headline: str
+    lead: str
+    url: str | None
+    published_at: datetime | None
+    stored_at: datetime
+    kind: ArticleKind
+    topic_name: str | None = None
+    topic_slug: str | None = None
+
+    @property
+    def shown_at(self) -> datetime:
+        return self.published_at or self.stored_at
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderSettings:
+    push_mode: PushMode = PushMode.INSTANT
+    digest_hours: tuple[int, ...] = (8, 20)  # local hours of the site's time zone
+    quiet_start: int | None = None  # local hour quiet hours start, inclusive
+    quiet_end: int | None = None  # local hour they end, exclusive
+    arabic_digits: bool = False  # ٠-٩ instead of 0-9
+    link_previews: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    id: int  # Telegram chat id
+    first_name: str | None
+    username: str | None
+    status: ReaderStatus
+    settings: ReaderSettings
+    created_at: datetime
+    last_digest_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    id: int
+    url: str
+    topic_slug: str | None
+    etag: str | None
+    last_modified: str | None
+    last_polled_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    reader_id: int
+    article_id: int | None
+    broadcast_id: int | None
+    state: DeliveryState
+    attempts: int
+    not_before: datetime
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class StoreStats:
+    topics: int = 0
+    articles: int = 0
+    readers: int = 0
+    readers_by_status: dict[str, int] = field(default_factory=dict)
+    subscriptions: int = 0
+    deliveries_by_state: dict[str, int] = field(default_factory=dict)
+    subscriptions_by_topic: list[tuple[str, int]] = field(default_factory=list)
