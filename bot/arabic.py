@@ -1,9 +1,15 @@
-"""Arabic text rules: search folding (PRODUCT.md «Arabic»)."""
+"""Arabic text rules (PRODUCT.md «Arabic»): search folding, counted nouns, digits, bidi isolation,
+dates and relative times, and cleaning of incoming text."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+
+from babel import Locale
+from babel.dates import format_datetime
 
 # Tashkeel (harakat, tanween, shadda, sukun, superscript alef, Quranic marks) and tatweel are dropped.
 _DROP = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640]")
@@ -31,3 +37,265 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = _DROP.sub("", text)
     return text.translate(_FOLD_TABLE).casefold()
+
+
+# ---------------------------------------------------------------------------------------------
+# Counted nouns (CLDR plural rules for «ar», through Babel)
+# ---------------------------------------------------------------------------------------------
+
+_AR = Locale("ar")
+
+
+@dataclass(frozen=True)
+class Noun:
+    """The forms of one counted noun, one per CLDR plural category of «ar».
+
+    ``few``, ``many`` and ``other`` hold ``{n}`` where the number goes. ``singular`` is the bare
+    noun («دقيقة»), used after a preposition («منذ دقيقة»); ``two_genitive`` is the dual after a
+    preposition or in an idafa («منذ دقيقتين»), where the nominative dual («دقيقتان») is wrong.
+    """
+
+    zero: str  # «لا أخبار»
+    one: str  # «خبر واحد»
+    two: str  # «خبران»
+    few: str  # 3-10, 103-110 …: «{n} أخبار» (plural, genitive)
+    many: str  # 11-99, 111-199 …: «{n} خبرًا» (singular, accusative tamyiz)
+    other: str  # 100-102, 200 …: «{n} خبر» (singular, genitive)
+    singular: str
+    two_genitive: str
+
+    def form(self, category: str) -> str:
+        return str(getattr(self, category))
+
+
+NOUNS: dict[str, Noun] = {
+    "article": Noun("لا أخبار", "خبر واحد", "خبران", "{n} أخبار", "{n} خبرًا", "{n} خبر", "خبر", "خبرين"),
+    "topic": Noun(
+        "لا مواضيع",
+        "موضوع واحد",
+        "موضوعان",
+        "{n} مواضيع",
+        "{n} موضوعًا",
+        "{n} موضوع",
+        "موضوع",
+        "موضوعين",
+    ),
+    "subscription": Noun(
+        "لا اشتراكات",
+        "اشتراك واحد",
+        "اشتراكان",
+        "{n} اشتراكات",
+        "{n} اشتراكًا",
+        "{n} اشتراك",
+        "اشتراك",
+        "اشتراكين",
+    ),
+    "minute": Noun(
+        "لا دقائق",
+        "دقيقة واحدة",
+        "دقيقتان",
+        "{n} دقائق",
+        "{n} دقيقة",
+        "{n} دقيقة",
+        "دقيقة",
+        "دقيقتين",
+    ),
+    "hour": Noun("لا ساعات", "ساعة واحدة", "ساعتان", "{n} ساعات", "{n} ساعة", "{n} ساعة", "ساعة", "ساعتين"),
+    "day": Noun("لا أيام", "يوم واحد", "يومان", "{n} أيام", "{n} يومًا", "{n} يوم", "يوم", "يومين"),
+    "reader": Noun("لا قراء", "قارئ واحد", "قارئان", "{n} قراء", "{n} قارئًا", "{n} قارئ", "قارئ", "قارئين"),
+    "message": Noun(
+        "لا رسائل",
+        "رسالة واحدة",
+        "رسالتان",
+        "{n} رسائل",
+        "{n} رسالة",
+        "{n} رسالة",
+        "رسالة",
+        "رسالتين",
+    ),
+}
+
+
+def plural_category(n: int) -> str:
+    """The CLDR plural category of ``n`` in Arabic: zero, one, two, few, many or other."""
+    return str(_AR.plural_form(n))
+
+
+def _noun(noun: str) -> Noun:
+    try:
+        return NOUNS[noun]
+    except KeyError:
+        raise ValueError(f"unknown noun {noun!r}; known: {', '.join(sorted(NOUNS))}") from None
+
+
+def count_phrase(n: int, noun: str, *, arabic_digits: bool = False) -> str:
+    """«لا أخبار», «خبر واحد», «خبران», «3 أخبار», «11 خبرًا», «100 خبر» for ``noun="article"``."""
+    if n < 0:
+        raise ValueError(f"a count cannot be negative: {n}")
+    form = _noun(noun).form(plural_category(n))
+    return form.format(n=to_digits(n, arabic_digits))
+
+
+def _after_preposition(n: int, noun: str, arabic_digits: bool) -> str:
+    """The counted noun in the genitive, as after «منذ»: «دقيقة», «دقيقتين», «3 دقائق», «11 دقيقة»."""
+    forms = _noun(noun)
+    category = plural_category(n)
+    if category == "one":
+        return forms.singular
+    if category == "two":
+        return forms.two_genitive
+    if category == "zero":
+        return forms.zero
+    return forms.form(category).format(n=to_digits(n, arabic_digits))
+
+
+# ---------------------------------------------------------------------------------------------
+# Digits
+# ---------------------------------------------------------------------------------------------
+
+_TO_ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+_TO_WESTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
+
+
+def to_digits(value: str | int, arabic: bool) -> str:
+    """``value`` as text with its digits in the reader's set: ٠-٩ when ``arabic``, else 0-9."""
+    text = str(value)
+    return text.translate(_TO_ARABIC_DIGITS if arabic else _TO_WESTERN_DIGITS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bidi isolation
+# ---------------------------------------------------------------------------------------------
+
+FSI = "\u2068"  # FIRST STRONG ISOLATE
+PDI = "\u2069"  # POP DIRECTIONAL ISOLATE
+
+_RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_LTR_OR_DIGIT = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff0-9]")
+_LATIN = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
+# a URL: scheme or www., then anything but whitespace and isolates; trailing punctuation stays out
+_URL = rf"(?:https?://|www\.)[^\s{FSI}{PDI}]*[^\s{FSI}{PDI}.,،؛;:!?؟)\]}}»\"']"
+# a Latin word or a number, with inner joiners: COVID-19, bbc.co.uk, 2.5%, Al-Ahly, O'Neil, 10:30
+_WORD = rf"[{_LATIN}0-9]+(?:[-_.'’@/:&+,٫٬][{_LATIN}0-9]+)*%?"
+_TOKEN = rf"(?:{_URL}|{_WORD})"
+# a run of such tokens separated by spaces: «Donald Trump», «iPhone 15 Pro»
+_RUN = rf"{_TOKEN}(?:[ ]+{_TOKEN})*"
+_ISOLATED_OR_RUN = re.compile(rf"(?P<iso>{FSI}[^{FSI}{PDI}]*{PDI})|(?P<run>{_RUN})")
+
+
+def _wrap(match: re.Match[str]) -> str:
+    if match.group("iso") is not None:
+        return match.group(0)
+    return FSI + match.group(0) + PDI
+
+
+def isolate_latin_runs(text: str) -> str:
+    """Isolate the Latin words, URLs and numbers inside Arabic text in FSI … PDI.
+
+    Text without Arabic letters, or without Latin letters and digits, is returned unchanged.
+    Runs already isolated are left alone, so the function is idempotent.
+    """
+    if not _RTL_LETTER.search(text) or not _LTR_OR_DIGIT.search(text):
+        return text
+    return _ISOLATED_OR_RUN.sub(_wrap, text)
+
+
+def isolate(text: str) -> str:
+    """Make ``text`` safe to place inside an Arabic line.
+
+    A Latin or numeric value («BBC», «2025», «https://…») is wrapped whole in FSI … PDI; mixed
+    text has its Latin runs isolated (:func:`isolate_latin_runs`); pure Arabic text, and text
+    already isolated, is returned unchanged.
+    """
+    if not _LTR_OR_DIGIT.search(text):
+        return text
+    if _RTL_LETTER.search(text):
+        return isolate_latin_runs(text)
+    if text.startswith(FSI) and text.endswith(PDI) and FSI not in text[1:-1] and PDI not in text[1:-1]:
+        return text
+    return FSI + text + PDI
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates and relative times
+# ---------------------------------------------------------------------------------------------
+
+_DATE_PATTERN = "d MMMM y، HH:mm"
+
+
+def _aware(dt: datetime) -> datetime:
+    """Naive datetimes in this project are UTC."""
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def format_date(dt: datetime, tz: tzinfo, *, arabic_digits: bool = False) -> str:
+    """«24 مارس 2026، 23:31»: the day, the Arabic month name (Babel's «ar»), year and time in ``tz``.
+
+    A naive ``dt`` is taken as UTC.
+    """
+    text = format_datetime(_aware(dt), _DATE_PATTERN, tzinfo=tz, locale=_AR)
+    return to_digits(text, arabic_digits)
+
+
+_MINUTE = 60
+_HOUR = 60 * _MINUTE
+_DAY = 24 * _HOUR
+RELATIVE_DAYS = 7  # up to «منذ 7 أيام»; older items show their date
+
+
+def relative_time(
+    dt: datetime, now: datetime, *, arabic_digits: bool = False, tz: tzinfo | None = None
+) -> str:
+    """«الآن», «منذ دقيقة», «منذ دقيقتين», «منذ 3 دقائق», «منذ 11 دقيقة», … «منذ 3 أيام».
+
+    Under a minute, and any future time (clock skew), is «الآن». Beyond :data:`RELATIVE_DAYS`
+    days the date itself is given (:func:`format_date`, in ``tz`` or else ``now``'s zone).
+    Naive datetimes are taken as UTC.
+    """
+    dt, now = _aware(dt), _aware(now)
+    seconds = int((now - dt).total_seconds())
+    if seconds < _MINUTE:
+        return "الآن"
+    if seconds < _HOUR:
+        amount, unit = seconds // _MINUTE, "minute"
+    elif seconds < _DAY:
+        amount, unit = seconds // _HOUR, "hour"
+    elif seconds < (RELATIVE_DAYS + 1) * _DAY:
+        amount, unit = seconds // _DAY, "day"
+    else:
+        return format_date(dt, tz or now.tzinfo or UTC, arabic_digits=arabic_digits)
+    return "منذ " + _after_preposition(amount, unit, arabic_digits)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cleaning text from readers and sources
+# ---------------------------------------------------------------------------------------------
+
+# bidi controls (LRM, RLM, ALM, embeddings, overrides, isolates) and zero-width characters;
+# ZWNJ (U+200C) and ZWJ (U+200D) are kept: they shape Persian/Urdu words and emoji sequences
+_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x0b\x0c\x85]")
+_HSPACE = re.compile(r"[^\S\n]+")
+_SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _drop_controls(text: str) -> str:
+    return "".join(ch for ch in text if ch == "\n" or ch == "\t" or unicodedata.category(ch) != "Cc")
+
+
+def clean_text(text: str) -> str:
+    """Normalise text from readers and sources.
+
+    NFC; line breaks become ``\\n``; control characters (but ``\\n``), bidi marks and zero-width
+    characters (but ZWNJ/ZWJ) are dropped; runs of spaces become one space, spaces around line
+    breaks go, more than one blank line becomes one; the ends are stripped.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = _LINE_BREAKS.sub("\n", text)
+    text = _INVISIBLE.sub("", text)
+    text = _drop_controls(text)
+    text = _HSPACE.sub(" ", text)
+    text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+    text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
