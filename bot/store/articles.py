@@ -1,0 +1,271 @@
+"""Articles, their topics and the folded full-text index, kept in step in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.arabic import fold
+from bot.models import Article, ArticleKind, ArticleSummary, ParsedItem
+from bot.store import rows
+from bot.store.db import Database, now_ts
+from bot.store.topics import TopicRepository
+
+UpsertStatus = Literal["added", "updated", "unchanged"]
+
+# A headline row with the topic readers see beside it: a story before a section.
+_SUMMARY = """
+    SELECT a.id, a.headline, a.lead, a.url, a.published_at, a.stored_at, a.kind,
+        (SELECT t.name FROM article_topics x JOIN topics t ON t.id = x.topic_id
+         WHERE x.article_id = a.id ORDER BY t.kind = 'section', t.id LIMIT 1) AS topic_name,
+        (SELECT t.slug FROM article_topics x JOIN topics t ON t.id = x.topic_id
+         WHERE x.article_id = a.id ORDER BY t.kind = 'section', t.id LIMIT 1) AS topic_slug
+    FROM articles a
+"""
+_NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
+_WORD = re.compile(r"\w+", re.UNICODE)
+_MAX_QUERY_TERMS = 12
+_CHUNK = 400  # bound parameters per IN (...) lookup
+# bm25 weights: headline, lead, body
+_RANK = "bm25(articles_fts, 8.0, 3.0, 1.0)"
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertOutcome:
+    guid: str
+    article_id: int
+    status: UpsertStatus
+
+
+def content_hash(item: ParsedItem, topic_ids: Sequence[int]) -> str:
+    parts = [
+        item.url or "",
+        item.headline,
+        item.lead,
+        rows.body_text(item.body),
+        str(rows.ts(item.published_at) or ""),
+        item.source or "",
+        item.author or "",
+        item.outlet or "",
+        item.image_url or "",
+        item.kind.value,
+        ",".join(str(t) for t in sorted(set(topic_ids))),
+        rows.related_json(item.related),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def search_terms(query: str) -> list[str]:
+    """The folded words of a reader's query, as FTS5 string literals (never FTS5 syntax)."""
+    words = _WORD.findall(fold(query))
+    seen: list[str] = []
+    for word in words:
+        if word not in seen:
+            seen.append(word)
+    return ['"' + w.replace('"', '""') + '"' for w in seen[:_MAX_QUERY_TERMS]]
+
+
+class ArticleRepository:
+    def __init__(self, db: Database, topics: TopicRepository) -> None:
+        self._db = db
+        self._topics = topics
+
+    async def upsert_many(self, batch: Sequence[tuple[ParsedItem, Sequence[int]]]) -> list[UpsertOutcome]:
+        """Store a batch in one transaction: a new GUID adds, a known one updates, the same content skips.
+
+        Ids of new rows are allocated inside the write lock, so the article, its topics and its
+        search entry go in together and a reader never sees one without the others.
+        """
+        if not batch:
+            return []
+        # The last occurrence of a GUID in a batch wins, as if the items came one after another.
+        latest: dict[str, tuple[ParsedItem, Sequence[int]]] = {}
+        for item, topic_ids in batch:
+            latest[item.guid] = (item, topic_ids)
+        now = now_ts()
+        outcomes: dict[str, UpsertOutcome] = {}
+        async with self._db.write() as conn:
+            existing: dict[str, tuple[int, str, str, str, str]] = {}
+            guids = list(latest)
+            for start in range(0, len(guids), _CHUNK):
+                chunk = guids[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                async with conn.execute(
+                    f"SELECT id, guid, content_hash, headline, lead, body FROM articles WHERE guid IN ({marks})",
+                    chunk,
+                ) as cur:
+                    for r in await cur.fetchall():
+                        existing[r["guid"]] = (
+                            r["id"],
+                            r["content_hash"],
+                            r["headline"],
+                            r["lead"],
+                            r["body"],
+                        )
+            async with conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
+                row = await cur.fetchone()
+            async with conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'articles'") as cur:
+                seq_row = await cur.fetchone()
+            next_id = max(int(row[0]) if row else 0, int(seq_row[0]) if seq_row else 0) + 1
+
+            inserts: list[tuple[object, ...]] = []
+            updates: list[tuple[object, ...]] = []
+            links: list[tuple[int, int]] = []
+            unlink: list[tuple[int]] = []
+            fts_add: list[tuple[int, str, str, str]] = []
+            fts_del: list[tuple[int, str, str, str]] = []
+            for guid, (item, topic_ids) in latest.items():
+                digest = content_hash(item, topic_ids)
+                body = rows.body_text(item.body)
+                values = (
+                    item.url,
+                    item.headline,
+                    item.lead,
+                    body,
+                    rows.ts(item.published_at),
+                    item.source,
+                    item.author,
+                    item.outlet,
+                    item.image_url,
+                    item.kind.value,
+                    rows.related_json(item.related),
+                    digest,
+                )
+                found = existing.get(guid)
+                if found is None:
+                    article_id = next_id
+                    next_id += 1
+                    inserts.append((article_id, guid, *values, now, now))
+                    outcomes[guid] = UpsertOutcome(guid, article_id, "added")
+                elif found[1] == digest:
+                    outcomes[guid] = UpsertOutcome(guid, found[0], "unchanged")
+                    continue
+                else:
+                    article_id = found[0]
+                    updates.append((*values, now, article_id))
+                    unlink.append((article_id,))
+                    fts_del.append((article_id, fold(found[2]), fold(found[3]), fold(found[4])))
+                    outcomes[guid] = UpsertOutcome(guid, article_id, "updated")
+                links.extend((article_id, t) for t in sorted(set(topic_ids)))
+                fts_add.append((article_id, fold(item.headline), fold(item.lead), fold(body)))
+
+            if inserts:
+                await conn.executemany(
+                    """
+                    INSERT INTO articles (id, guid, url, headline, lead, body, published_at, source, author,
+                        outlet, image_url, kind, related, content_hash, stored_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    inserts,
+                )
+            if updates:
+                await conn.executemany(
+                    """
+                    UPDATE articles SET url = ?, headline = ?, lead = ?, body = ?, published_at = ?,
+                        source = ?, author = ?, outlet = ?, image_url = ?, kind = ?, related = ?,
+                        content_hash = ?, updated_at = ?
+                    WHERE id = ?
+                    """,
+                    updates,
+                )
+                await conn.executemany("DELETE FROM article_topics WHERE article_id = ?", unlink)
+                await conn.executemany(
+                    "INSERT INTO articles_fts (articles_fts, rowid, headline, lead, body) "
+                    "VALUES ('delete', ?, ?, ?, ?)",
+                    fts_del,
+                )
+            if links:
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO article_topics (article_id, topic_id) VALUES (?, ?)", links
+                )
+            if fts_add:
+                await conn.executemany(
+                    "INSERT INTO articles_fts (rowid, headline, lead, body) VALUES (?, ?, ?, ?)", fts_add
+                )
+        return [outcomes[item.guid] for item, _ in batch]
+
+    async def get(self, article_id: int) -> Article | None:
+        async with self._db.conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return rows.article(row, await self._topics.of_article(article_id))
+
+    async def by_guid(self, guid: str) -> Article | None:
+        async with self._db.conn.execute("SELECT id FROM articles WHERE guid = ?", (guid,)) as cur:
+            row = await cur.fetchone()
+        return await self.get(row[0]) if row else None
+
+    async def latest(
+        self,
+        limit: int,
+        offset: int = 0,
+        *,
+        topic_id: int | None = None,
+        kind: ArticleKind | None = None,
+    ) -> list[ArticleSummary]:
+        """Newest first (by publication, else storage time), optionally within a topic or of a kind."""
+        where, params = self._filters(topic_id, kind)
+        sql = _SUMMARY + where + _NEWEST_FIRST + " LIMIT ? OFFSET ?"
+        async with self._db.conn.execute(sql, (*params, limit, offset)) as cur:
+            return [rows.summary(r) for r in await cur.fetchall()]
+
+    async def count(self, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> int:
+        where, params = self._filters(topic_id, kind)
+        async with self._db.conn.execute("SELECT count(*) FROM articles a" + where, params) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    @staticmethod
+    def _filters(topic_id: int | None, kind: ArticleKind | None) -> tuple[str, tuple[object, ...]]:
+        clauses: list[str] = []
+        params: list[object] = []
+        if topic_id is not None:
+            clauses.append("a.id IN (SELECT article_id FROM article_topics WHERE topic_id = ?)")
+            params.append(topic_id)
+        if kind is not None:
+            clauses.append("a.kind = ?")
+            params.append(kind.value)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+    async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[ArticleSummary]:
+        """Best matches first. Every word must match; when none match that way, any word may."""
+        terms = search_terms(query)
+        if not terms:
+            return []
+        found = await self._match(" AND ".join(terms), limit, offset)
+        if not found and len(terms) > 1:
+            found = await self._match(" OR ".join(terms), limit, offset)
+        return found
+
+    async def search_count(self, query: str) -> int:
+        terms = search_terms(query)
+        if not terms:
+            return 0
+        for joiner in (" AND ", " OR "):
+            async with self._db.conn.execute(
+                "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (joiner.join(terms),)
+            ) as cur:
+                row = await cur.fetchone()
+            if row and row[0]:
+                return int(row[0])
+        return 0
+
+    async def _match(self, expression: str, limit: int, offset: int) -> list[ArticleSummary]:
+        sql = (
+            "WITH hits AS (SELECT rowid AS id, "
+            + _RANK
+            + " AS rank FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?) "
+            + _SUMMARY.replace("FROM articles a", "FROM hits JOIN articles a ON a.id = hits.id")
+            + " ORDER BY hits.rank"
+        )
+        async with self._db.conn.execute(sql, (expression, limit, offset)) as cur:
+            return [rows.summary(r) for r in await cur.fetchall()]
+
+    async def max_id(self) -> int:
+        async with self._db.conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0

@@ -1,0 +1,131 @@
+"""The SQLite connection: pragmas, numbered migrations shipped in the package, write transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class StoreError(RuntimeError):
+    """The store file cannot be used (unreadable, newer schema, not a database)."""
+
+
+def now_ts() -> int:
+    return int(time.time())
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """The numbered migrations shipped inside the package, in order: (version, name, sql)."""
+    found = []
+    for entry in resources.files("bot.store").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Database:
+    """One aiosqlite connection in autocommit mode; writes go through `write()` (BEGIN IMMEDIATE).
+
+    BEGIN IMMEDIATE takes the write lock up front, so a second process (`newsbot ingest` beside the
+    running bot) waits on the busy timeout instead of failing with "database is locked" when a read
+    transaction would later need to upgrade.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path, created: bool) -> None:
+        self.conn = conn
+        self.path = path
+        self.created = created
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Database:
+        path = Path(path)
+        created = str(path) == ":memory:" or not path.exists() or path.stat().st_size == 0
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.row_factory = sqlite3.Row
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA temp_store = MEMORY")
+            db = cls(conn, path, created)
+            await db._migrate()
+        except sqlite3.DatabaseError as exc:
+            await conn.close()
+            raise StoreError(f"{path}: not a usable newsbot store ({exc})") from exc
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    async def schema_version(self) -> int:
+        async with self.conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _migrate(self) -> None:
+        known = migrations()
+        latest = known[-1][0] if known else 0
+        async with self.write() as conn:
+            async with conn.execute("PRAGMA user_version") as cur:
+                row = await cur.fetchone()
+            current = int(row[0]) if row else 0
+            if current > latest:
+                raise StoreError(f"{self.path}: schema version {current} is newer than this program knows ({latest})")
+            for version, name, sql in known:
+                if version <= current:
+                    continue
+                log.info("applying migration %s", name)
+                for statement in _statements(sql):
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {version}")
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
+        async with self._write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.rollback()
+                raise
+            else:
+                await self.conn.commit()
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into complete statements (sqlite3.complete_statement knows quoting)."""
+    out: list[str] = []
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        if not buf and line.strip().startswith("--"):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

@@ -1,0 +1,115 @@
+"""Row ↔ model conversion shared by the repositories."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+from bot.models import (
+    Article,
+    ArticleKind,
+    ArticleSummary,
+    PushMode,
+    Reader,
+    ReaderSettings,
+    ReaderStatus,
+    RelatedLink,
+    Topic,
+    TopicKind,
+)
+
+
+def ts(dt: datetime | None) -> int | None:
+    return None if dt is None else int(dt.timestamp())
+
+
+def dt(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def dt_required(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def topic(row: sqlite3.Row, article_count: int = 0) -> Topic:
+    keywords = tuple(k for k in row["keywords"].split("\n") if k)
+    return Topic(
+        id=row["id"],
+        slug=row["slug"],
+        name=row["name"],
+        kind=TopicKind(row["kind"]),
+        keywords=keywords,
+        article_count=article_count,
+    )
+
+
+def related_json(related: tuple[RelatedLink, ...]) -> str:
+    return json.dumps([{"headline": r.headline, "url": r.url} for r in related], ensure_ascii=False)
+
+
+def related_from_json(text: str) -> tuple[RelatedLink, ...]:
+    return tuple(RelatedLink(headline=r["headline"], url=r.get("url")) for r in json.loads(text or "[]"))
+
+
+def body_text(paragraphs: tuple[str, ...]) -> str:
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def body_paragraphs(text: str) -> tuple[str, ...]:
+    return tuple(p for p in text.split("\n\n") if p)
+
+
+def article(row: sqlite3.Row, topics: tuple[Topic, ...]) -> Article:
+    return Article(
+        id=row["id"],
+        guid=row["guid"],
+        url=row["url"],
+        headline=row["headline"],
+        lead=row["lead"],
+        body=body_paragraphs(row["body"]),
+        published_at=dt(row["published_at"]),
+        stored_at=dt_required(row["stored_at"]),
+        updated_at=dt_required(row["updated_at"]),
+        source=row["source"],
+        author=row["author"],
+        outlet=row["outlet"],
+        image_url=row["image_url"],
+        kind=ArticleKind(row["kind"]),
+        topics=topics,
+        related=related_from_json(row["related"]),
+    )
+
+
+def summary(row: sqlite3.Row) -> ArticleSummary:
+    return ArticleSummary(
+        id=row["id"],
+        headline=row["headline"],
+        lead=row["lead"],
+        url=row["url"],
+        published_at=dt(row["published_at"]),
+        stored_at=dt_required(row["stored_at"]),
+        kind=ArticleKind(row["kind"]),
+        topic_name=row["topic_name"],
+        topic_slug=row["topic_slug"],
+    )
+
+
+def reader(row: sqlite3.Row) -> Reader:
+    hours = tuple(int(h) for h in row["digest_hours"].split(",") if h.strip())
+    return Reader(
+        id=row["id"],
+        first_name=row["first_name"],
+        username=row["username"],
+        status=ReaderStatus(row["status"]),
+        settings=ReaderSettings(
+            push_mode=PushMode(row["push_mode"]),
+            digest_hours=hours,
+            quiet_start=row["quiet_start"],
+            quiet_end=row["quiet_end"],
+            arabic_digits=bool(row["arabic_digits"]),
+            link_previews=bool(row["link_previews"]),
+        ),
+        created_at=dt_required(row["created_at"]),
+        last_digest_at=dt(row["last_digest_at"]),
+    )

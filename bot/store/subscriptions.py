@@ -1,0 +1,66 @@
+"""Subscriptions: which reader follows which topic."""
+
+from __future__ import annotations
+
+from bot.models import Topic
+from bot.store import rows
+from bot.store.db import Database, now_ts
+
+
+class SubscriptionRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def subscribe(self, reader_id: int, topic_id: int) -> bool:
+        """True when the subscription is new."""
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                "INSERT OR IGNORE INTO subscriptions (reader_id, topic_id, created_at) VALUES (?, ?, ?)",
+                (reader_id, topic_id, now_ts()),
+            )
+            return cur.rowcount == 1
+
+    async def unsubscribe(self, reader_id: int, topic_id: int) -> bool:
+        """True when there was a subscription to remove."""
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                "DELETE FROM subscriptions WHERE reader_id = ? AND topic_id = ?", (reader_id, topic_id)
+            )
+            return cur.rowcount == 1
+
+    async def toggle(self, reader_id: int, topic_id: int) -> bool:
+        """Subscribe when not subscribed, else unsubscribe; True when subscribed afterwards."""
+        if await self.unsubscribe(reader_id, topic_id):
+            return False
+        await self.subscribe(reader_id, topic_id)
+        return True
+
+    async def topic_ids(self, reader_id: int) -> set[int]:
+        async with self._db.conn.execute("SELECT topic_id FROM subscriptions WHERE reader_id = ?", (reader_id,)) as cur:
+            return {int(r[0]) for r in await cur.fetchall()}
+
+    async def topics(self, reader_id: int) -> list[Topic]:
+        async with self._db.conn.execute(
+            """
+            SELECT t.*, (SELECT count(*) FROM article_topics at WHERE at.topic_id = t.id) AS article_count
+            FROM subscriptions s JOIN topics t ON t.id = s.topic_id
+            WHERE s.reader_id = ? ORDER BY s.created_at, t.id
+            """,
+            (reader_id,),
+        ) as cur:
+            return [rows.topic(r, r["article_count"]) for r in await cur.fetchall()]
+
+    async def count(self) -> int:
+        async with self._db.conn.execute("SELECT count(*) FROM subscriptions") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def count_by_topic(self) -> list[tuple[str, int]]:
+        async with self._db.conn.execute(
+            """
+            SELECT t.name, count(s.reader_id) FROM topics t
+            LEFT JOIN subscriptions s ON s.topic_id = t.id
+            GROUP BY t.id ORDER BY count(s.reader_id) DESC, t.id
+            """
+        ) as cur:
+            return [(r[0], int(r[1])) for r in await cur.fetchall()]

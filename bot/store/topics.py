@@ -1,0 +1,62 @@
+"""Topics: the site's stories and sections."""
+
+from __future__ import annotations
+
+from bot.models import Topic, TopicSpec
+from bot.store import rows
+from bot.store.db import Database, now_ts
+
+_COUNTED = """
+    SELECT t.*, (SELECT count(*) FROM article_topics at WHERE at.topic_id = t.id) AS article_count
+    FROM topics t
+"""
+
+
+class TopicRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def upsert(self, spec: TopicSpec) -> Topic:
+        """Create the topic, or update its name, kind and keywords when the slug exists."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                """
+                INSERT INTO topics (slug, name, kind, keywords, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (slug) DO UPDATE SET
+                    name = excluded.name, kind = excluded.kind, keywords = excluded.keywords
+                """,
+                (spec.slug, spec.name, spec.kind.value, "\n".join(spec.keywords), now_ts()),
+            )
+        found = await self.by_slug(spec.slug)
+        assert found is not None  # written just above, in this connection
+        return found
+
+    async def all(self) -> list[Topic]:
+        """Every topic with its article count: stories first, then sections, each by name."""
+        async with self._db.conn.execute(_COUNTED + " ORDER BY t.kind = 'section', t.id") as cur:
+            return [rows.topic(r, r["article_count"]) for r in await cur.fetchall()]
+
+    async def by_slug(self, slug: str) -> Topic | None:
+        async with self._db.conn.execute(_COUNTED + " WHERE t.slug = ?", (slug,)) as cur:
+            row = await cur.fetchone()
+        return rows.topic(row, row["article_count"]) if row else None
+
+    async def by_id(self, topic_id: int) -> Topic | None:
+        async with self._db.conn.execute(_COUNTED + " WHERE t.id = ?", (topic_id,)) as cur:
+            row = await cur.fetchone()
+        return rows.topic(row, row["article_count"]) if row else None
+
+    async def of_article(self, article_id: int) -> tuple[Topic, ...]:
+        async with self._db.conn.execute(
+            """
+            SELECT t.* FROM topics t JOIN article_topics at ON at.topic_id = t.id
+            WHERE at.article_id = ? ORDER BY t.kind = 'section', t.id
+            """,
+            (article_id,),
+        ) as cur:
+            return tuple(rows.topic(r) for r in await cur.fetchall())
+
+    async def count(self) -> int:
+        async with self._db.conn.execute("SELECT count(*) FROM topics") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0

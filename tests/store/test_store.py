@@ -1,0 +1,162 @@
+"""Contract tests for the repositories on a temporary SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.models import ParsedItem, ReaderStatus, TopicKind, TopicSpec
+from bot.store import Store, StoreError
+from bot.store.db import migrations
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = await Store.open(tmp_path / "news.db")
+    yield s
+    await s.close()
+
+
+def item(guid: str, headline: str = "عنوان", **kw) -> ParsedItem:
+    return ParsedItem(guid=guid, headline=headline, url=f"https://example.com/{guid}", **kw)
+
+
+async def test_new_file_is_migrated_in_wal_with_foreign_keys(tmp_path: Path) -> None:
+    s = await Store.open(tmp_path / "sub" / "news.db")
+    try:
+        assert s.is_new
+        assert await s.db.schema_version() == migrations()[-1][0]
+        async with s.db.conn.execute("PRAGMA journal_mode") as cur:
+            assert (await cur.fetchone())[0] == "wal"
+        async with s.db.conn.execute("PRAGMA foreign_keys") as cur:
+            assert (await cur.fetchone())[0] == 1
+    finally:
+        await s.close()
+    again = await Store.open(tmp_path / "sub" / "news.db")
+    assert not again.is_new
+    await again.close()
+
+
+async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "news.db"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA user_version = 999")
+    con.close()
+    with pytest.raises(StoreError, match="newer"):
+        await Store.open(path)
+
+
+async def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "news.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a usable"):
+        await Store.open(path)
+
+
+async def test_topics_upsert_by_slug(store: Store) -> None:
+    t = await store.topics.upsert(TopicSpec("afcon-2025", "كأس أمم إفريقيا 2025", TopicKind.STORY, ("أمم إفريقيا",)))
+    again = await store.topics.upsert(TopicSpec("afcon-2025", "كأس أمم أفريقيا", TopicKind.STORY))
+    assert again.id == t.id and again.name == "كأس أمم أفريقيا"
+    assert [x.slug for x in await store.topics.all()] == ["afcon-2025"]
+
+
+async def test_same_guid_updates_and_unchanged_is_skipped(store: Store) -> None:
+    t = await store.topics.upsert(TopicSpec("world", "عربي ودولي"))
+    [first] = await store.articles.upsert_many([(item("g1", "غزة اليوم"), [t.id])])
+    assert first.status == "added"
+    [same] = await store.articles.upsert_many([(item("g1", "غزة اليوم"), [t.id])])
+    assert same.status == "unchanged" and same.article_id == first.article_id
+    [changed] = await store.articles.upsert_many([(item("g1", "إسرائيل اليوم"), [t.id])])
+    assert changed.status == "updated" and changed.article_id == first.article_id
+    assert await store.articles.count() == 1
+    # the index follows the update: the old words are gone, the new ones found
+    assert await store.articles.search("غزة") == []
+    assert [a.id for a in await store.articles.search("اسرائيل")] == [first.article_id]
+
+
+async def test_search_folds_spelling_variants_and_ranks_headlines_first(store: Store) -> None:
+    await store.articles.upsert_many(
+        [
+            (item("a", "أخبار اليوم", lead="قصف على غزة"), []),
+            (item("b", "غزة تحت القصف", lead="تفاصيل"), []),
+            (item("c", "لا علاقة", lead="رياضة"), []),
+        ]
+    )
+    hits = await store.articles.search("غزه")
+    assert [h.headline for h in hits] == ["غزة تحت القصف", "أخبار اليوم"]
+    assert await store.articles.search_count("غزه") == 2
+    assert await store.articles.search('"; DROP TABLE articles; --') == []
+    assert await store.articles.search("") == []
+    assert await store.articles.search("NEAR(a b) OR * ^") == []
+
+
+async def test_latest_is_newest_first_with_topic_name(store: Store) -> None:
+    story = await store.topics.upsert(TopicSpec("gaza", "خطة ترامب لإنهاء الحرب في غزة", TopicKind.STORY))
+    section = await store.topics.upsert(TopicSpec("world", "عربي ودولي"))
+    old = datetime(2026, 3, 1, tzinfo=UTC)
+    new = datetime(2026, 3, 2, tzinfo=UTC)
+    await store.articles.upsert_many(
+        [(item("old", published_at=old), [section.id]), (item("new", published_at=new), [section.id, story.id])]
+    )
+    latest = await store.articles.latest(10)
+    assert [a.published_at for a in latest] == [new, old]
+    assert latest[0].topic_name == story.name  # a story is named before a section
+    assert [a.published_at for a in await store.articles.latest(10, topic_id=story.id)] == [new]
+    assert await store.articles.count(topic_id=section.id) == 2
+    full = await store.articles.get(latest[0].id)
+    assert full is not None and {t.slug for t in full.topics} == {"gaza", "world"}
+
+
+async def test_a_batch_is_all_or_nothing(store: Store) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.articles.upsert_many([(item("ok"), []), (item("bad", headline=""), [])])
+    assert await store.articles.count() == 0
+    assert await store.articles.search("عنوان") == []
+
+
+async def test_fan_out_once_per_reader_and_not_before_subscription(store: Store) -> None:
+    a = await store.topics.upsert(TopicSpec("a", "أ"))
+    b = await store.topics.upsert(TopicSpec("b", "ب"))
+    await store.articles.upsert_many([(item("history"), [a.id])])
+    assert await store.deliveries.fan_out() == 0  # the first round only sets the mark
+    for reader in (1, 2, 3):
+        await store.readers.get_or_create(reader, "قارئ")
+    await store.subscriptions.subscribe(1, a.id)
+    await store.subscriptions.subscribe(1, b.id)
+    await store.subscriptions.subscribe(2, b.id)
+    await store.subscriptions.subscribe(3, a.id)
+    await store.readers.set_status(3, ReaderStatus.BLOCKED)
+    await store.articles.upsert_many([(item("both"), [a.id, b.id])])
+    assert await store.deliveries.fan_out() == 2  # reader 1 once, reader 2 once, blocked reader 3 none
+    assert await store.deliveries.fan_out() == 0
+    claimed = await store.deliveries.claim(10)
+    assert sorted(d.reader_id for d in claimed) == [1, 2]
+    await store.deliveries.mark_sent([(d.id, 100 + d.id) for d in claimed])
+    assert (await store.deliveries.count_by_state())["sent"] == 2
+
+
+async def test_two_connections_write_at_once_without_lock_errors(tmp_path: Path) -> None:
+    path = tmp_path / "news.db"
+    one, two = await Store.open(path), await Store.open(path)
+    try:
+
+        async def writer(s: Store, prefix: str) -> None:
+            for n in range(30):
+                await s.articles.upsert_many([(item(f"{prefix}{n}"), [])])
+
+        await asyncio.gather(writer(one, "x"), writer(two, "y"))
+        assert await one.articles.count() == 60
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_stats_counts(store: Store) -> None:
+    await store.readers.get_or_create(7, "سارة")
+    stats = await store.stats()
+    assert stats.readers == 1 and stats.readers_by_status["active"] == 1
+    assert stats.deliveries_by_state == {"queued": 0, "sending": 0, "sent": 0, "failed": 0, "cancelled": 0}
