@@ -1,0 +1,172 @@
+"""Topic assignment: stable ASCII slugs, known stories and sections, category and keyword rules.
+
+An item lands in: the topics its source names explicitly (seed files, the feed's configured
+topic), the sections its category labels map to, and every topic whose Arabic keyword appears in
+its folded headline or lead as whole words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.arabic import fold
+from bot.models import ParsedItem, TopicKind, TopicSpec
+
+_SLUG_OK = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+
+# Known topics of the site: the story strip of the seed page and the standing sections.
+# Slugs are chosen by hand (readable, no transliteration rules); unknown names get `t-<8 hex>`.
+KNOWN_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        "afcon-2025",
+        "كأس أمم إفريقيا 2025",
+        TopicKind.STORY,
+        ("كأس أمم إفريقيا", "كأس أمم أفريقيا", "أمم إفريقيا", "أمم أفريقيا"),
+    ),
+    TopicSpec(
+        "northeast-syria",
+        "التطورات الميدانية شمال شرق سوريا",
+        TopicKind.STORY,
+        ("قسد", "الرقة", "الحسكة", "شمال شرق سوريا", "سد الفرات", "سد تشرين", "الجزيرة السورية"),
+    ),
+    TopicSpec("90-minutes", "90 دقيقة", TopicKind.STORY, ("90 دقيقة",)),
+    TopicSpec(
+        "trump-gaza-plan",
+        "خطة ترامب لإنهاء الحرب في غزة",
+        TopicKind.STORY,
+        ("غزة", "قطاع غزة", "خطة ترامب", "حماس", "صهر ترامب"),
+    ),
+    TopicSpec(
+        "trump-nato-greenland",
+        "ترامب والناتو وامتحان غرينلاند",
+        TopicKind.STORY,
+        ("غرينلاند", "الناتو", "حلف شمال الأطلسي"),
+    ),
+    TopicSpec(
+        "russia-ukraine",
+        "العملية العسكرية الروسية في أوكرانيا",
+        TopicKind.STORY,
+        ("أوكرانيا", "الأوكرانية", "الأوكراني", "كييف", "زيلينسكي", "دونباس"),
+    ),
+    TopicSpec("videos", "فيديوهات", TopicKind.SECTION, ("فيديو", "فيديوهات", "بالفيديو")),
+    TopicSpec("world", "عربي ودولي", TopicKind.SECTION),
+    TopicSpec(
+        "middle-east",
+        "الشرق الأوسط",
+        TopicKind.SECTION,
+        ("إيران", "طهران", "لبنان", "بيروت", "إسرائيل", "الخليج", "مضيق هرمز", "اليمن", "الحوثيين"),
+    ),
+    TopicSpec("economy", "اقتصاد", TopicKind.SECTION, ("الاقتصاد العالمي", "أدنوك", "النفط", "بنك", "التجارة")),
+    TopicSpec(
+        "sport",
+        "رياضة",
+        TopicKind.SECTION,
+        ("كرة القدم", "كرة السلة", "كرة الطائرة", "ملعب", "ميلان", "برشلونة", "ميدالية", "مصارع"),
+    ),
+    TopicSpec("culture", "ثقافة وفن", TopicKind.SECTION, ("السينما", "سينمائي", "الفيلم", "مهرجان")),
+    TopicSpec(
+        "technology",
+        "تكنولوجيا",
+        TopicKind.SECTION,
+        ("آيفون", "فيسبوك", "الذكاء الاصطناعي", "أندرويد", "الأندرويد", "المدن الذكية", "ناسا"),
+    ),
+    TopicSpec("health", "صحة", TopicKind.SECTION, ("البشرة", "فيروس كورونا", "كورونا")),
+    TopicSpec("local", "محليات", TopicKind.SECTION),
+)
+
+_KNOWN_BY_NAME = {fold(t.name): t for t in KNOWN_TOPICS}
+
+# Category labels seen in feeds and corpora (Arabic and English), folded/lowercased → section slug.
+CATEGORY_SECTIONS: dict[str, str] = {
+    **{
+        fold(label): slug
+        for slug, labels in {
+            "world": ("عربي ودولي", "دولي", "العالم", "أخبار العالم", "world", "internationalnews", "international"),
+            "middle-east": ("الشرق الأوسط", "middleeast", "middle east", "middle_east", "arab world", "عربي"),
+            "economy": ("اقتصاد", "الاقتصاد", "أسواق", "economy", "business", "aswaq"),
+            "sport": ("رياضة", "الرياضة", "sport", "sports"),
+            "culture": ("ثقافة وفن", "ثقافة", "فن", "culture", "art-and-culture", "culture-and-art", "arts"),
+            "technology": ("تكنولوجيا", "علوم وتكنولوجيا", "تقنية", "technology", "science-and-tech", "tech"),
+            "videos": ("فيديوهات", "فيديو", "video", "videos"),
+            "health": ("صحة", "health"),
+            "local": ("محليات", "localnews", "local", "society", "politic", "diverse"),
+        }.items()
+        for label in labels
+    }
+}
+
+
+def is_valid_slug(slug: str) -> bool:
+    return bool(_SLUG_OK.match(slug))
+
+
+def slug_for(name: str) -> str:
+    """The slug of a topic name: the hand-made one for a known topic, else `t-` + 8 hex of its fold."""
+    known = _KNOWN_BY_NAME.get(fold(name.strip()))
+    if known is not None:
+        return known.slug
+    digest = hashlib.sha1(fold(" ".join(name.split())).encode(), usedforsecurity=False).hexdigest()
+    return f"t-{digest[:8]}"
+
+
+def topic_for_name(name: str, kind: TopicKind = TopicKind.STORY) -> TopicSpec:
+    """The TopicSpec for a name read from a page: the known one (with its keywords), else a new one."""
+    known = _KNOWN_BY_NAME.get(fold(name.strip()))
+    if known is not None:
+        return known
+    return TopicSpec(slug_for(name), " ".join(name.split()), kind)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    slug: str
+    pattern: re.Pattern[str]
+
+
+# Arabic letters and digits count as word characters; a keyword must not be glued to another word,
+# except behind the proclitics و ف ب ل ك and their pairs («بغزة», «وغزة», «لأوكرانيا», «وبالرقة»).
+_WORD_CHARS = r"0-9a-z\u0621-\u064a\u0660-\u0669\u066e-\u06d3"
+_PROCLITICS = "وب|ول|وك|فب|فل|و|ف|ب|ل|ك"
+
+
+def _keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
+    folded = sorted({" ".join(fold(k).split()) for k in keywords if k.strip()}, key=len, reverse=True)
+    if not folded:
+        return None
+    alternatives = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in folded)
+    return re.compile(rf"(?<![{_WORD_CHARS}])(?:{_PROCLITICS})?(?:{alternatives})(?![{_WORD_CHARS}])")
+
+
+class TopicAssigner:
+    """Assigns topic slugs to items from the known topics and the topics a store or seed defines."""
+
+    def __init__(self, topics: Sequence[TopicSpec] = KNOWN_TOPICS) -> None:
+        self._rules: list[_Rule] = []
+        self._slugs: set[str] = set()
+        for spec in topics:
+            self._slugs.add(spec.slug)
+            pattern = _keyword_pattern(spec.keywords)
+            if pattern is not None:
+                self._rules.append(_Rule(spec.slug, pattern))
+
+    @property
+    def slugs(self) -> frozenset[str]:
+        return frozenset(self._slugs)
+
+    def keyword_slugs(self, text: str) -> list[str]:
+        folded = fold(text)
+        return [rule.slug for rule in self._rules if rule.pattern.search(folded)]
+
+    def assign(self, item: ParsedItem, feed_topic: str | None = None) -> tuple[str, ...]:
+        found: list[str] = list(item.topic_slugs)
+        if feed_topic:
+            found.append(feed_topic)
+        for label in item.categories:
+            section = CATEGORY_SECTIONS.get(fold(label.strip()))
+            if section is not None:
+                found.append(section)
+        found.extend(self.keyword_slugs(f"{item.headline}\n{item.lead}"))
+        return tuple(dict.fromkeys(s for s in found if s in self._slugs or s in item.topic_slugs))
