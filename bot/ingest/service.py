@@ -1,0 +1,200 @@
+"""Ingestion: read each source, detect its type, parse, assign topics, store in batches, report."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from tqdm import tqdm  # type: ignore[import-untyped]  # types-tqdm is not installed in .venv
+
+from bot.ingest.antcorpus import parse_ant
+from bot.ingest.article_html import parse_article_html
+from bot.ingest.detect import SourceType, decode_text, detect
+from bot.ingest.feeds import parse_feed
+from bot.ingest.fetch import Fetched, fetch_url, is_url, read_path
+from bot.ingest.result import ParseResult, SourceError
+from bot.ingest.seedfile import parse_seed_json
+from bot.ingest.seedpage import parse_seed_page
+from bot.ingest.topics import TopicAssigner
+from bot.models import ParsedItem, TopicSpec
+from bot.store import Store
+
+BATCH_SIZE = 1000  # items per transaction
+PROGRESS_MIN_ITEMS = 2000  # below this a progress bar is noise
+
+
+@dataclass(frozen=True, slots=True)
+class ItemProblem:
+    source: str
+    item: str
+    reason: str
+
+
+@dataclass(slots=True)
+class IngestReport:
+    sources: int = 0
+    items: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[ItemProblem] = field(default_factory=list)
+    warnings: list[ItemProblem] = field(default_factory=list)
+    failed_sources: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    not_modified: list[str] = field(default_factory=list)
+    topics: int = 0  # topics created or updated from the sources
+
+    def merge(self, other: IngestReport) -> None:
+        self.sources += other.sources
+        self.items += other.items
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejected.extend(other.rejected)
+        self.warnings.extend(other.warnings)
+        self.failed_sources.extend(other.failed_sources)
+        self.not_modified.extend(other.not_modified)
+        self.topics += other.topics
+
+
+def parse_source(
+    data: bytes, *, origin: str, url: str | None = None, known_slugs: frozenset[str] = frozenset()
+) -> ParseResult:
+    """Detect the content's type and parse it; SourceError when it is not a source at all."""
+    kind = detect(data)
+    if kind is SourceType.FEED:
+        return parse_feed(data, origin=origin)
+    if kind is SourceType.HTML:
+        return parse_article_html(data, origin=origin, url=url)
+    if kind is SourceType.SEED_JSON:
+        return parse_seed_json(data, origin=origin, known_slugs=known_slugs)
+    if kind is SourceType.ANT:
+        return parse_ant(decode_text(data), origin=origin)
+    return parse_seed_page(decode_text(data), origin=origin)
+
+
+class _Ingestor:
+    def __init__(self, store: Store, http: httpx.AsyncClient | None, progress: bool) -> None:
+        self.store = store
+        self.http = http
+        self.progress = progress
+        self.topic_ids: dict[str, int] = {}
+        self.assigner = TopicAssigner(())
+
+    async def load_topics(self) -> None:
+        topics = await self.store.topics.all()
+        self.topic_ids = {t.slug: t.id for t in topics}
+        self.assigner = TopicAssigner([TopicSpec(t.slug, t.name, t.kind, t.keywords) for t in topics])
+
+    async def read(self, source: str) -> tuple[Fetched, str | None]:
+        if not is_url(source):
+            return await asyncio.to_thread(read_path, source), None
+        feed = await self.store.feeds.get(source)
+        etag = feed.etag if feed else None
+        last_modified = feed.last_modified if feed else None
+        if self.http is None:
+            async with httpx.AsyncClient() as client:
+                fetched = await fetch_url(client, source, etag=etag, last_modified=last_modified)
+        else:
+            fetched = await fetch_url(self.http, source, etag=etag, last_modified=last_modified)
+        return fetched, feed.topic_slug if feed else None
+
+    async def ingest(self, source: str) -> IngestReport:
+        report = IngestReport(sources=1)
+        try:
+            fetched, feed_topic = await self.read(source)
+        except SourceError as exc:
+            report.failed_sources.append((source, str(exc)))
+            if is_url(source):
+                await self.store.feeds.record_poll(source, error=str(exc))
+            return report
+        if fetched.not_modified:
+            report.not_modified.append(source)
+            await self.store.feeds.record_poll(source, etag=fetched.etag, last_modified=fetched.last_modified)
+            return report
+        try:
+            parsed = parse_source(
+                fetched.data,
+                origin=source,
+                url=fetched.final_url,
+                known_slugs=frozenset(self.topic_ids),
+            )
+        except SourceError as exc:
+            reason = str(exc) if str(exc).startswith(source) else f"{source}: {exc}"
+            report.failed_sources.append((source, reason))
+            if is_url(source):
+                await self.store.feeds.record_poll(source, error=reason)
+            return report
+        if is_url(source):
+            await self.store.feeds.record_poll(source, etag=fetched.etag, last_modified=fetched.last_modified)
+        if parsed.topics:
+            for spec in parsed.topics:
+                await self.store.topics.upsert(spec)
+            report.topics += len(parsed.topics)
+            await self.load_topics()
+        report.rejected.extend(ItemProblem(source, r.item, r.reason) for r in parsed.rejections)
+        report.warnings.extend(ItemProblem(source, r.item, r.reason) for r in parsed.warnings)
+        await self.store_items(parsed.items, feed_topic, report)
+        return report
+
+    async def store_items(self, items: Sequence[ParsedItem], feed_topic: str | None, report: IngestReport) -> None:
+        bar = tqdm(
+            total=len(items),
+            unit="item",
+            file=sys.stderr,
+            disable=not (self.progress and len(items) >= PROGRESS_MIN_ITEMS),
+            desc="ingest",
+        )
+        with bar:
+            for start in range(0, len(items), BATCH_SIZE):
+                chunk = items[start : start + BATCH_SIZE]
+                batch = [
+                    (item, [self.topic_ids[s] for s in self.assigner.assign(item, feed_topic) if s in self.topic_ids])
+                    for item in chunk
+                ]
+                outcomes = await self.store.articles.upsert_many(batch)
+                statuses = {o.guid: o.status for o in outcomes}
+                report.items += len(statuses)
+                for status in statuses.values():
+                    if status == "added":
+                        report.added += 1
+                    elif status == "updated":
+                        report.updated += 1
+                    else:
+                        report.unchanged += 1
+                bar.update(len(chunk))
+
+
+async def ingest_sources(
+    store: Store,
+    sources: Sequence[str],
+    *,
+    progress: bool = False,
+    http: httpx.AsyncClient | None = None,
+) -> IngestReport:
+    """Ingest every source in order; one unreadable source never stops the others."""
+    ingestor = _Ingestor(store, http, progress)
+    await ingestor.load_topics()
+    report = IngestReport()
+    for source in sources:
+        report.merge(await ingestor.ingest(source))
+    return report
+
+
+def _seed_files(seeds_dir: Path) -> list[str]:
+    if not seeds_dir.is_dir():
+        return []
+    return sorted(str(p) for p in seeds_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+async def seed_if_new(store: Store, seeds_dir: Path) -> IngestReport | None:
+    """Load every file of `seeds_dir` (sorted by name) into a store that has no articles yet."""
+    if await store.articles.count() > 0:
+        return None
+    files = await asyncio.to_thread(_seed_files, seeds_dir)
+    if not files:
+        return None
+    return await ingest_sources(store, files)
