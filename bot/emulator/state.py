@@ -1,0 +1,146 @@
+"""The emulator's data model: users, chats, their messages, and what the bot did to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+JSONDict = dict[str, Any]
+
+
+@dataclass
+class ApiError(Exception):
+    """A Bot API refusal, answered as ``{"ok": false, "error_code": ..., "description": ...}``."""
+
+    status: int
+    description: str
+    retry_after: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.description}"
+
+
+def bad_request(text: str) -> ApiError:
+    return ApiError(400, f"Bad Request: {text}")
+
+
+@dataclass
+class UserAccount:
+    """A Telegram user the tests or the console act as."""
+
+    user_id: int
+    first_name: str
+    username: str | None = None
+    last_name: str | None = None
+    language_code: str | None = "ar"
+    blocked_bot: bool = False
+    deleted: bool = False
+
+    def as_dict(self) -> JSONDict:
+        data: JSONDict = {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+        if self.last_name:
+            data["last_name"] = self.last_name
+        if self.username:
+            data["username"] = self.username
+        if self.language_code:
+            data["language_code"] = self.language_code
+        return data
+
+
+@dataclass
+class StoredMessage:
+    """One message in a chat, as it currently stands (edits applied)."""
+
+    message_id: int
+    from_bot: bool
+    date: int
+    text: str
+    entities: list[JSONDict] = field(default_factory=list)
+    reply_markup: JSONDict | None = None  # inline keyboards only: what the message carries
+    sender_id: int = 0
+    edit_date: int | None = None
+    deleted: bool = False
+    disable_notification: bool = False
+    link_preview_options: JSONDict | None = None
+
+
+@dataclass
+class Chat:
+    """A chat; private chats have ``chat_id == user_id``, groups keep their members."""
+
+    chat_id: int
+    type: str = "private"
+    title: str | None = None
+    user: UserAccount | None = None
+    members: dict[int, str] = field(default_factory=dict)  # user id -> status
+    messages: dict[int, StoredMessage] = field(default_factory=dict)
+    next_message_id: int = 1
+    reply_keyboard: JSONDict | None = None  # the custom keyboard the user currently sees
+    menu_button: JSONDict | None = None
+
+    def as_dict(self) -> JSONDict:
+        data: JSONDict = {"id": self.chat_id, "type": self.type}
+        if self.type == "private" and self.user is not None:
+            data["first_name"] = self.user.first_name
+            if self.user.last_name:
+                data["last_name"] = self.user.last_name
+            if self.user.username:
+                data["username"] = self.user.username
+        elif self.title:
+            data["title"] = self.title
+        return data
+
+    def take_message_id(self) -> int:
+        message_id = self.next_message_id
+        self.next_message_id += 1
+        return message_id
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    """A message the bot sent, edited or deleted (accepted calls only)."""
+
+    method: str
+    chat_id: int | None
+    message_id: int | None
+    text: str | None
+    parse_mode: str | None
+    entities: list[JSONDict]
+    reply_markup: JSONDict | None
+    disable_notification: bool
+    link_preview_options: JSONDict | None
+    time: float
+    inline_message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One call to the Bot API and the HTTP status it was answered with."""
+
+    method: str
+    params: JSONDict
+    status: int
+    description: str | None = None
+    time: float = 0.0
+
+
+@dataclass
+class PendingQuery:
+    """A callback or inline query waiting for the bot's answer."""
+
+    query_id: str
+    created: float
+    answered: bool = False
+    answer: JSONDict | None = None
+
+
+@dataclass
+class ChatLine:
+    """One message of the per-chat view: what the user sees on screen."""
+
+    message_id: int
+    from_bot: bool
+    text: str
+    entities: list[JSONDict]
+    reply_markup: JSONDict | None
+    edited: bool
