@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from tqdm import tqdm  # type: ignore[import-untyped]  # types-tqdm is not installed in .venv
+from tqdm import tqdm
 
 from bot.ingest.antcorpus import parse_ant
 from bot.ingest.article_html import parse_article_html

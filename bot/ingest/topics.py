@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from bot.arabic import fold
 from bot.models import ParsedItem, TopicKind, TopicSpec
@@ -84,19 +85,44 @@ CATEGORY_SECTIONS: dict[str, str] = {
     **{
         fold(label): slug
         for slug, labels in {
-            "world": ("عربي ودولي", "دولي", "العالم", "أخبار العالم", "world", "internationalnews", "international"),
-            "middle-east": ("الشرق الأوسط", "middleeast", "middle east", "middle_east", "arab world", "عربي"),
+            "world": (
+                "عربي ودولي",
+                "دولي",
+                "العالم",
+                "أخبار العالم",
+                "world",
+                "internationalnews",
+                "international",
+                "arab-and-world",
+            ),
+            "middle-east": ("الشرق الأوسط", "middleeast", "middle east", "middle_east", "middle-east", "عربي"),
             "economy": ("اقتصاد", "الاقتصاد", "أسواق", "economy", "business", "aswaq"),
-            "sport": ("رياضة", "الرياضة", "sport", "sports"),
+            "sport": ("رياضة", "الرياضة", "sport", "sports", "international-sport", "other-sport"),
             "culture": ("ثقافة وفن", "ثقافة", "فن", "culture", "art-and-culture", "culture-and-art", "arts"),
             "technology": ("تكنولوجيا", "علوم وتكنولوجيا", "تقنية", "technology", "science-and-tech", "tech"),
+            "health": ("صحة", "health", "women"),
             "videos": ("فيديوهات", "فيديو", "video", "videos"),
-            "health": ("صحة", "health"),
             "local": ("محليات", "localnews", "local", "society", "politic", "diverse"),
         }.items()
         for label in labels
     }
 }
+
+
+_URL_SEGMENT_ID = re.compile(r"-\d+$")
+
+
+def url_sections(url: str | None) -> list[str]:
+    """Sections named by the first path segments of an article URL (`/middle_east/…`, `/arabic/sports-4310…`)."""
+    if not url:
+        return []
+    path = urlsplit(url).path
+    found: list[str] = []
+    for segment in [s for s in path.split("/") if s][:3]:
+        section = CATEGORY_SECTIONS.get(_URL_SEGMENT_ID.sub("", segment.lower()))
+        if section is not None and section not in found:
+            found.append(section)
+    return found
 
 
 def is_valid_slug(slug: str) -> bool:
@@ -168,5 +194,6 @@ class TopicAssigner:
             section = CATEGORY_SECTIONS.get(fold(label.strip()))
             if section is not None:
                 found.append(section)
+        found.extend(url_sections(item.url))
         found.extend(self.keyword_slugs(f"{item.headline}\n{item.lead}"))
         return tuple(dict.fromkeys(s for s in found if s in self._slugs or s in item.topic_slugs))
