@@ -1,0 +1,141 @@
+"""The composition root: builds the python-telegram-bot Application from the configuration.
+
+Every handler is registered here, in one ordered list. Handler modules hold no setup code.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    ExtBot,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+import handlers.errors
+import handlers.flood
+import handlers.help
+import handlers.start
+import handlers.unknown
+from bot.config import Settings
+from bot.context import Clock, NewsBot, NewsContext, utc_now
+from bot.processing import TrackingUpdateProcessor
+from bot.render import Renderer
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+NewsApplication = Application[ExtBot[None], NewsContext, dict[Any, Any], dict[Any, Any], NewsBot, Any]
+
+# The bot's command menu (setMyCommands), in the order readers see it.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "البداية والقائمة الرئيسية"),
+    ("latest", "آخر الأخبار"),
+    ("topics", "المواضيع والاشتراك فيها"),
+    ("mysubs", "اشتراكاتي"),
+    ("search", "البحث في الأخبار"),
+    ("live", "البث المباشر"),
+    ("videos", "أحدث الفيديوهات"),
+    ("settings", "الإعدادات"),
+    ("follow", "تابعنا"),
+    ("help", "المساعدة"),
+    ("stop", "إيقاف التنبيهات"),
+)
+
+
+def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext, Any]]]:
+    """Every handler, in order: (group, handler). Lower groups run first; in a group the first match wins."""
+    flood = handlers.flood.FloodGuard(news.settings.flood_limit, news.settings.flood_window)
+    return [
+        # Group -1 runs before everything: a flooding reader is answered once, then ignored.
+        (-1, TypeHandler(Update, flood)),
+        (0, CommandHandler("start", handlers.start.start)),
+        (0, CommandHandler("help", handlers.help.help_command)),
+        # Last: anything unknown gets a short Arabic answer and the way forward.
+        (0, MessageHandler(filters.COMMAND, handlers.unknown.unknown_command)),
+        (0, MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, handlers.unknown.unknown_text)),
+    ]
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    store: Store | None = None,
+    renderer: Renderer | None = None,
+) -> NewsApplication:
+    """The Application for `settings`. Pass `store` to share an already-open store (tests, console)."""
+    if not settings.token:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    news = NewsBot(settings, renderer, clock)
+    if store is not None:
+        news.store = store
+    owns_store = store is None
+
+    async def post_init(app: NewsApplication) -> None:
+        if owns_store:
+            news.store = await Store.open(settings.db_path)
+        await _seed_if_new(news)
+        await _set_menu(app)
+
+    async def post_shutdown(app: NewsApplication) -> None:
+        if owns_store and news._store is not None:
+            await news.store.close()
+            news.store = None
+
+    context_types = ContextTypes(context=NewsContext, bot_data=NewsBot)
+    app: NewsApplication = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.api_url)
+        .base_file_url(settings.api_url.replace("/bot", "/file/bot", 1))
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .context_types(context_types)
+        .request(HTTPXRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15))
+        .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=40))
+        .concurrent_updates(TrackingUpdateProcessor(64))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    app.bot_data = news
+    for group, handler in handler_list(news):
+        app.add_handler(handler, group=group)
+    app.add_error_handler(handlers.errors.on_error)
+    return app
+
+
+async def _seed_if_new(news: NewsBot) -> None:
+    """A new store gets the starting set from seeds/, so a new reader sees real headlines at once."""
+    from bot.ingest.service import seed_if_new
+
+    report = await seed_if_new(news.store, news.settings.seeds_dir)
+    if report is not None:
+        log.info(
+            "seeded a new store from %s: %d added, %d rejected",
+            news.settings.seeds_dir,
+            report.added,
+            len(report.rejected),
+        )
+
+
+async def _set_menu(app: NewsApplication) -> None:
+    """The command menu and description: nice to have, so a failure is logged, never fatal."""
+    try:
+        await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+        await app.bot.set_my_short_description("آخر الأخبار العربية، المواضيع، والتنبيهات الفورية")
+    except TelegramError as exc:
+        log.warning("could not set the command menu: %s", exc)

@@ -1,0 +1,56 @@
+"""`newsbot run`: long polling, or a webhook when NEWSBOT_WEBHOOK_URL is set."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from urllib.parse import urlparse
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
+from bot.app import build_application
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+NO_TOKEN = (
+    "newsbot: TELEGRAM_BOT_TOKEN is not set. Put the token from @BotFather in .env "
+    "(see .env.example) or in the environment; to try the bot without a token, run `newsbot console`."
+)
+
+
+def _fail(line: str) -> int:
+    print(line, file=sys.stderr)  # noqa: T201 - one clear line for the person starting the bot
+    return 2
+
+
+def run(settings: Settings) -> int:
+    """Run until SIGINT or SIGTERM; PTB confirms the last updates and post_shutdown closes the store."""
+    if not settings.token:
+        return _fail(NO_TOKEN)
+    if settings.webhook_url and not settings.webhook_secret:
+        return _fail("newsbot: NEWSBOT_WEBHOOK_URL is set but NEWSBOT_WEBHOOK_SECRET is not: set a secret")
+    app = build_application(settings)
+    try:
+        if settings.webhook_url:
+            host, port = settings.listen
+            log.info("webhook mode: %s, listening on %s:%d", settings.webhook_url, host, port)
+            app.run_webhook(
+                listen=host,
+                port=port,
+                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            log.info("long polling %s", settings.api_url)
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        return _fail("newsbot: Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): check the token")
+    except NetworkError as exc:
+        return _fail(f"newsbot: cannot reach the Bot API at {settings.api_url} ({exc}): check TELEGRAM_API_URL")
+    except TelegramError as exc:
+        return _fail(f"newsbot: the Bot API refused to start the bot: {exc}")
+    return 0

@@ -1,0 +1,36 @@
+"""Shared fixtures: a temporary store file, and the real bot running against the local emulator."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.harness import BotHarness
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+DATA = SHARED / "data" / "arabic-news"
+SEED_PAGE = SHARED / "seed" / "000_2023eb9965469087.txt"
+ADMIN_ID = 4242
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a bot on a fresh store in tmp_path, seeded from the project's seeds/."""
+    return dataclasses.replace(
+        Settings(),
+        db_path=tmp_path / "newsbot.db",
+        admins=frozenset({ADMIN_ID}),
+        push_interval=0.2,
+        flood_limit=1000,
+    )
+
+
+@pytest.fixture
+async def harness(settings: Settings) -> AsyncIterator[BotHarness]:
+    async with BotHarness(settings) as h:
+        yield h
