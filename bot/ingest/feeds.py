@@ -130,8 +130,9 @@ def _read_feedparser(data: bytes) -> FeedDocument:
             title=_text(e.get("title")),
             link=_text(e.get("link")),
             summary=_text(e.get("summary")),
-            published=_struct(e.get("published_parsed")) or _struct(e.get("updated_parsed")),
-            published_raw=_text(e.get("published")) or _text(e.get("updated")) or None,
+            # dict.get: FeedParserDict's own get() maps updated→published with a DeprecationWarning
+            published=_struct(dict.get(e, "published_parsed")) or _struct(dict.get(e, "updated_parsed")),
+            published_raw=_text(dict.get(e, "published")) or _text(dict.get(e, "updated")) or None,
             categories=_terms(e.get("tags")),
             enclosures=_enclosures(e),
         )
@@ -176,6 +177,10 @@ def _xml_error(data: bytes) -> str | None:
     return None
 
 
+def _titled(doc: FeedDocument) -> int:
+    return sum(1 for e in doc.entries if e.title.strip())
+
+
 def read_feed(data: bytes) -> FeedDocument:
     """The feed's entries, by the fast parser when it can be trusted, else by feedparser."""
     malformed = _xml_error(data)
@@ -194,8 +199,8 @@ def read_feed(data: bytes) -> FeedDocument:
     if fast is not None and trusted:
         return fast
     slow = _read_feedparser(data)
-    if not slow.entries and fast is not None and fast.entries:
-        slow = fast  # recovered by the fast parser only: better than nothing
+    if fast is not None and _titled(fast) > _titled(slow):
+        slow = fast  # a broken document the fast parser (lxml in recover mode) read better
     if not slow.entries and malformed:
         raise SourceError(f"malformed XML: {malformed}")
     return FeedDocument(slow.title, slow.entries, slow.parser, malformed)
