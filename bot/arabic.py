@@ -243,9 +243,7 @@ _DAY = 24 * _HOUR
 RELATIVE_DAYS = 7  # up to «منذ 7 أيام»; older items show their date
 
 
-def relative_time(
-    dt: datetime, now: datetime, *, arabic_digits: bool = False, tz: tzinfo | None = None
-) -> str:
+def relative_time(dt: datetime, now: datetime, *, arabic_digits: bool = False, tz: tzinfo | None = None) -> str:
     """«الآن», «منذ دقيقة», «منذ دقيقتين», «منذ 3 دقائق», «منذ 11 دقيقة», … «منذ 3 أيام».
 
     Under a minute, and any future time (clock skew), is «الآن». Beyond :data:`RELATIVE_DAYS`

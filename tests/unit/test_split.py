@@ -78,7 +78,7 @@ escaped = plain_text.map(html.escape)
 SIMPLE_TAGS = ["b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "tg-spoiler"]
 
 
-def wrap(tag: str, attrs: str = "") -> st.SearchStrategy[str]:
+def wrap(tag: str, attrs: str = "") -> st.SearchStrategy[tuple[str, str]]:
     return st.just((f"<{tag}{attrs}>", f"</{tag}>"))
 
 
