@@ -166,6 +166,11 @@ class Renderer:
         """Render the template ``template_name`` (e.g. ``"article.html.j2"``) to Telegram HTML."""
         return self.env.get_template(template_name).render(**context)
 
+    def render_plain(self, template_name: str, /, **context: Any) -> str:
+        """Render a template and return the text a reader sees (tags removed, entities decoded), for
+        places that take plain text, not HTML: callback query alerts, inline result descriptions."""
+        return visible_text(self.render(template_name, **context))
+
     def from_string(self, source: str) -> Template:
         """A template from source text, in the same environment (same escaping and filters)."""
         return self.env.from_string(source)

@@ -41,6 +41,12 @@ def test_render_a_template_file(tmp_path: Path) -> None:
     assert parse_html(out)[0] == "عاجل\nغزة & <رفح>\n11 خبرًا"
 
 
+def test_render_plain_gives_the_visible_text(tmp_path: Path) -> None:
+    (tmp_path / "alert.html.j2").write_text("<b>{{ title }}</b> &amp; {{ n | count('topic') }}", encoding="utf-8")
+    renderer = make_renderer(tmp_path)
+    assert renderer.render_plain("alert.html.j2", title='"غزة" <رفح>', n=3) == '"غزة" <رفح> & 3 مواضيع'
+
+
 def test_undefined_names_raise() -> None:
     with pytest.raises(UndefinedError):
         R.render_string("<b>{{ missing }}</b>")
