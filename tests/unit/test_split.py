@@ -109,6 +109,7 @@ document = st.lists(fragment, min_size=1, max_size=8).map("".join).filter(lambda
 def test_generated_documents_are_valid() -> None:
     """The generator itself produces Telegram-valid HTML (else the properties below prove little)."""
 
+    @settings(deadline=None)
     @given(document)
     def check(doc: str) -> None:
         parse_html(doc)
@@ -119,7 +120,7 @@ def test_generated_documents_are_valid() -> None:
 # -- properties ----------------------------------------------------------------------------------
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document, st.integers(min_value=2, max_value=80))
 def test_split_message_properties(doc: str, limit: int) -> None:
     parts = split_message(doc, limit)
@@ -128,7 +129,7 @@ def test_split_message_properties(doc: str, limit: int) -> None:
         assert parts == [doc]
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(document, st.integers(min_value=12, max_value=80), st.booleans())
 def test_split_numbered_properties(doc: str, limit: int, arabic_digits: bool) -> None:
     parts = split_numbered(doc, limit, arabic_digits)
@@ -148,6 +149,7 @@ def test_split_numbered_properties(doc: str, limit: int, arabic_digits: bool) ->
     check_parts(doc, bare, limit)
 
 
+@settings(deadline=None)
 @given(document)
 def test_visible_text_matches_telegram(doc: str) -> None:
     assert visible_text(doc) == parse_html(doc)[0]
