@@ -203,7 +203,7 @@ def isolate_latin_runs(text: str) -> str:
 def isolate(text: str) -> str:
     """Make ``text`` safe to place inside an Arabic line.
 
-    A Latin or numeric value («BBC», «2025», «https://…») is wrapped whole in FSI … PDI; mixed
+    A Latin or numeric value («BBC», «2025», «https://…») is wrapped whole in one FSI … PDI; mixed
     text has its Latin runs isolated (:func:`isolate_latin_runs`); pure Arabic text, and text
     already isolated, is returned unchanged.
     """
@@ -211,9 +211,8 @@ def isolate(text: str) -> str:
         return text
     if _RTL_LETTER.search(text):
         return isolate_latin_runs(text)
-    if text.startswith(FSI) and text.endswith(PDI) and FSI not in text[1:-1] and PDI not in text[1:-1]:
-        return text
-    return FSI + text + PDI
+    # inner isolates in a Latin value are redundant, and stray ones would unbalance the wrap
+    return FSI + text.replace(FSI, "").replace(PDI, "") + PDI
 
 
 # ---------------------------------------------------------------------------------------------

@@ -149,6 +149,11 @@ def test_isolate_latin_runs_leaves_pure_text_alone(text: str) -> None:
     assert isolate_latin_runs(text) == text
 
 
+@given(st.lists(st.sampled_from(["BBC", " ", "2025", FSI, PDI, "x-1"]), max_size=10).map("".join))
+def test_isolate_of_latin_values_is_idempotent(text: str) -> None:
+    assert isolate(isolate(text)) == isolate(text)
+
+
 def test_isolate_value() -> None:
     assert isolate("BBC") == f"{FSI}BBC{PDI}"
     assert isolate("2025") == f"{FSI}2025{PDI}"
