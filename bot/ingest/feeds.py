@@ -4,7 +4,8 @@ fastfeedparser reads the feed (about 25x faster than feedparser on the real feed
 titles, links, GUIDs, dates, categories and enclosures: see `compare_parsers` and
 bench/bench_ingest.py). feedparser is the fallback whenever the fast parser fails or cannot be
 trusted: it raised, found no entries in a document that has some, or dropped a date it could not
-parse (feedparser keeps the raw text, so the editor is told which date was bad). feedparser-rs was
+parse or read with a fuzzy guess (it turns «yesterday» into a date; feedparser keeps the raw text,
+so the editor is told which date was bad). feedparser-rs was
 not chosen: it deletes `<script>…</script>` from titles instead of keeping the text, and returns
 nothing at all for a truncated feed.
 """
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_tz
 from typing import Any
 
 import fastfeedparser
@@ -177,6 +179,33 @@ def _xml_error(data: bytes) -> str | None:
     return None
 
 
+_RAW_DATES = re.compile(
+    rb"<(?:pubDate|published|updated|dc:date|issued|modified)>\s*(?:<!\[CDATA\[)?([^<\]]*)", re.IGNORECASE
+)
+
+
+def _strict_date_ok(raw: bytes) -> bool:
+    text = raw.decode("utf-8", "replace").strip()
+    if not text:
+        return True
+    if parsedate_tz(text) is not None:
+        return True
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _dates_strict(data: bytes) -> bool:
+    """True when every date in the document is plain RFC 822 or ISO 8601.
+
+    fastfeedparser reads anything else with a fuzzy parser («yesterday» becomes a real date), so a
+    document with any other date text goes to feedparser, which reports it as unparseable.
+    """
+    return all(_strict_date_ok(m.group(1)) for m in _RAW_DATES.finditer(data))
+
+
 def _titled(doc: FeedDocument) -> int:
     return sum(1 for e in doc.entries if e.title.strip())
 
@@ -195,6 +224,7 @@ def read_feed(data: bytes) -> FeedDocument:
         and malformed is None
         and (fast.entries or not has_entries)
         and not (any(e.published is None for e in fast.entries) and any(t in data for t in _DATE_TAGS))
+        and _dates_strict(data)
     )
     if fast is not None and trusted:
         return fast

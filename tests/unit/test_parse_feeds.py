@@ -142,3 +142,11 @@ def test_fallback_to_feedparser_keeps_every_item() -> None:
     doc = read_feed(data)
     assert doc.parser == "feedparser"
     assert [e.title for e in doc.entries] == ["خبر", "آخر"]
+
+
+def test_relative_words_are_not_read_as_dates() -> None:
+    # regression: fastfeedparser's fuzzy date parser turned «yesterday» into a real date
+    data = _rss("<item><title>خبر</title><link>https://example.org/a</link><pubDate>yesterday</pubDate></item>")
+    result = parse_feed(data, now=NOW)
+    assert result.items[0].published_at is None
+    assert "yesterday" in result.warnings[0].reason
