@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from bot.arabic import fold
@@ -146,45 +145,50 @@ def topic_for_name(name: str, kind: TopicKind = TopicKind.STORY) -> TopicSpec:
     return TopicSpec(slug_for(name), " ".join(name.split()), kind)
 
 
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    slug: str
-    pattern: re.Pattern[str]
-
-
 # Arabic letters and digits count as word characters; a keyword must not be glued to another word,
 # except behind the proclitics و ف ب ل ك and their pairs («بغزة», «وغزة», «لأوكرانيا», «وبالرقة»).
 _WORD_CHARS = r"0-9a-z\u0621-\u064a\u0660-\u0669\u066e-\u06d3"
 _PROCLITICS = "وب|ول|وك|فب|فل|و|ف|ب|ل|ك"
-
-
-def _keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
-    folded = sorted({" ".join(fold(k).split()) for k in keywords if k.strip()}, key=len, reverse=True)
-    if not folded:
-        return None
-    alternatives = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in folded)
-    return re.compile(rf"(?<![{_WORD_CHARS}])(?:{_PROCLITICS})?(?:{alternatives})(?![{_WORD_CHARS}])")
+_SPACE_RUN = re.compile(r"\s+")
 
 
 class TopicAssigner:
-    """Assigns topic slugs to items from the known topics and the topics a store or seed defines."""
+    """Assigns topic slugs to items from the known topics and the topics a store or seed defines.
+
+    All keywords of all topics are folded into one alternation (longest first) and searched in one
+    pass over the folded text; each matched keyword maps back to its topics.
+    """
 
     def __init__(self, topics: Sequence[TopicSpec] = KNOWN_TOPICS) -> None:
-        self._rules: list[_Rule] = []
         self._slugs: set[str] = set()
+        self._by_keyword: dict[str, list[str]] = {}
         for spec in topics:
             self._slugs.add(spec.slug)
-            pattern = _keyword_pattern(spec.keywords)
-            if pattern is not None:
-                self._rules.append(_Rule(spec.slug, pattern))
+            for keyword in spec.keywords:
+                folded = " ".join(fold(keyword).split())
+                if folded:
+                    owners = self._by_keyword.setdefault(folded, [])
+                    if spec.slug not in owners:
+                        owners.append(spec.slug)
+        self._pattern: re.Pattern[str] | None = None
+        if self._by_keyword:
+            ordered = sorted(self._by_keyword, key=len, reverse=True)
+            alternatives = "|".join(re.escape(k).replace(r"\ ", r"\s+") for k in ordered)
+            self._pattern = re.compile(rf"(?<![{_WORD_CHARS}])(?:{_PROCLITICS})?({alternatives})(?![{_WORD_CHARS}])")
 
     @property
     def slugs(self) -> frozenset[str]:
         return frozenset(self._slugs)
 
     def keyword_slugs(self, text: str) -> list[str]:
-        folded = fold(text)
-        return [rule.slug for rule in self._rules if rule.pattern.search(folded)]
+        if self._pattern is None:
+            return []
+        found: list[str] = []
+        for match in self._pattern.finditer(fold(text)):
+            for slug in self._by_keyword[_SPACE_RUN.sub(" ", match.group(1))]:
+                if slug not in found:
+                    found.append(slug)
+        return found
 
     def assign(self, item: ParsedItem, feed_topic: str | None = None) -> tuple[str, ...]:
         found: list[str] = list(item.topic_slugs)
