@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
+from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.store import Store, StoreError
 
@@ -31,12 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"newsbot: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's one line
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The console is a chat on the terminal: only warnings go to the log unless asked for.
+    quiet = args.command == "console" and "NEWSBOT_LOG_LEVEL" not in os.environ
+    logs.configure("WARNING" if quiet else settings.log_level)
 
     try:
         if args.command == "run":

@@ -20,7 +20,7 @@ async def on_error(update: object, context: NewsContext) -> None:
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(context.renderer.render("error_short.html.j2"), show_alert=False)
+            await update.callback_query.answer(context.renderer.render_plain("error_short.html.j2"), show_alert=False)
         elif update.effective_message is not None:
             await update.effective_message.reply_text(context.renderer.render("error.html.j2"))
     except TelegramError as exc:  # the reader may be gone; nothing more to do than say so once

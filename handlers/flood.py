@@ -48,9 +48,8 @@ class FloodGuard:
         if allowed:
             return
         if warn:
-            text = context.renderer.render("flood.html.j2")
             if update.callback_query is not None:
-                await update.callback_query.answer(text)
+                await update.callback_query.answer(context.renderer.render_plain("flood.html.j2"))
             elif update.effective_message is not None:
-                await update.effective_message.reply_text(text)
+                await update.effective_message.reply_text(context.renderer.render("flood.html.j2"))
         raise ApplicationHandlerStop
