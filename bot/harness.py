@@ -23,7 +23,7 @@ from bot.emulator.server import BotApiEmulator
 from bot.emulator.state import JSONDict, SentRecord
 from bot.processing import TrackingUpdateProcessor
 
-TEST_TOKEN = "123456789:AAH-emulated-token-for-local-use_only"
+TEST_TOKEN = "123456789:AAH-emulated-token-for-local-use_only"  # noqa: S105 - the emulator accepts any token
 
 
 @dataclass

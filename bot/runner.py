@@ -14,8 +14,9 @@ from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
-NO_TOKEN = (
-    "newsbot: TELEGRAM_BOT_TOKEN is not set. Put the token from @BotFather in .env "
+MISSING_TOKEN_HELP = (
+    "newsbot: TELEGRAM_BOT_TOKEN is not set."  # noqa: S105 - help text about the token, not a token
+    " Put the token from @BotFather in .env "
     "(see .env.example) or in the environment; to try the bot without a token, run `newsbot console`."
 )
 
@@ -28,7 +29,7 @@ def _fail(line: str) -> int:
 def run(settings: Settings) -> int:
     """Run until SIGINT or SIGTERM; PTB confirms the last updates and post_shutdown closes the store."""
     if not settings.token:
-        return _fail(NO_TOKEN)
+        return _fail(MISSING_TOKEN_HELP)
     if settings.webhook_url and not settings.webhook_secret:
         return _fail("newsbot: NEWSBOT_WEBHOOK_URL is set but NEWSBOT_WEBHOOK_SECRET is not: set a secret")
     app = build_application(settings)
