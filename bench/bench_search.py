@@ -1,0 +1,67 @@
+"""Search latency on 100,000 articles built from the real texts (shuffled paragraphs, mixed headlines).
+
+.venv/bin/python bench/bench_search.py [ARTICLES]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.fixtures import article_variations
+from bot.store import Store
+
+QUERIES = [
+    "غزة",
+    "غزه",
+    "ترامب",
+    "إيران",
+    "ايران",
+    "لبنان",
+    "الاتحاد الأوروبي",
+    "كرة القدم",
+    "فيروس كورونا",
+    "اسرائيل",
+    "مجلس النواب",
+    "الذكاء الاصطناعي",
+    "سوريا",
+    "وزير الخارجية",
+    "مطار الكويت",
+    "السعودية تسمح للمرأة",
+]
+RUNS = 40
+
+
+async def main(total: int) -> None:
+    articles = article_variations(total)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = await Store.open(Path(tmp) / "search.db")
+        start = time.perf_counter()
+        for i in range(0, total, 2000):
+            await store.articles.upsert_many([(a, ()) for a in articles[i : i + 2000]])
+        print(f"built {await store.articles.count():,} articles in {time.perf_counter() - start:.1f} s")
+        print(f"{'query':<24} {'matches':>8} {'median ms':>10} {'p99 ms':>8}")
+        worst = 0.0
+        for query in QUERIES:
+            timings = []
+            matches = await store.articles.search_count(query)
+            for _ in range(RUNS):
+                t = time.perf_counter()
+                await store.articles.search(query, 10)
+                timings.append((time.perf_counter() - t) * 1000)
+            timings.sort()
+            p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+            worst = max(worst, p99)
+            print(f"{query:<24} {matches:>8} {statistics.median(timings):>10.2f} {p99:>8.2f}")
+        print(f"worst p99: {worst:.2f} ms (target <= 20 ms)")
+        await store.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000))
