@@ -15,12 +15,50 @@ FANOUT_MARK = "fanout_mark"
 
 @dataclass(frozen=True, slots=True)
 class PendingDelivery:
+    """A delivery taken for sending, with what the sender needs to know about its reader."""
+
     id: int
     reader_id: int
     article_id: int | None
     broadcast_id: int | None
     mode: str
     attempts: int
+    arabic_digits: bool = False
+    quiet_start: int | None = None
+    quiet_end: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestReader:
+    """A digest reader with queued items: their hours and when the oldest queued item was recorded."""
+
+    reader_id: int
+    digest_hours: tuple[int, ...]
+    last_digest_at: int | None
+    oldest_queued_at: int
+    arabic_digits: bool
+    quiet_start: int | None
+    quiet_end: int | None
+
+
+_PENDING_COLUMNS = """
+    d.id, d.reader_id, d.article_id, d.broadcast_id, d.mode, d.attempts,
+    r.arabic_digits, r.quiet_start, r.quiet_end
+"""
+
+
+def _pending(row: Sequence[object]) -> PendingDelivery:
+    return PendingDelivery(
+        id=int(row[0]),  # type: ignore[call-overload]
+        reader_id=int(row[1]),  # type: ignore[call-overload]
+        article_id=row[2],  # type: ignore[arg-type]
+        broadcast_id=row[3],  # type: ignore[arg-type]
+        mode=str(row[4]),
+        attempts=int(row[5]),  # type: ignore[call-overload]
+        arabic_digits=bool(row[6]),
+        quiet_start=row[7],  # type: ignore[arg-type]
+        quiet_end=row[8],  # type: ignore[arg-type]
+    )
 
 
 class DeliveryRepository:
@@ -33,6 +71,9 @@ class DeliveryRepository:
         One per (reader, article) however many of its topics the reader follows; an article stored
         before a subscription is not pushed to it. The first round on a store only sets the mark, so
         what was already there (seeds, history) is not pushed. Returns the deliveries recorded.
+
+        Article ids are AUTOINCREMENT and SQLite serializes writers, so an article committed later
+        (by this process or by `newsbot ingest` in another) always has a higher id than the mark.
         """
         now = now_ts()
         async with self._db.write() as conn:
@@ -47,16 +88,18 @@ class DeliveryRepository:
             mark = int(row[0])
             if top <= mark:
                 return 0
+            # Grouping by (reader, article) gives one row per pair, whatever the number of shared topics.
             cur = await conn.execute(
                 """
                 INSERT OR IGNORE INTO deliveries (reader_id, article_id, mode, state, created_at)
-                SELECT DISTINCT s.reader_id, at.article_id, r.push_mode, 'queued', ?
+                SELECT s.reader_id, at.article_id, r.push_mode, 'queued', ?
                 FROM article_topics at
                 JOIN articles a ON a.id = at.article_id
                 JOIN subscriptions s ON s.topic_id = at.topic_id
                 JOIN readers r ON r.id = s.reader_id
                 WHERE at.article_id > ? AND at.article_id <= ?
                   AND r.status = 'active' AND s.created_at <= a.stored_at
+                GROUP BY at.article_id, s.reader_id
                 """,
                 (now, mark, top),
             )
@@ -71,34 +114,85 @@ class DeliveryRepository:
             (FANOUT_MARK, str(value)),
         )
 
+    async def create_broadcast(self, text: str, created_by: int | None) -> tuple[int, int]:
+        """Store a breaking-news text and record one delivery per active reader, in one transaction.
+
+        Returns (broadcast id, deliveries recorded).
+        """
+        now = now_ts()
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                "INSERT INTO broadcasts (text, created_by, created_at) VALUES (?, ?, ?)", (text, created_by, now)
+            )
+            broadcast_id = int(cur.lastrowid or 0)
+            cur = await conn.execute(
+                """
+                INSERT OR IGNORE INTO deliveries (reader_id, broadcast_id, mode, state, created_at)
+                SELECT id, ?, 'broadcast', 'queued', ? FROM readers WHERE status = 'active'
+                """,
+                (broadcast_id, now),
+            )
+            recorded = cur.rowcount
+        return broadcast_id, recorded
+
+    async def broadcast_text(self, broadcast_id: int) -> str | None:
+        async with self._db.conn.execute("SELECT text FROM broadcasts WHERE id = ?", (broadcast_id,)) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
     async def claim(self, limit: int, *, now: int | None = None) -> list[PendingDelivery]:
         """Take up to `limit` due instant or broadcast deliveries, oldest first, marking them in flight."""
         now = now_ts() if now is None else now
-        async with (
-            self._db.write() as conn,
-            conn.execute(
+        async with self._db.write() as conn:
+            async with conn.execute(
                 """
                 UPDATE deliveries SET state = 'sending', attempts = attempts + 1
                 WHERE id IN (
                     SELECT id FROM deliveries
-                    WHERE state = 'queued' AND not_before <= ? AND mode IN ('instant', 'broadcast')
+                    WHERE state = 'queued' AND mode <> 'digest' AND not_before <= ?
                     ORDER BY id LIMIT ?
                 )
-                RETURNING id, reader_id, article_id, broadcast_id, mode, attempts
+                RETURNING id
                 """,
                 (now, limit),
-            ) as cur,
-        ):
-            found = [PendingDelivery(*r) for r in await cur.fetchall()]
-        return sorted(found, key=lambda d: d.id)
+            ) as cur:
+                ids = [int(r[0]) for r in await cur.fetchall()]
+            if not ids:
+                return []
+            found = await self._pending_by_ids(conn, ids)
+        return found
+
+    @staticmethod
+    async def _pending_by_ids(conn: aiosqlite.Connection, ids: list[int]) -> list[PendingDelivery]:
+        out: list[PendingDelivery] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with conn.execute(
+                f"SELECT {_PENDING_COLUMNS} FROM deliveries d JOIN readers r ON r.id = d.reader_id "
+                f"WHERE d.id IN ({marks})",
+                chunk,
+            ) as cur:
+                out.extend(_pending(r) for r in await cur.fetchall())
+        return sorted(out, key=lambda d: d.id)
 
     async def mark_sent(self, sent: Sequence[tuple[int, int | None]]) -> None:
         """(delivery id, Telegram message id) pairs confirmed by Telegram."""
+        if not sent:
+            return
         now = now_ts()
         async with self._db.write() as conn:
             await conn.executemany(
                 "UPDATE deliveries SET state = 'sent', message_id = ?, sent_at = ?, error = NULL WHERE id = ?",
                 [(message_id, now, delivery_id) for delivery_id, message_id in sent],
+            )
+
+    async def release(self, delivery_ids: Sequence[int]) -> None:
+        """Put deliveries taken but not sent back in the queue (a clean stop), keeping their attempts."""
+        async with self._db.write() as conn:
+            await conn.executemany(
+                "UPDATE deliveries SET state = 'queued' WHERE id = ? AND state = 'sending'",
+                [(i,) for i in delivery_ids],
             )
 
     async def retry_later(self, delivery_id: int, not_before: int, error: str) -> None:
@@ -108,9 +202,12 @@ class DeliveryRepository:
                 (not_before, error, delivery_id),
             )
 
-    async def mark_failed(self, delivery_id: int, error: str) -> None:
+    async def mark_failed(self, delivery_id: int, error: str, attempts: int | None = None) -> None:
         async with self._db.write() as conn:
-            await conn.execute("UPDATE deliveries SET state = 'failed', error = ? WHERE id = ?", (error, delivery_id))
+            await conn.execute(
+                "UPDATE deliveries SET state = 'failed', error = ?, attempts = coalesce(?, attempts) WHERE id = ?",
+                (error, attempts, delivery_id),
+            )
 
     async def requeue_in_flight(self) -> int:
         """After a crash: what was in flight goes again (the only sends that may repeat)."""
@@ -118,9 +215,77 @@ class DeliveryRepository:
             cur = await conn.execute("UPDATE deliveries SET state = 'queued' WHERE state = 'sending'")
             return cur.rowcount
 
+    # -- digests -------------------------------------------------------------------------------
+
+    async def digest_readers(self) -> list[DigestReader]:
+        """Active readers with queued digest items, with what deciding whether one is due needs."""
+        async with self._db.conn.execute(
+            """
+            SELECT r.id, r.digest_hours, r.last_digest_at, q.oldest, r.arabic_digits, r.quiet_start, r.quiet_end
+            FROM (
+                SELECT reader_id, min(created_at) AS oldest FROM deliveries
+                WHERE state = 'queued' AND mode = 'digest' GROUP BY reader_id
+            ) q JOIN readers r ON r.id = q.reader_id
+            WHERE r.status = 'active'
+            ORDER BY r.id
+            """
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            DigestReader(
+                reader_id=int(r[0]),
+                digest_hours=tuple(sorted({int(h) for h in str(r[1]).split(",") if h.strip().isdigit()})),
+                last_digest_at=r[2],
+                oldest_queued_at=int(r[3]),
+                arabic_digits=bool(r[4]),
+                quiet_start=r[5],
+                quiet_end=r[6],
+            )
+            for r in rows
+        ]
+
+    async def claim_digest(self, reader_id: int, limit: int) -> list[PendingDelivery]:
+        """Take a reader's queued digest items (oldest first, at most `limit`), marking them in flight."""
+        async with self._db.write() as conn:
+            async with conn.execute(
+                """
+                UPDATE deliveries SET state = 'sending', attempts = attempts + 1
+                WHERE id IN (
+                    SELECT id FROM deliveries WHERE reader_id = ? AND state = 'queued' AND mode = 'digest'
+                    ORDER BY id LIMIT ?
+                )
+                RETURNING id
+                """,
+                (reader_id, limit),
+            ) as cur:
+                ids = [int(r[0]) for r in await cur.fetchall()]
+            if not ids:
+                return []
+            return await self._pending_by_ids(conn, ids)
+
+    async def mark_digest_sent(self, reader_id: int, delivery_ids: Sequence[int], message_id: int, at: int) -> None:
+        """A digest message confirmed: its items are sent and the reader's last digest time moves on."""
+        now = now_ts()
+        async with self._db.write() as conn:
+            await conn.executemany(
+                "UPDATE deliveries SET state = 'sent', message_id = ?, sent_at = ?, error = NULL WHERE id = ?",
+                [(message_id, now, i) for i in delivery_ids],
+            )
+            await conn.execute("UPDATE readers SET last_digest_at = ? WHERE id = ?", (at, reader_id))
+
+    # -- visibility ----------------------------------------------------------------------------
+
     async def count_by_state(self) -> dict[str, int]:
         counts = {s.value: 0 for s in DeliveryState}
         async with self._db.conn.execute("SELECT state, count(*) FROM deliveries GROUP BY state") as cur:
             for state, n in await cur.fetchall():
                 counts[state] = int(n)
         return counts
+
+    async def for_reader(self, reader_id: int) -> list[tuple[int | None, int | None, str, str | None]]:
+        """(article id, broadcast id, state, error) of a reader's deliveries, oldest first."""
+        async with self._db.conn.execute(
+            "SELECT article_id, broadcast_id, state, error FROM deliveries WHERE reader_id = ? ORDER BY id",
+            (reader_id,),
+        ) as cur:
+            return [(r[0], r[1], str(r[2]), r[3]) for r in await cur.fetchall()]

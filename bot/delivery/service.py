@@ -1,0 +1,84 @@
+"""Push delivery as one service owned by the bot's lifecycle: started in post_init, stopped in post_stop.
+
+Every `push_interval` seconds the fan-out round records deliveries for items stored since the last
+round (by the bot's feed polling, an admin's /ingest, or `newsbot ingest` in another process), the
+worker is woken to send them, and digest readers whose hour has come get their digest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from telegram import Bot
+
+from bot.context import NewsBot
+from bot.delivery.worker import DeliveryPolicy, DeliveryWorker
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "delivery"
+
+
+class DeliveryService:
+    def __init__(self, news: NewsBot, bot: Bot, *, policy: DeliveryPolicy | None = None) -> None:
+        self.news = news
+        self.worker = DeliveryWorker(news, bot, policy=policy)
+        self.rounds = 0
+        self._loop: asyncio.Task[None] | None = None
+        self._kick = asyncio.Event()
+
+    async def start(self) -> None:
+        # The first round right away: on a new store it only sets the fan-out mark.
+        await self.round()
+        await self.worker.start()
+        self._loop = asyncio.create_task(self._run(), name="delivery-fan-out")
+
+    def kick(self) -> None:
+        """Run a round now (after an admin's /ingest or /broadcast) instead of at the next interval."""
+        self._kick.set()
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+            self._loop = None
+        await self.worker.stop()
+
+    async def round(self) -> int:
+        """One fan-out round and one digest round; returns the deliveries recorded."""
+        recorded = await self.news.store.deliveries.fan_out()
+        self.rounds += 1
+        if recorded:
+            log.info("fan-out: %d deliveries recorded", recorded)
+            self.worker.wake()
+        await self.worker.digest_round()
+        return recorded
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), timeout=self.news.settings.push_interval)
+            self._kick.clear()
+            try:
+                await self.round()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a busy or failing store: the next round tries again
+                log.exception("delivery round failed")
+            self.worker.wake()
+
+
+async def start_delivery(news: NewsBot, bot: Bot) -> DeliveryService:
+    service = DeliveryService(news, bot)
+    await service.start()
+    news.services[SERVICE_NAME] = service
+    return service
+
+
+async def stop_delivery(news: NewsBot) -> None:
+    service = news.services.pop(SERVICE_NAME, None)
+    if isinstance(service, DeliveryService):
+        await service.stop()

@@ -1,0 +1,347 @@
+"""The sending worker: takes recorded deliveries from the store and sends them within the limits.
+
+Every delivery is recorded (by the fan-out, a broadcast) before this worker sees it; it is taken
+('sending') in batches, sent, and marked 'sent' with Telegram's message id once Telegram confirms.
+Marks are written in small batches; a crash between a confirmation and its mark leaves the
+delivery 'sending', and `requeue_in_flight()` at the next start sends it again: those in-flight
+sends are the only ones that can repeat.
+
+Telegram's answers:
+- 429: every send pauses for retry_after, then this one goes again (not counted as a try);
+- 5xx, a dropped connection, a timeout: tried again after a growing pause, and after
+  `max_attempts` tries the delivery is left 'failed' with the reason;
+- 403 (blocked): the reader becomes BLOCKED and their pending deliveries are cancelled;
+- 400 "chat not found": the reader is retired (GONE), likewise;
+- any other 400: that delivery is 'failed' with Telegram's text (a bug to fix, not to retry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import warnings
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from telegram import Bot, LinkPreviewOptions, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.context import NewsBot
+from bot.delivery.limiter import RateLimiter
+from bot.delivery.messages import DigestItem, Push, PushRenderer, main_topic
+from bot.delivery.schedule import digest_due, in_quiet_hours
+from bot.models import Article, ReaderStatus
+from bot.store import PendingDelivery
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    batch: int = 256  # deliveries taken from the store at a time
+    concurrency: int = 64  # requests to Telegram in flight
+    max_attempts: int = 5  # tries for 5xx / network errors before a delivery is failed
+    backoff: float = 1.0  # pause before the second try; doubles each time
+    max_backoff: float = 60.0
+    flush_interval: float = 0.05  # seconds between writes of confirmed sends
+    chat_interval: float = 1.0  # seconds between two messages to one chat
+    digest_batch: int = 500
+
+
+@dataclass(slots=True)
+class DeliveryCounters:
+    sent: int = 0
+    retry_after: int = 0
+    retried: int = 0
+    failed: int = 0
+    blocked: int = 0
+    gone: int = 0
+    digests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        news: NewsBot,
+        bot: Bot,
+        *,
+        policy: DeliveryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.news = news
+        self.bot = bot
+        self.policy = policy or DeliveryPolicy()
+        self.limiter = limiter or RateLimiter(news.settings.rate, chat_interval=self.policy.chat_interval)
+        self.counters = DeliveryCounters()
+        self.pushes = PushRenderer(news.renderer, bot.username)
+        self._sleep = sleep
+        self._wake = asyncio.Event()
+        self._in_request = asyncio.Semaphore(self.policy.concurrency)
+        self._tasks: dict[asyncio.Task[None], PendingDelivery] = {}
+        self._requesting: set[asyncio.Task[None]] = set()
+        self._confirmed: list[tuple[int, int | None]] = []
+        self._articles: OrderedDict[int, Article | None] = OrderedDict()
+        self._runner: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        requeued = await self.news.store.deliveries.requeue_in_flight()
+        if requeued:
+            log.info("requeued %d deliveries that were in flight at the last stop", requeued)
+        self._runner = asyncio.create_task(self._run(), name="delivery-worker")
+        self._flusher = asyncio.create_task(self._flush_loop(), name="delivery-marks")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking work; let requests already at Telegram finish; put the rest back in the queue."""
+        if self._stopping:
+            return
+        self._stopping = True
+        for task in (self._runner, self._flusher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        waiting = [t for t in self._tasks if t not in self._requesting]
+        for task in waiting:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+        leftover = [d.id for d in self._tasks.values()]
+        for task in list(self._tasks):
+            task.cancel()
+        await self._flush()
+        if leftover:
+            await self.news.store.deliveries.release(leftover)
+
+    # -- the loops -----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                took = await self._take()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store is busy or failing: say so and try again next round
+                log.exception("taking deliveries failed")
+                took = 0
+            if took == 0 or len(self._tasks) >= self.policy.batch // 2:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.news.settings.push_interval)
+                self._wake.clear()
+
+    async def _take(self) -> int:
+        room = self.policy.batch - len(self._tasks)
+        if room < self.policy.batch // 2:
+            return 0
+        now = int(self.news.clock().timestamp())
+        claimed = await self.news.store.deliveries.claim(room, now=now)
+        for delivery in claimed:
+            task = asyncio.create_task(self._deliver(delivery))
+            self._tasks[task] = delivery
+            task.add_done_callback(self._done)
+        return len(claimed)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.pop(task, None)
+        self._requesting.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a delivery task failed", exc_info=task.exception())
+        if len(self._tasks) < self.policy.batch // 2:
+            self._wake.set()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.policy.flush_interval)
+            try:
+                await self._flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("recording confirmed sends failed; will try again")
+
+    async def _flush(self) -> None:
+        if not self._confirmed:
+            return
+        batch, self._confirmed = self._confirmed, []
+        try:
+            await self.news.store.deliveries.mark_sent(batch)
+        except BaseException:
+            self._confirmed[:0] = batch
+            raise
+
+    # -- one delivery --------------------------------------------------------------------------
+
+    async def _deliver(self, delivery: PendingDelivery) -> None:
+        push = await self._push_for(delivery)
+        if push is None:
+            return
+        message = await self._send(
+            delivery.reader_id,
+            push,
+            delivery_id=delivery.id,
+            attempts=delivery.attempts,
+            silent=self._quiet(delivery.quiet_start, delivery.quiet_end),
+        )
+        if message is not None:
+            self._confirmed.append((delivery.id, message.message_id))
+
+    async def _push_for(self, delivery: PendingDelivery) -> Push | None:
+        store = self.news.store
+        if delivery.broadcast_id is not None:
+            text = await store.deliveries.broadcast_text(delivery.broadcast_id)
+            if text is None:
+                await store.deliveries.mark_failed(delivery.id, "broadcast not found")
+                return None
+            return self.pushes.broadcast(text)
+        assert delivery.article_id is not None  # the table's CHECK: an article or a broadcast
+        article = await self._article(delivery.article_id)
+        if article is None or not article.topics or not article.headline.strip():
+            await store.deliveries.mark_failed(delivery.id, "article missing, without a topic or a headline")
+            return None
+        return self.pushes.article(article, delivery.arabic_digits)
+
+    async def _article(self, article_id: int) -> Article | None:
+        if article_id in self._articles:
+            self._articles.move_to_end(article_id)
+            return self._articles[article_id]
+        article = await self.news.store.articles.get(article_id)
+        self._articles[article_id] = article
+        if len(self._articles) > 256:
+            self._articles.popitem(last=False)
+        return article
+
+    def _quiet(self, start: int | None, end: int | None) -> bool:
+        return in_quiet_hours(self.news.clock(), self.news.settings.timezone, start, end)
+
+    async def _send(
+        self, chat_id: int, push: Push, *, delivery_id: int | None, attempts: int, silent: bool
+    ) -> Message | None:
+        """Send one message through the limits; None when it was not sent (the outcome is recorded)."""
+        store = self.news.store
+        task = asyncio.current_task()
+        while True:
+            await self.limiter.acquire(chat_id)
+            try:
+                async with self._in_request:
+                    if task is not None:
+                        self._requesting.add(task)
+                    try:
+                        message = await self.bot.send_message(
+                            chat_id,
+                            push.text,
+                            reply_markup=push.markup,
+                            disable_notification=silent,
+                            link_preview_options=LinkPreviewOptions(is_disabled=True),
+                        )
+                    finally:
+                        if task is not None:
+                            self._requesting.discard(task)
+            except RetryAfter as exc:
+                self.counters.retry_after += 1
+                self.limiter.pause(retry_after_seconds(exc))
+                continue
+            except Forbidden as exc:
+                self.counters.blocked += 1
+                log.info("reader %d blocked the bot (%s): pushes to them stop", chat_id, exc.message)
+                await store.readers.set_status(chat_id, ReaderStatus.BLOCKED)
+                return None
+            except BadRequest as exc:
+                if "chat not found" in exc.message.lower():
+                    self.counters.gone += 1
+                    log.info("reader %d is gone (%s): retired", chat_id, exc.message)
+                    await store.readers.set_status(chat_id, ReaderStatus.GONE)
+                else:
+                    await self._fail(delivery_id, f"refused: {exc.message}", attempts)
+                return None
+            except NetworkError as exc:  # 5xx, a dropped connection, a timeout
+                if attempts >= self.policy.max_attempts:
+                    await self._fail(delivery_id, f"gave up after {attempts} tries: {exc.message}", attempts)
+                    return None
+                self.counters.retried += 1
+                pause = min(self.policy.max_backoff, self.policy.backoff * 2 ** (attempts - 1))
+                attempts += 1
+                await self._sleep(pause)
+                continue
+            except TelegramError as exc:
+                await self._fail(delivery_id, f"refused: {exc.message}", attempts)
+                return None
+            self.counters.sent += 1
+            return message
+
+    async def _fail(self, delivery_id: int | None, reason: str, attempts: int) -> None:
+        self.counters.failed += 1
+        self.counters.errors.append(reason)
+        del self.counters.errors[:-20]
+        log.warning("delivery %s failed: %s", delivery_id, reason)
+        if delivery_id is not None:
+            await self.news.store.deliveries.mark_failed(delivery_id, reason, attempts)
+
+    # -- digests -------------------------------------------------------------------------------
+
+    async def digest_round(self) -> int:
+        """Send each digest reader whose hour has come one message listing their queued items."""
+        store = self.news.store
+        now = self.news.clock()
+        tz = self.news.settings.timezone
+        sent = 0
+        for reader in await store.deliveries.digest_readers():
+            since_ts = max(reader.last_digest_at or 0, reader.oldest_queued_at)
+            since = datetime.fromtimestamp(since_ts, UTC)
+            if not digest_due(reader.digest_hours, since, now, tz):
+                continue
+            if await self._send_digest(reader.reader_id, reader.arabic_digits, reader.quiet_start, reader.quiet_end):
+                sent += 1
+        return sent
+
+    async def _send_digest(
+        self, reader_id: int, arabic_digits: bool, quiet_start: int | None, quiet_end: int | None
+    ) -> bool:
+        store = self.news.store
+        taken = await store.deliveries.claim_digest(reader_id, self.policy.digest_batch)
+        items: list[DigestItem] = []
+        for delivery in taken:
+            article = await self._article(delivery.article_id) if delivery.article_id is not None else None
+            if article is None or not article.topics:
+                await store.deliveries.mark_failed(delivery.id, "article missing or without a topic")
+                continue
+            topic = main_topic(article)
+            items.append(DigestItem(article.id, article.headline, topic.name if topic else None))
+        if not items:
+            return False
+        items.reverse()  # newest first
+        push = self.pushes.digest(items, len(items), arabic_digits)
+        message = await self._send(
+            reader_id, push, delivery_id=None, attempts=1, silent=self._quiet(quiet_start, quiet_end)
+        )
+        ids = [d.id for d in taken if d.article_id in {i.article_id for i in items}]
+        if message is None:  # tried again next round, unless the reader left (then they are cancelled)
+            await store.deliveries.release(ids)
+            return False
+        self.counters.digests += 1
+        await store.deliveries.mark_digest_sent(reader_id, ids, message.message_id, int(self.news.clock().timestamp()))
+        return True
