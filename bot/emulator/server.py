@@ -119,6 +119,7 @@ class BotApiEmulator:
         self._read_cursor: dict[int, int] = {}
         self._waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._poll_generation = 0
+        self._long_polls = 0
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -194,6 +195,11 @@ class BotApiEmulator:
     def base_url(self) -> str:
         """For ``ApplicationBuilder().base_url(...)`` / ``Bot(base_url=...)``: the token is appended."""
         return f"http://{self.host}:{self.port}/bot"
+
+    @property
+    def long_polls_waiting(self) -> int:
+        """How many getUpdates calls are waiting for updates right now."""
+        return self._long_polls
 
     @property
     def base_file_url(self) -> str:
@@ -355,6 +361,11 @@ class BotApiEmulator:
             raise TimeoutError(f"inline query {inline_query_id} not answered within {timeout}s")
         assert query.answer is not None
         return query.answer
+
+    async def wait_for_long_poll(self, timeout: float = 5.0) -> None:
+        """Until a getUpdates call is waiting for updates (so an injected one reaches it at once)."""
+        if not await self._wait_until(lambda: self._long_polls > 0, timeout):
+            raise TimeoutError(f"no getUpdates call waiting within {timeout}s")
 
     async def wait_for_updates_consumed(self, timeout: float = 5.0) -> None:
         """Until every queued update has been confirmed (getUpdates offset) or delivered by webhook."""
@@ -611,11 +622,15 @@ class BotApiEmulator:
         if not self.updates and timeout > 0:
             self._poll_generation += 1
             generation = self._poll_generation
+            self._long_polls += 1
             self._wake()
-            await self._wait_until(
-                lambda: bool(self.updates) or self._poll_generation != generation or bool(self.webhook_url),
-                timeout,
-            )
+            try:
+                await self._wait_until(
+                    lambda: bool(self.updates) or self._poll_generation != generation or bool(self.webhook_url),
+                    timeout,
+                )
+            finally:
+                self._long_polls -= 1
             if self._poll_generation != generation:
                 raise ApiError(
                     409,
@@ -894,6 +909,7 @@ class BotApiEmulator:
             "limited_gifts": False,
             "unique_gifts": False,
             "premium_subscription": False,
+            "gifts_from_channels": False,
         }
         return data
 
