@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Any
+
 from telegram import User
 
 from bot.models import Reader, ReaderStatus
 from bot.store import Store
 
+# Key in a reader's per-user memory (PTB's context.user_data) holding the names last stored.
+_STORED_NAMES = "stored_names"
 
-async def welcome(store: Store, user: User) -> tuple[Reader, bool]:
+
+async def welcome(store: Store, user: User, memo: MutableMapping[Any, Any] | None = None) -> tuple[Reader, bool]:
     """/start: the reader is stored (or its names refreshed) and pushes are on. True when new."""
     reader, created = await store.readers.get_or_create(user.id, user.first_name, user.username)
+    if memo is not None:
+        memo[_STORED_NAMES] = (user.first_name, user.username)
     if reader.status is not ReaderStatus.ACTIVE:
         await store.readers.set_status(user.id, ReaderStatus.ACTIVE)
         refreshed = await store.readers.get(user.id)
@@ -19,7 +27,18 @@ async def welcome(store: Store, user: User) -> tuple[Reader, bool]:
     return reader, created
 
 
-async def known(store: Store, user: User) -> Reader:
-    """Any contact: the reader is stored on first contact, its status left as it is."""
+async def known(store: Store, user: User, memo: MutableMapping[Any, Any] | None = None) -> Reader:
+    """Any contact: the reader is stored on first contact, its status left as it is.
+
+    With ``memo`` (the reader's context.user_data) the write is skipped while the names already
+    stored are the ones Telegram sends: one read per update instead of a write transaction.
+    """
+    names = (user.first_name, user.username)
+    if memo is not None and memo.get(_STORED_NAMES) == names:
+        reader = await store.readers.get(user.id)
+        if reader is not None:
+            return reader
     reader, _ = await store.readers.get_or_create(user.id, user.first_name, user.username)
+    if memo is not None:
+        memo[_STORED_NAMES] = names
     return reader

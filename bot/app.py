@@ -15,20 +15,30 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     BaseHandler,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
     ExtBot,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
+import handlers.actions
+import handlers.articles
+import handlers.buttons
 import handlers.errors
 import handlers.flood
+import handlers.headlines
 import handlers.help
+import handlers.inline
+import handlers.search
+import handlers.settings
 import handlers.start
+import handlers.topics
 import handlers.unknown
 from bot.config import Settings
 from bot.context import Clock, NewsBot, NewsContext, utc_now
@@ -64,6 +74,23 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
         (-1, TypeHandler(Update, flood)),
         (0, CommandHandler("start", handlers.start.start)),
         (0, CommandHandler("help", handlers.help.help_command)),
+        # Reader commands, buttons and inline mode (PRODUCT.md «Readers, in Telegram»).
+        (0, CommandHandler("latest", handlers.headlines.latest)),
+        (0, CommandHandler("videos", handlers.headlines.videos)),
+        (0, CommandHandler("live", handlers.headlines.live)),
+        (0, CommandHandler("follow", handlers.headlines.follow)),
+        (0, CommandHandler("topics", handlers.topics.topics)),
+        (0, CommandHandler("mysubs", handlers.topics.mysubs)),
+        (0, CommandHandler("search", handlers.search.search_command)),
+        (0, CommandHandler("article", handlers.articles.article_command)),
+        (0, CommandHandler("settings", handlers.settings.settings_command)),
+        (0, CommandHandler("stop", handlers.settings.stop)),
+        (0, CallbackQueryHandler(handlers.buttons.on_button)),
+        (0, InlineQueryHandler(handlers.inline.inline_query)),
+        # The main keyboard's labels, before plain text: a tapped label is a command, not a query.
+        (0, MessageHandler(filters.Text(list(handlers.actions.MAIN_ACTIONS)), handlers.actions.main_action)),
+        # Plain text: the words after «🔎 بحث», else the unknown-text answer.
+        (0, MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, handlers.search.plain_text)),
         # Last: anything unknown gets a short Arabic answer and the way forward.
         (0, MessageHandler(filters.COMMAND, handlers.unknown.unknown_command)),
         (0, MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, handlers.unknown.unknown_text)),

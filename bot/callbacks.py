@@ -1,0 +1,92 @@
+"""Compact, versioned callback data for inline buttons: ``"1:lt:2"`` is version 1, action ``lt``, args (2,).
+
+Buttons carry ids and page numbers only, never titles, so the data stays far below Telegram's 64
+bytes. Anything that does not decode (an older version, a forged or truncated string, an unknown
+action, a wrong number of arguments) decodes to ``None``, and the bot answers it as a stale button.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+VERSION = "1"
+MAX_BYTES = 64
+_MAX_ARG = 10**12  # ids and pages are small non-negative integers
+
+
+class Action(StrEnum):
+    """Every button the bot shows, with the number of integer arguments it carries."""
+
+    LATEST = "lt"  # page
+    VIDEOS = "vd"  # page
+    LIVE = "lv"  # page
+    ARTICLE = "ar"  # article id: sends the article
+    TOPICS = "tp"  # topics list page
+    TOPIC_TOGGLE = "tt"  # topic id, topics list page: (un)subscribe on the topics list
+    TOPIC_OPEN = "to"  # topic id: sends the topic's latest as a new message
+    TOPIC_PAGE = "tl"  # topic id, page: turns the topic's page
+    TOPIC_SUB = "ts"  # topic id, page: (un)subscribe on the topic's page
+    MYSUBS_REMOVE = "mr"  # topic id
+    SEARCH_PAGE = "sr"  # search token, page
+    SETTING = "st"  # setting field, value
+    STOP = "sp"  # 1 = confirm, 0 = cancel
+
+
+ARITY: dict[Action, int] = {
+    Action.LATEST: 1,
+    Action.VIDEOS: 1,
+    Action.LIVE: 1,
+    Action.ARTICLE: 1,
+    Action.TOPICS: 1,
+    Action.TOPIC_TOGGLE: 2,
+    Action.TOPIC_OPEN: 1,
+    Action.TOPIC_PAGE: 2,
+    Action.TOPIC_SUB: 2,
+    Action.MYSUBS_REMOVE: 1,
+    Action.SEARCH_PAGE: 2,
+    Action.SETTING: 2,
+    Action.STOP: 1,
+}
+_BY_CODE = {action.value: action for action in Action}
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    action: Action
+    args: tuple[int, ...]
+
+    def arg(self, index: int) -> int:
+        return self.args[index]
+
+
+def encode(action: Action, *args: int) -> str:
+    """The callback data for a button. Raises ValueError for arguments the codec cannot carry."""
+    if len(args) != ARITY[action]:
+        raise ValueError(f"{action.name} takes {ARITY[action]} arguments, got {len(args)}")
+    for value in args:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _MAX_ARG:
+            raise ValueError(f"callback arguments are integers in [0, {_MAX_ARG}), got {value!r}")
+    data = ":".join((VERSION, action.value, *(str(v) for v in args)))
+    if len(data.encode("utf-8")) > MAX_BYTES:  # cannot happen with the bounds above; kept as a guard
+        raise ValueError(f"callback data {data!r} is longer than {MAX_BYTES} bytes")
+    return data
+
+
+def decode(data: str | None) -> Callback | None:
+    """The button behind ``data``, or None when it is stale, foreign or malformed."""
+    if not data or len(data) > MAX_BYTES:
+        return None
+    parts = data.split(":")
+    if len(parts) < 2 or parts[0] != VERSION:
+        return None
+    action = _BY_CODE.get(parts[1])
+    if action is None or len(parts) - 2 != ARITY[action]:
+        return None
+    args: list[int] = []
+    for raw in parts[2:]:
+        # ASCII digits only: int() would also accept "+1", " 1", "1_0" and Arabic-Indic digits
+        if not raw or len(raw) > 12 or not raw.isascii() or not raw.isdigit():
+            return None
+        args.append(int(raw))
+    return Callback(action, tuple(args))
