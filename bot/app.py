@@ -16,6 +16,7 @@ from telegram.ext import (
     ApplicationBuilder,
     BaseHandler,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -28,6 +29,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 import handlers.actions
+import handlers.admin
 import handlers.articles
 import handlers.buttons
 import handlers.errors
@@ -35,6 +37,7 @@ import handlers.flood
 import handlers.headlines
 import handlers.help
 import handlers.inline
+import handlers.membership
 import handlers.search
 import handlers.settings
 import handlers.start
@@ -42,6 +45,8 @@ import handlers.topics
 import handlers.unknown
 from bot.config import Settings
 from bot.context import Clock, NewsBot, NewsContext, utc_now
+from bot.delivery.service import start_delivery, stop_delivery
+from bot.feedpoll import start_feed_polling
 from bot.processing import TrackingUpdateProcessor
 from bot.render import Renderer
 from bot.store import Store
@@ -74,6 +79,13 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
         (-1, TypeHandler(Update, flood)),
         (0, CommandHandler("start", handlers.start.start)),
         (0, CommandHandler("help", handlers.help.help_command)),
+        # Editors' commands (NEWSBOT_ADMINS); the broadcast confirmation before the readers' buttons.
+        (0, CommandHandler("stats", handlers.admin.stats)),
+        (0, CommandHandler("broadcast", handlers.admin.broadcast)),
+        (0, CommandHandler("ingest", handlers.admin.ingest)),
+        (0, CallbackQueryHandler(handlers.admin.broadcast_answer, pattern=handlers.admin.BROADCAST_DATA)),
+        # A reader blocking or unblocking the bot.
+        (0, ChatMemberHandler(handlers.membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)),
         # Reader commands, buttons and inline mode (PRODUCT.md «Readers, in Telegram»).
         (0, CommandHandler("latest", handlers.headlines.latest)),
         (0, CommandHandler("videos", handlers.headlines.videos)),
@@ -117,8 +129,16 @@ def build_application(
             news.store = await Store.open(settings.db_path)
         await _seed_if_new(news)
         await _set_menu(app)
+        # Push delivery (fan-out, sending worker, digests) and feed polling live as long as the bot.
+        await start_delivery(news, app.bot)
+        await start_feed_polling(app, news)
+
+    async def post_stop(app: NewsApplication) -> None:
+        # While the HTTP client still works: sends at Telegram finish, the rest goes back to the queue.
+        await stop_delivery(news)
 
     async def post_shutdown(app: NewsApplication) -> None:
+        await stop_delivery(news)  # no-op when post_stop ran
         if owns_store and news._store is not None:
             await news.store.close()
             news.store = None
@@ -135,6 +155,7 @@ def build_application(
         .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=40))
         .concurrent_updates(TrackingUpdateProcessor(64))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )

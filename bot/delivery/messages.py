@@ -1,7 +1,8 @@
 """What a push looks like: text from the templates (autoescaped, leads truncated) and its buttons.
 
-The article button is a deep link (`https://t.me/<bot>?start=a<ID>`): it opens the whole article
-through /start's payload, and it keeps working however old the message is.
+The article buttons carry the reader side's article callback (`bot.callbacks`, action ARTICLE), the
+same data as the article buttons of /latest, so a press opens the whole article in the chat.
+`article_link` gives the deep link (`https://t.me/<bot>?start=a<ID>`) for places without buttons.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.callbacks import Action, encode
 from bot.models import Article, Topic, TopicKind
 from bot.render import Renderer, truncate_words
 
@@ -53,7 +55,7 @@ class PushRenderer:
         topic = main_topic(article)
         text = self.renderer.render("push_article.html.j2", article=article, topic=topic, arabic_digits=arabic_digits)
         markup = InlineKeyboardMarkup(
-            [[InlineKeyboardButton("📖 اقرأ الخبر كاملًا", url=article_link(self.bot_username, article.id))]]
+            [[InlineKeyboardButton("📖 اقرأ الخبر كاملًا", callback_data=encode(Action.ARTICLE, article.id))]]
         )
         push = Push(text, markup)
         self._cache[key] = push
@@ -71,7 +73,7 @@ class PushRenderer:
             [
                 InlineKeyboardButton(
                     f"{n}. {truncate_words(item.headline, _BUTTON_TEXT)}",
-                    url=article_link(self.bot_username, item.article_id),
+                    callback_data=encode(Action.ARTICLE, item.article_id),
                 )
             ]
             for n, item in enumerate(shown, start=1)

@@ -1,0 +1,51 @@
+"""Feed polling: the configured feeds (NEWSBOT_FEEDS, each with its topic) on a schedule, through
+PTB's job queue. Each poll is a conditional request with the feed's stored ETag/Last-Modified
+(bot.ingest.fetch), so an unchanged feed costs one 304. New items are pushed by the next fan-out.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.ext import Application, Job
+
+from bot.context import NewsBot, NewsContext
+from bot.delivery.service import SERVICE_NAME, DeliveryService
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "feed-poll"
+
+
+async def poll_feeds(context: NewsContext) -> None:
+    from bot.ingest.service import ingest_sources
+
+    news = context.news
+    sources = [feed.url for feed in news.settings.feeds]
+    report = await ingest_sources(news.store, sources)
+    log.info(
+        "feeds polled: %d added, %d updated, %d not modified, %d failed",
+        report.added,
+        report.updated,
+        len(report.not_modified),
+        len(report.failed_sources),
+    )
+    for source, reason in report.failed_sources:
+        log.warning("feed %s: %s", source, reason)
+    service = news.services.get(SERVICE_NAME)
+    if report.added and isinstance(service, DeliveryService):
+        service.kick()
+
+
+async def start_feed_polling(app: Application, news: NewsBot) -> Job[NewsContext] | None:
+    """Register the configured feeds with their topics and poll them every feed_interval seconds."""
+    if not news.settings.feeds:
+        return None
+    if app.job_queue is None:
+        log.warning("NEWSBOT_FEEDS is set but the job queue is not installed: feeds are not polled")
+        return None
+    for feed in news.settings.feeds:
+        await news.store.feeds.upsert(feed.url, feed.topic_slug)
+    job = app.job_queue.run_repeating(poll_feeds, interval=news.settings.feed_interval, first=0, name=JOB_NAME)
+    news.services[JOB_NAME] = job
+    return job
