@@ -637,3 +637,28 @@ async def test_commands_descriptions_menu_and_chat(bot: Bot, emu: BotApiEmulator
         await bot.get_chat(8)
     assert await bot.close()
     assert await bot.log_out()
+
+
+async def test_a_real_application_polls_and_replies(emu: BotApiEmulator) -> None:
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(f"<b>أهلًا</b> {' '.join(context.args or [])}", parse_mode="HTML")
+
+    app = ApplicationBuilder().token(TOKEN).base_url(emu.base_url).build()
+    app.add_handler(CommandHandler("start", start))
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0)
+        try:
+            emu.user(7, "سامي").send_command("start", "t-gaza")
+            (reply,) = await emu.wait_for_messages(7, 1)
+            assert reply.text == "أهلًا t-gaza"
+            assert reply.entities == [{"type": "bold", "offset": 0, "length": 5}]
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    assert emu.updates == []  # the updater confirmed what it handled on the way out
