@@ -132,8 +132,7 @@ class _Parser:
         semi = self.text.find(";", index + 1, index + 32)
         if semi > index + 1 and all(c.isalnum() or c == "#" for c in self.text[index + 1 : semi]):
             return self.fail(
-                f'Unsupported HTML entity "{self.text[index : semi + 1]}" at byte offset '
-                f"{self.byte_offset(index)}"
+                f'Unsupported HTML entity "{self.text[index : semi + 1]}" at byte offset {self.byte_offset(index)}'
             )
         return self.fail(f'Unescaped "&" at byte offset {self.byte_offset(index)}')
 
@@ -194,9 +193,7 @@ class _Parser:
                 i += 1
             attr_name = text[attr_begin:i].lower()
             if not attr_name:
-                raise self.fail(
-                    f'Empty attribute name in the tag "{name}" at byte offset {self.byte_offset(begin)}'
-                )
+                raise self.fail(f'Empty attribute name in the tag "{name}" at byte offset {self.byte_offset(begin)}')
             while self.char(i) and self.char(i) in _SPACES:
                 i += 1
             if self.char(i) != "=":

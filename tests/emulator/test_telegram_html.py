@@ -81,9 +81,7 @@ def test_span_spoiler_expandable_blockquote_and_emoji() -> None:
 
 
 def test_link_with_escaped_href_and_scheme_less_link() -> None:
-    text, entities = parse_html(
-        '<a href="https://example.com/?a=1&amp;b=2">الخبر</a> <a href=example.com>x</a>'
-    )
+    text, entities = parse_html('<a href="https://example.com/?a=1&amp;b=2">الخبر</a> <a href=example.com>x</a>')
     assert text == "الخبر x"
     assert entities == [
         {"type": "text_link", "offset": 0, "length": 5, "url": "https://example.com/?a=1&b=2"},
