@@ -31,6 +31,7 @@ _MAX_QUERY_TERMS = 12
 _CHUNK = 400  # bound parameters per IN (...) lookup
 # bm25 weights: headline, lead, body
 _RANK = "bm25(articles_fts, 8.0, 3.0, 1.0)"
+_RANK_WINDOW = 2000  # how many of the newest matches are ranked by relevance
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,14 +256,22 @@ class ArticleRepository:
         return 0
 
     async def _match(self, expression: str, limit: int, offset: int) -> list[ArticleSummary]:
+        # Relevance is ranked among the newest _RANK_WINDOW matches only: a common word («ترامب»)
+        # matches tens of thousands of articles, and scoring them all costs more than the reader
+        # gains from a three-year-old story. FTS5 walks rowids newest first cheaply, then bm25
+        # scores only the rows at or above the window's floor (a rowid range FTS5 applies itself).
         sql = (
-            "WITH hits AS (SELECT rowid AS id, "
+            "WITH floor AS (SELECT coalesce(min(rowid), 0) AS id FROM ("
+            "  SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?)), "
+            "hits AS (SELECT rowid AS id, "
             + _RANK
-            + " AS rank FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?) "
+            + " AS rank FROM articles_fts WHERE articles_fts MATCH ? AND rowid >= (SELECT id FROM floor) "
+            "ORDER BY rank LIMIT ? OFFSET ?) "
             + _SUMMARY.replace("FROM articles a", "FROM hits JOIN articles a ON a.id = hits.id")
             + " ORDER BY hits.rank"
         )
-        async with self._db.conn.execute(sql, (expression, limit, offset)) as cur:
+        params = (expression, _RANK_WINDOW, expression, limit, offset)
+        async with self._db.conn.execute(sql, params) as cur:
             return [rows.summary(r) for r in await cur.fetchall()]
 
     async def max_id(self) -> int:
