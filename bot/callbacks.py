@@ -88,5 +88,7 @@ def decode(data: str | None) -> Callback | None:
         # ASCII digits only: int() would also accept "+1", " 1", "1_0" and Arabic-Indic digits
         if not raw or len(raw) > 12 or not raw.isascii() or not raw.isdigit():
             return None
+        if raw[0] == "0" and raw != "0":  # one spelling per value: "01" is not a button the bot made
+            return None
         args.append(int(raw))
     return Callback(action, tuple(args))

@@ -1,0 +1,71 @@
+"""The callback-data codec: round trips, Telegram's 64-byte limit, and anything malformed is None."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.callbacks import ARITY, MAX_BYTES, VERSION, Action, Callback, decode, encode
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_every_action_round_trips_within_64_bytes(action: Action) -> None:
+    args = tuple(10**12 - 1 - i for i in range(ARITY[action]))
+    data = encode(action, *args)
+    assert len(data.encode("utf-8")) <= MAX_BYTES
+    assert data.startswith(VERSION + ":")
+    assert decode(data) == Callback(action, args)
+
+
+def test_compact_form() -> None:
+    assert encode(Action.LATEST, 20) == "1:lt:20"
+    assert encode(Action.TOPIC_TOGGLE, 3, 1) == "1:tt:3:1"
+
+
+@given(st.sampled_from(list(Action)), st.data())
+def test_round_trip_any_arguments(action: Action, data: st.DataObject) -> None:
+    args = tuple(data.draw(st.integers(0, 10**12 - 1)) for _ in range(ARITY[action]))
+    assert decode(encode(action, *args)) == Callback(action, args)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "",
+        "1",
+        "1:lt",  # missing page
+        "1:lt:1:2",  # too many arguments
+        "0:lt:1",  # an older version
+        "2:lt:1",  # a newer version
+        "1:zz:1",  # unknown action
+        "1:lt:-1",
+        "1:lt:+1",
+        "1:lt: 1",
+        "1:lt:1_0",
+        "1:lt:١",  # Arabic-Indic digits are not accepted in data
+        "1:lt:",
+        "1:lt:01",
+        "1:ar:9999999999999",  # 13 digits
+        "1:lt:1" + "0" * 70,  # longer than 64 bytes
+        "lt:1",
+        "<b>1:lt:1</b>",
+        "1:ar:1; DROP TABLE articles",
+    ],
+)
+def test_malformed_data_decodes_to_none(data: str | None) -> None:
+    assert decode(data) is None
+
+
+@given(st.text(max_size=80))
+def test_decode_never_raises(data: str) -> None:
+    decoded = decode(data)
+    if decoded is not None:
+        assert encode(decoded.action, *decoded.args) == data
+
+
+@pytest.mark.parametrize("args", [(), (1, 2), (-1,), (10**12,), (True,)])
+def test_encode_refuses_what_it_cannot_carry(args: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError):
+        encode(Action.LATEST, *args)
