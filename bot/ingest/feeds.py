@@ -23,7 +23,7 @@ from typing import Any
 
 import fastfeedparser
 import feedparser
-from lxml import etree  # type: ignore[import-untyped]  # no stubs in the env; pyproject overrides are not ours
+from lxml import etree
 
 from bot.ingest.result import ParseResult, Rejection, SourceError
 from bot.ingest.text import html_to_paragraphs
