@@ -52,6 +52,8 @@ class Settings:
     flood_window: float = 10.0
     site_url: str = "https://arabic.rt.com"
     log_level: str = "INFO"
+    fetch_timeout: float = 20.0
+    fetch_max_bytes: int = 5 * 1024 * 1024
 
 
 def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
@@ -92,6 +94,10 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         flood_limit=get("NEWSBOT_FLOOD_LIMIT", _positive_int, defaults.flood_limit, "a positive whole number"),
         flood_window=get("NEWSBOT_FLOOD_WINDOW", _positive, defaults.flood_window, "a positive number of seconds"),
         site_url=get("NEWSBOT_SITE_URL", _http_url, defaults.site_url, "the site's http(s) URL"),
+        fetch_timeout=get("NEWSBOT_FETCH_TIMEOUT", _positive, defaults.fetch_timeout, "a positive number of seconds"),
+        fetch_max_bytes=get(
+            "NEWSBOT_FETCH_MAX_BYTES", _positive_int, defaults.fetch_max_bytes, "a positive number of bytes"
+        ),
         log_level=get("NEWSBOT_LOG_LEVEL", _log_level, defaults.log_level, "DEBUG, INFO, WARNING or ERROR"),
     )
 

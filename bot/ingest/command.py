@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from bot.ingest.fetch import MAX_BYTES, TIMEOUT_SECONDS
 from bot.ingest.service import IngestReport, ingest_sources
 from bot.store import Store
 
@@ -35,6 +36,8 @@ def print_report(report: IngestReport, out: TextIO, err: TextIO) -> int:
     return EXIT_REJECTED if report.rejected else EXIT_OK
 
 
-async def run_ingest(store: Store, sources: list[str]) -> int:
-    report = await ingest_sources(store, sources, progress=sys.stderr.isatty())
+async def run_ingest(
+    store: Store, sources: list[str], *, max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT_SECONDS
+) -> int:
+    report = await ingest_sources(store, sources, progress=sys.stderr.isatty(), max_bytes=max_bytes, timeout=timeout)
     return print_report(report, sys.stdout, sys.stderr)

@@ -15,7 +15,7 @@ from bot.ingest.antcorpus import parse_ant
 from bot.ingest.article_html import parse_article_html
 from bot.ingest.detect import SourceType, decode_text, detect
 from bot.ingest.feeds import parse_feed
-from bot.ingest.fetch import Fetched, fetch_url, is_url, read_path
+from bot.ingest.fetch import MAX_BYTES, TIMEOUT_SECONDS, Fetched, fetch_url, is_url, read_path
 from bot.ingest.result import ParseResult, SourceError
 from bot.ingest.seedfile import parse_seed_json
 from bot.ingest.seedpage import parse_seed_page
@@ -77,10 +77,14 @@ def parse_source(
 
 
 class _Ingestor:
-    def __init__(self, store: Store, http: httpx.AsyncClient | None, progress: bool) -> None:
+    def __init__(
+        self, store: Store, http: httpx.AsyncClient | None, progress: bool, max_bytes: int, timeout: float
+    ) -> None:
         self.store = store
         self.http = http
         self.progress = progress
+        self.max_bytes = max_bytes
+        self.timeout = timeout
         self.topic_ids: dict[str, int] = {}
         self.assigner = TopicAssigner(())
 
@@ -91,16 +95,26 @@ class _Ingestor:
 
     async def read(self, source: str) -> tuple[Fetched, str | None]:
         if not is_url(source):
-            return await asyncio.to_thread(read_path, source), None
+            return await asyncio.to_thread(read_path, source, max_bytes=self.max_bytes), None
         feed = await self.store.feeds.get(source)
         etag = feed.etag if feed else None
         last_modified = feed.last_modified if feed else None
         if self.http is None:
             async with httpx.AsyncClient() as client:
-                fetched = await fetch_url(client, source, etag=etag, last_modified=last_modified)
+                fetched = await self._fetch(client, source, etag, last_modified)
         else:
-            fetched = await fetch_url(self.http, source, etag=etag, last_modified=last_modified)
+            fetched = await self._fetch(self.http, source, etag, last_modified)
         return fetched, feed.topic_slug if feed else None
+
+    async def _fetch(self, client: httpx.AsyncClient, url: str, etag: str | None, last_modified: str | None) -> Fetched:
+        return await fetch_url(
+            client,
+            url,
+            etag=etag,
+            last_modified=last_modified,
+            max_bytes=self.max_bytes,
+            deadline_seconds=self.timeout,
+        )
 
     async def ingest(self, source: str) -> IngestReport:
         report = IngestReport(sources=1)
@@ -174,9 +188,11 @@ async def ingest_sources(
     *,
     progress: bool = False,
     http: httpx.AsyncClient | None = None,
+    max_bytes: int = MAX_BYTES,
+    timeout: float = TIMEOUT_SECONDS,
 ) -> IngestReport:
     """Ingest every source in order; one unreadable source never stops the others."""
-    ingestor = _Ingestor(store, http, progress)
+    ingestor = _Ingestor(store, http, progress, max_bytes, timeout)
     await ingestor.load_topics()
     report = IngestReport()
     for source in sources:
