@@ -1,0 +1,121 @@
+"""The delivery queue's contract: recorded once, taken once, marked, requeued after a crash."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.models import ParsedItem, PushMode, ReaderStatus, TopicSpec
+from bot.store import Store
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await Store.open(tmp_path / "d.db")
+    yield s
+    await s.close()
+
+
+def item(guid: str, headline: str = "عنوان") -> ParsedItem:
+    return ParsedItem(guid=guid, headline=headline, lead="مقدمة")
+
+
+async def _setup(store: Store, readers: int) -> int:
+    topic = await store.topics.upsert(TopicSpec("a", "أ"))
+    assert await store.deliveries.fan_out() == 0
+    for reader in range(1, readers + 1):
+        await store.readers.get_or_create(reader, "قارئ")
+        await store.subscriptions.subscribe(reader, topic.id)
+    return topic.id
+
+
+async def test_claim_takes_each_delivery_once_and_requeue_brings_back_only_in_flight(store: Store) -> None:
+    topic = await _setup(store, 3)
+    await store.articles.upsert_many([(item("x"), [topic])])
+    assert await store.deliveries.fan_out() == 3
+    first = await store.deliveries.claim(2)
+    second = await store.deliveries.claim(10)
+    assert len(first) == 2 and len(second) == 1
+    assert {d.id for d in first}.isdisjoint(d.id for d in second)
+    assert await store.deliveries.claim(10) == []
+    await store.deliveries.mark_sent([(first[0].id, 11)])
+    assert await store.deliveries.requeue_in_flight() == 2  # the crash: two were in flight
+    again = await store.deliveries.claim(10)
+    assert sorted(d.id for d in again) == sorted([first[1].id, second[0].id])
+    assert all(d.attempts == 2 for d in again)
+
+
+async def test_an_updated_item_is_not_pushed_again(store: Store) -> None:
+    topic = await _setup(store, 1)
+    await store.articles.upsert_many([(item("x"), [topic])])
+    assert await store.deliveries.fan_out() == 1
+    await store.articles.upsert_many([(item("x", "عنوان معدل"), [topic])])
+    assert await store.deliveries.fan_out() == 0
+
+
+async def test_an_item_without_a_topic_is_never_recorded(store: Store) -> None:
+    await _setup(store, 2)
+    await store.articles.upsert_many([(item("orphan"), [])])
+    assert await store.deliveries.fan_out() == 0
+
+
+async def test_not_before_holds_a_retry(store: Store) -> None:
+    topic = await _setup(store, 1)
+    await store.articles.upsert_many([(item("x"), [topic])])
+    await store.deliveries.fan_out()
+    (d,) = await store.deliveries.claim(5, now=100)
+    await store.deliveries.retry_later(d.id, 200, "502")
+    assert await store.deliveries.claim(5, now=150) == []
+    assert [x.id for x in await store.deliveries.claim(5, now=200)] == [d.id]
+
+
+async def test_broadcast_records_one_delivery_per_active_reader(store: Store) -> None:
+    await _setup(store, 3)
+    await store.readers.set_status(2, ReaderStatus.STOPPED)
+    broadcast_id, recorded = await store.deliveries.create_broadcast("نص عاجل", 4242)
+    assert recorded == 2
+    assert await store.deliveries.broadcast_text(broadcast_id) == "نص عاجل"
+    claimed = await store.deliveries.claim(10)
+    assert sorted(d.reader_id for d in claimed) == [1, 3]
+    assert all(d.mode == "broadcast" and d.broadcast_id == broadcast_id for d in claimed)
+
+
+async def test_blocking_cancels_pending_including_in_flight(store: Store) -> None:
+    topic = await _setup(store, 1)
+    await store.articles.upsert_many([(item("x"), [topic]), (item("y"), [topic])])
+    await store.deliveries.fan_out()
+    await store.deliveries.claim(1)
+    await store.readers.set_status(1, ReaderStatus.BLOCKED)
+    counts = await store.deliveries.count_by_state()
+    assert counts["cancelled"] == 2 and counts["queued"] == 0 and counts["sending"] == 0
+
+
+async def test_digest_items_wait_for_the_digest_round_and_are_marked_together(store: Store) -> None:
+    topic = await _setup(store, 2)
+    await store.readers.change_settings(2, push_mode="digest", digest_hours=(9,), arabic_digits=True)
+    await store.articles.upsert_many([(item("x"), [topic]), (item("y"), [topic])])
+    assert await store.deliveries.fan_out() == 4
+    assert {d.reader_id for d in await store.deliveries.claim(10)} == {1}  # digest items are not instant
+    (waiting,) = await store.deliveries.digest_readers()
+    assert waiting.reader_id == 2 and waiting.digest_hours == (9,) and waiting.arabic_digits
+    taken = await store.deliveries.claim_digest(2, 10)
+    assert len(taken) == 2
+    await store.deliveries.mark_digest_sent(2, [d.id for d in taken], 77, 1_000)
+    reader = await store.readers.get(2)
+    assert reader is not None and reader.settings.push_mode is PushMode.DIGEST
+    assert reader.last_digest_at is not None and int(reader.last_digest_at.timestamp()) == 1_000
+    assert await store.deliveries.digest_readers() == []
+    assert (await store.deliveries.count_by_state())["sent"] == 2
+
+
+async def test_release_puts_taken_deliveries_back(store: Store) -> None:
+    topic = await _setup(store, 2)
+    await store.articles.upsert_many([(item("x"), [topic])])
+    await store.deliveries.fan_out()
+    taken = await store.deliveries.claim(10)
+    await store.deliveries.release([d.id for d in taken])
+    assert (await store.deliveries.count_by_state())["queued"] == 2
+    await store.deliveries.mark_failed(taken[0].id, "refused", 5)
+    assert [(s, e) for _, _, s, e in await store.deliveries.for_reader(taken[0].reader_id)] == [("failed", "refused")]
