@@ -1,9 +1,18 @@
-"""Reader updates per second and latency per command, against the local Bot API emulator.
+"""Reader updates per second and latency per command, the bot and the Bot API emulator in two processes.
 
 A store of 100,000 articles (the seed items with variations) and 10,000 readers; many readers at
 once send /latest, /article, /search, page turns and subscribe taps. Rate limits are off.
 
+This process runs the emulator and the readers; the bot runs in a child process exactly as
+`newsbot run` does (`bot.runner.run`: the Application from `bot.app.build_application`, long
+polling the emulator over loopback HTTP). Latency is measured on the emulator's clock, from the
+moment an update is queued to the moment the bot's answering call arrives: the message that
+completes the answer (for /article, the last part, the one with the buttons) or the callback
+answer (which the bot sends after editing the message in place). The CPU both processes used
+during the measured window is printed, so a saturated emulator shows.
+
     .venv/bin/python bench/bench_updates.py [--articles 100000] [--readers 10000] [--seconds 20]
+        [--db PATH] [--profile bot.prof]   # --profile: cProfile of the bot process, for pstats
 """
 
 from __future__ import annotations
@@ -11,18 +20,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 import random
 import statistics
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from bot.config import Settings
-from bot.harness import BotHarness
+from bot.emulator.client import EmulatedUser
+from bot.emulator.server import BotApiEmulator
+from bot.emulator.state import SentRecord
+from bot.harness import TEST_TOKEN
 from bot.ingest.service import seed_if_new
 from bot.models import ParsedItem
 from bot.store import Store
+
+WORDS = ["غزة", "سوريا", "اسرائيل", "ترامب", "النفط", "كأس", "روسيا", "لبنان"]
+ANSWER_TIMEOUT = 15.0
 
 
 async def build_store(path: Path, articles: int, readers: int) -> None:
@@ -70,70 +90,173 @@ async def build_store(path: Path, articles: int, readers: int) -> None:
     await store.close()
 
 
-async def drive(path: Path, readers: int, seconds: float, concurrency: int) -> None:
-    settings = dataclasses.replace(Settings(), db_path=path, flood_limit=10**9)
-    async with BotHarness(settings) as harness:
-        harness.emulator.record_calls = False
-        latencies: dict[str, list[float]] = {}
-        topic_ids = [t.id for t in await harness.news.store.topics.all()]
-        max_id = await harness.news.store.articles.max_id()
-        words = ["غزة", "سوريا", "اسرائيل", "ترامب", "النفط", "كأس", "روسيا", "لبنان"]
+# -- the bot process ---------------------------------------------------------------------------
+
+
+def run_bot(api_url: str, db: Path, profile: Path | None) -> int:
+    """The child process: `newsbot run` against the emulator, until SIGTERM."""
+    from bot import logs
+    from bot.runner import run
+
+    logs.configure("WARNING")
+    settings = dataclasses.replace(Settings(), token=TEST_TOKEN, api_url=api_url, db_path=db, flood_limit=10**9)
+    if profile is None:
+        return run(settings)
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(run, settings)
+    finally:
+        profiler.dump_stats(profile)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# -- the readers, beside the emulator ----------------------------------------------------------
+
+
+class Answers:
+    """Waits for the bot's answer in a chat; times come from the emulator's clock at each call."""
+
+    def __init__(self, emulator: BotApiEmulator) -> None:
+        self.emulator = emulator
+        self._pending: dict[int, tuple[Callable[[SentRecord], bool], asyncio.Future[SentRecord]]] = {}
+        emulator.listeners.append(self._on_sent)
+
+    def _on_sent(self, record: SentRecord) -> None:
+        entry = self._pending.get(record.chat_id or 0)
+        if entry is not None and not entry[1].done() and entry[0](record):
+            entry[1].set_result(record)
+
+    async def send(self, user: EmulatedUser, text: str, *, last: bool = False) -> tuple[float, SentRecord]:
+        """Write `text`; (seconds to the answer, the answering message). With `last`, the message
+        with buttons (a long article comes in several parts, the buttons under the last)."""
+
+        def complete(record: SentRecord) -> bool:
+            return record.method == "sendMessage" and (not last or record.reply_markup is not None)
+
+        future: asyncio.Future[SentRecord] = asyncio.get_running_loop().create_future()
+        self._pending[user.chat_id] = (complete, future)
+        try:
+            queued = self.emulator.clock()
+            user.send_text(text)
+            async with asyncio.timeout(ANSWER_TIMEOUT):
+                record = await future
+        finally:
+            del self._pending[user.chat_id]
+        return record.time - queued, record
+
+    async def press(self, user: EmulatedUser, message_id: int, data: str) -> float:
+        queued = self.emulator.clock()
+        query_id = user.press_button(message_id, data, strict=False)
+        await self.emulator.wait_for_callback_answer(query_id, ANSWER_TIMEOUT)
+        answered_at = self.emulator.callback_queries[query_id].answered_at
+        assert answered_at is not None
+        return answered_at - queued
+
+
+async def drive(path: Path, readers: int, seconds: float, concurrency: int, profile: Path | None) -> None:
+    emulator = BotApiEmulator(rate_limits=False)
+    emulator.record_calls = False
+    await emulator.start()
+    command = [sys.executable, __file__, "--serve-bot", emulator.base_url, "--db", str(path)]
+    if profile is not None:
+        command += ["--profile", str(profile)]
+    bot = await asyncio.create_subprocess_exec(*command)
+    try:
+        await emulator.wait_for_long_poll(timeout=60)
+        await report(emulator, bot.pid, path, readers, seconds, concurrency)
+    finally:
+        bot.terminate()
+        await bot.wait()
+        await emulator.stop()
+
+
+async def report(emulator: BotApiEmulator, bot_pid: int, path: Path, readers: int, seconds: float, n: int) -> None:
+    store = await Store.open(path)
+    topic_ids = [t.id for t in await store.topics.all()]
+    max_id = await store.articles.max_id()
+    await store.close()
+    answers = Answers(emulator)
+    latencies: dict[str, list[float]] = {}
+    start = asyncio.Event()
+    ready = 0
+    deadline = 0.0
+
+    def timed(kind: str, value: float) -> None:
+        latencies.setdefault(kind, []).append(value)
+
+    async def user(index: int) -> None:
+        nonlocal ready
+        rng = random.Random(index)
+        account = emulator.user(100_000 + 1 + rng.randrange(readers), "قارئ")
+        latest_id = (await answers.send(account, "/latest"))[1].message_id or 0
+        topics_id = (await answers.send(account, "/topics"))[1].message_id or 0
+        ready += 1
+        if ready == n:
+            start.set()
+        await start.wait()
+        while time.perf_counter() < deadline:
+            roll = rng.random()
+            if roll < 0.25:
+                timed("/latest", (await answers.send(account, "/latest"))[0])
+            elif roll < 0.45:
+                timed("/article", (await answers.send(account, f"/article {rng.randint(1, max_id)}", last=True))[0])
+            elif roll < 0.65:
+                timed("/search", (await answers.send(account, "/search " + rng.choice(WORDS)))[0])
+            elif roll < 0.85:
+                timed("page turn", await answers.press(account, latest_id, f"1:lt:{rng.randint(0, 50)}"))
+            else:
+                topic = rng.choice(topic_ids)
+                timed("subscribe tap", await answers.press(account, topics_id, f"1:tt:{topic}:0"))
+
+    async def begin() -> tuple[float, float, float]:
+        nonlocal deadline
+        await start.wait()
         deadline = time.perf_counter() + seconds
-        done = 0
+        return time.perf_counter(), cpu_seconds(bot_pid), time.process_time()
 
-        async def timed(kind: str, action: asyncio.Future[object] | object) -> None:
-            nonlocal done
-            t0 = time.perf_counter()
-            await action  # type: ignore[misc]
-            latencies.setdefault(kind, []).append(time.perf_counter() - t0)
-            done += 1
-
-        async def user(index: int) -> None:
-            rng = random.Random(index)
-            reader = harness.reader(100_000 + 1 + rng.randrange(readers))
-            first = await reader.send("/latest")
-            latest_id = first.sent[0].message_id
-            topics_msg = (await reader.send("/topics")).sent[0].message_id
-            while time.perf_counter() < deadline:
-                roll = rng.random()
-                if roll < 0.25:
-                    await timed("/latest", reader.send("/latest"))
-                elif roll < 0.45:
-                    await timed("/article", reader.send(f"/article {rng.randint(1, max_id)}"))
-                elif roll < 0.65:
-                    await timed("/search", reader.send("/search " + rng.choice(words)))
-                elif roll < 0.85:
-                    page = rng.randint(0, 50)
-                    await timed("page turn", reader.press_data(latest_id, f"1:lt:{page}", strict=False))
-                else:
-                    topic = rng.choice(topic_ids)
-                    await timed("subscribe tap", reader.press_data(topics_msg, f"1:tt:{topic}:0", strict=False))
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(user(i) for i in range(concurrency)))
-        elapsed = time.perf_counter() - t0
-        print(f"{done} updates in {elapsed:.1f} s from {concurrency} readers at once: {done / elapsed:.0f} updates/s")
-        print(f"{'command':<14}{'count':>8}{'median ms':>12}{'p99 ms':>10}")
-        for kind, values in sorted(latencies.items()):
-            values.sort()
-            p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
-            print(f"{kind:<14}{len(values):>8}{statistics.median(values) * 1000:>12.1f}{p99 * 1000:>10.1f}")
-        print("refused calls:", len(harness.emulator.refusals))
+    results = await asyncio.gather(begin(), *(user(i) for i in range(n)))
+    t0, bot_cpu0, emu_cpu0 = results[0]
+    elapsed = time.perf_counter() - t0
+    bot_cpu = cpu_seconds(bot_pid) - bot_cpu0
+    emu_cpu = time.process_time() - emu_cpu0
+    done = sum(len(v) for v in latencies.values())
+    print(f"{done} updates in {elapsed:.1f} s from {n} readers at once: {done / elapsed:.0f} updates/s")
+    print(
+        f"CPU: bot process {bot_cpu / elapsed:.0%} of a core ({bot_cpu / max(done, 1) * 1000:.2f} ms an update), "
+        f"emulator and readers {emu_cpu / elapsed:.0%}"
+    )
+    print(f"{'command':<14}{'count':>8}{'median ms':>12}{'p99 ms':>10}")
+    for kind, values in sorted(latencies.items()):
+        values.sort()
+        p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
+        print(f"{kind:<14}{len(values):>8}{statistics.median(values) * 1000:>12.1f}{p99 * 1000:>10.1f}")
+    print("refused calls:", len(emulator.refusals))
 
 
-async def main() -> None:
+def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--readers", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--db", type=Path, default=None, help="reuse a store built before")
+    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the bot process here")
+    parser.add_argument("--serve-bot", metavar="API_URL", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = args.db or Path(tempfile.mkdtemp()) / "bench.db"
+    if args.serve_bot:
+        raise SystemExit(run_bot(args.serve_bot, path, args.profile))
     if not path.exists():
-        await build_store(path, args.articles, args.readers)
-    await drive(path, args.readers, args.seconds, args.concurrency)
+        asyncio.run(build_store(path, args.articles, args.readers))
+    asyncio.run(drive(path, args.readers, args.seconds, args.concurrency, args.profile))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -806,6 +806,7 @@ class BotApiEmulator:
         if text is not None and len(text) > 200:
             raise bad_request("MESSAGE_TOO_LONG")
         query.answered = True
+        query.answered_at = self.clock()
         query.answer = {
             "text": text,
             "show_alert": params.flag("show_alert"),
@@ -819,6 +820,7 @@ class BotApiEmulator:
         query = self._take_query(self.inline_queries, params.text("inline_query_id"), self.inline_query_ttl)
         results = rules.check_inline_results(params.obj("results", "results"))
         query.answered = True
+        query.answered_at = self.clock()
         query.answer = {
             "results": results,
             "cache_time": params.integer("cache_time", 300),

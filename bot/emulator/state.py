@@ -132,6 +132,7 @@ class PendingQuery:
     created: float
     answered: bool = False
     answer: JSONDict | None = None
+    answered_at: float | None = None  # the emulator's clock when the answer arrived
 
 
 @dataclass
