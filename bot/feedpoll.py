@@ -22,7 +22,10 @@ async def poll_feeds(context: NewsContext) -> None:
 
     news = context.news
     sources = [feed.url for feed in news.settings.feeds]
-    report = await ingest_sources(news.store, sources)
+    settings = news.settings
+    report = await ingest_sources(
+        news.store, sources, max_bytes=settings.fetch_max_bytes, timeout=settings.fetch_timeout
+    )
     log.info(
         "feeds polled: %d added, %d updated, %d not modified, %d failed",
         report.added,

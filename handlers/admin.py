@@ -106,7 +106,10 @@ async def ingest(update: Update, context: NewsContext) -> None:
     if not sources:
         await message.reply_text(context.renderer.render("admin_ingest.html.j2", usage=True))
         return
-    report = await ingest_sources(context.store, sources[:1])
+    settings = context.news.settings
+    report = await ingest_sources(
+        context.store, sources[:1], max_bytes=settings.fetch_max_bytes, timeout=settings.fetch_timeout
+    )
     if report.added:
         _kick(context)
     await message.reply_text(
