@@ -29,11 +29,18 @@ class SubscriptionRepository:
             return cur.rowcount == 1
 
     async def toggle(self, reader_id: int, topic_id: int) -> bool:
-        """Subscribe when not subscribed, else unsubscribe; True when subscribed afterwards."""
-        if await self.unsubscribe(reader_id, topic_id):
-            return False
-        await self.subscribe(reader_id, topic_id)
-        return True
+        """Subscribe when not subscribed, else unsubscribe, in one transaction; True when subscribed afterwards."""
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                "DELETE FROM subscriptions WHERE reader_id = ? AND topic_id = ?", (reader_id, topic_id)
+            )
+            if cur.rowcount == 1:
+                return False
+            await conn.execute(
+                "INSERT INTO subscriptions (reader_id, topic_id, created_at) VALUES (?, ?, ?)",
+                (reader_id, topic_id, now_ts()),
+            )
+            return True
 
     async def topic_ids(self, reader_id: int) -> set[int]:
         async with self._db.conn.execute("SELECT topic_id FROM subscriptions WHERE reader_id = ?", (reader_id,)) as cur:
@@ -42,8 +49,7 @@ class SubscriptionRepository:
     async def topics(self, reader_id: int) -> list[Topic]:
         async with self._db.conn.execute(
             """
-            SELECT t.*, (SELECT count(*) FROM article_topics at WHERE at.topic_id = t.id) AS article_count
-            FROM subscriptions s JOIN topics t ON t.id = s.topic_id
+            SELECT t.* FROM subscriptions s JOIN topics t ON t.id = s.topic_id
             WHERE s.reader_id = ? ORDER BY s.created_at, t.id
             """,
             (reader_id,),

@@ -160,3 +160,57 @@ async def test_stats_counts(store: Store) -> None:
     stats = await store.stats()
     assert stats.readers == 1 and stats.readers_by_status["active"] == 1
     assert stats.deliveries_by_state == {"queued": 0, "sending": 0, "sent": 0, "failed": 0, "cancelled": 0}
+
+
+async def test_topic_counts_follow_the_links_in_the_same_transaction(store: Store) -> None:
+    gaza = await store.topics.upsert(TopicSpec("gaza", "غزة", TopicKind.STORY))
+    world = await store.topics.upsert(TopicSpec("world", "عربي ودولي"))
+    await store.articles.upsert_many([(item("a"), [gaza.id, world.id]), (item("b"), [world.id])])
+    counts = {t.slug: t.article_count for t in await store.topics.all()}
+    assert counts == {"gaza": 1, "world": 2}
+    # an update that moves an article from one topic to the other moves its count
+    await store.articles.upsert_many([(item("a", "عنوان آخر"), [world.id])])
+    assert [(t.slug, t.article_count) for t in await store.topics.all()] == [("gaza", 0), ("world", 2)]
+    # a batch that fails leaves the counts as they were
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.articles.upsert_many([(item("c"), [gaza.id]), (item("bad", headline=""), [])])
+    found = await store.topics.by_id(gaza.id)
+    assert found is not None and found.article_count == 0
+    # a deleted article takes its links, and its counts, with it
+    async with store.db.write() as conn:
+        await conn.execute("DELETE FROM articles WHERE guid = 'b'")
+    world_now = await store.topics.by_slug("world")
+    assert world_now is not None and world_now.article_count == 1
+
+
+async def test_topic_counts_are_filled_in_when_an_older_store_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    for version, _, sql in migrations():
+        if version < 3:
+            con.executescript(sql)
+    con.execute("PRAGMA user_version = 2")
+    con.execute("INSERT INTO topics (id, slug, name, kind, created_at) VALUES (1, 'world', 'عربي ودولي', 'section', 0)")
+    for n in (1, 2, 3):
+        con.execute(
+            "INSERT INTO articles (id, guid, headline, stored_at, updated_at, content_hash) "
+            "VALUES (?, ?, 'ع', 0, 0, '')",
+            (n, f"g{n}"),
+        )
+        con.execute("INSERT INTO article_topics (article_id, topic_id) VALUES (?, 1)", (n,))
+    con.commit()
+    con.close()
+    s = await Store.open(path)
+    try:
+        assert [(t.slug, t.article_count) for t in await s.topics.all()] == [("world", 3)]
+    finally:
+        await s.close()
+
+
+async def test_toggle_subscribes_then_unsubscribes(store: Store) -> None:
+    world = await store.topics.upsert(TopicSpec("world", "عربي ودولي"))
+    await store.readers.get_or_create(7, "قارئ")
+    assert await store.subscriptions.toggle(7, world.id) is True
+    assert await store.subscriptions.topic_ids(7) == {world.id}
+    assert await store.subscriptions.toggle(7, world.id) is False
+    assert await store.subscriptions.topic_ids(7) == set()
