@@ -7,32 +7,56 @@ they show or assert follows the bot's real work, not a guess at how long it take
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+# Handled update ids remembered for a `wait_done` that comes after the work (a long-running bot
+# keeps this many ints, not every id it ever handled).
+REMEMBERED = 10_000
+
 
 class TrackingUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(self, max_concurrent_updates: int = 64, remembered: int = REMEMBERED) -> None:
         super().__init__(max_concurrent_updates)
-        self._done: set[int] = set()
-        self._changed = asyncio.Condition()
+        self._remembered = remembered
+        self._done: OrderedDict[int, None] = OrderedDict()
+        # Futures of the callers waiting for each update: finishing one wakes its waiters only.
+        self._waiters: dict[int, list[asyncio.Future[None]]] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         try:
             await coroutine
         finally:
             if isinstance(update, Update):
-                async with self._changed:
-                    self._done.add(update.update_id)
-                    self._changed.notify_all()
+                self._finished(update.update_id)
+
+    def _finished(self, update_id: int) -> None:
+        self._done[update_id] = None
+        if len(self._done) > self._remembered:
+            self._done.popitem(last=False)
+        for waiter in self._waiters.pop(update_id, ()):
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def wait_done(self, update_id: int, timeout: float = 10.0) -> None:
         """Return once the update with this id has been fully handled (raises TimeoutError)."""
-        async with asyncio.timeout(timeout), self._changed:
-            await self._changed.wait_for(lambda: update_id in self._done)
+        if update_id in self._done:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters = self._waiters.setdefault(update_id, [])
+        waiters.append(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                await waiter
+        finally:
+            if self._waiters.get(update_id) is waiters:  # timed out or cancelled: forget this waiter
+                waiters.remove(waiter)
+                if not waiters:
+                    del self._waiters[update_id]
 
     async def initialize(self) -> None:
         return None
