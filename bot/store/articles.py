@@ -189,8 +189,7 @@ class ArticleRepository:
         return [outcomes[item.guid] for item, _ in batch]
 
     async def get(self, article_id: int) -> Article | None:
-        async with self._db.conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)) as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one("SELECT * FROM articles WHERE id = ?", (article_id,))
         if row is None:
             return None
         return rows.article(row, await self._topics.of_article(article_id))
@@ -211,13 +210,11 @@ class ArticleRepository:
         """Newest first (by publication, else storage time), optionally within a topic or of a kind."""
         where, params = self._filters(topic_id, kind)
         sql = _SUMMARY + where + _NEWEST_FIRST + " LIMIT ? OFFSET ?"
-        async with self._db.conn.execute(sql, (*params, limit, offset)) as cur:
-            return [rows.summary(r) for r in await cur.fetchall()]
+        return [rows.summary(r) for r in await self._db.fetch_all(sql, (*params, limit, offset))]
 
     async def count(self, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> int:
         where, params = self._filters(topic_id, kind)
-        async with self._db.conn.execute("SELECT count(*) FROM articles a" + where, params) as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one("SELECT count(*) FROM articles a" + where, params)
         return int(row[0]) if row else 0
 
     @staticmethod
@@ -247,10 +244,9 @@ class ArticleRepository:
         if not terms:
             return 0
         for joiner in (" AND ", " OR "):
-            async with self._db.conn.execute(
+            row = await self._db.fetch_one(
                 "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (joiner.join(terms),)
-            ) as cur:
-                row = await cur.fetchone()
+            )
             if row and row[0]:
                 return int(row[0])
         return 0
@@ -271,8 +267,7 @@ class ArticleRepository:
             + " ORDER BY hits.rank"
         )
         params = (expression, _RANK_WINDOW, expression, limit, offset)
-        async with self._db.conn.execute(sql, params) as cur:
-            return [rows.summary(r) for r in await cur.fetchall()]
+        return [rows.summary(r) for r in await self._db.fetch_all(sql, params)]
 
     async def max_id(self) -> int:
         async with self._db.conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:

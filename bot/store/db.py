@@ -7,10 +7,11 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+T = TypeVar("T")
 
 
 class StoreError(RuntimeError):
@@ -100,6 +102,37 @@ class Database:
                 for statement in _statements(sql):
                     await conn.execute(statement)
                 await conn.execute(f"PRAGMA user_version = {version}")
+
+    async def fetch_all(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
+        """Every row of a query, in one trip to the connection's thread (execute, fetch and close)."""
+        return list(await self.conn.execute_fetchall(sql, tuple(params)))
+
+    async def fetch_one(self, sql: str, params: Iterable[object] = ()) -> sqlite3.Row | None:
+        """The first row of a query that returns at most a few (by key, or a count), or None."""
+        found = await self.conn.execute_fetchall(sql, tuple(params))
+        return next(iter(found), None)
+
+    async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in BEGIN IMMEDIATE … COMMIT (rolled back on any error) as one trip to the
+        connection's thread. `write()` takes a trip per statement, each waiting its turn on a busy
+        event loop, with the write lock held all along; a short read-modify-write belongs here.
+        """
+
+        def run() -> T:
+            raw = self.conn._conn  # the sqlite3 connection, only ever used on aiosqlite's thread
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(raw)
+            except BaseException:
+                raw.rollback()
+                raise
+            raw.commit()
+            return result
+
+        async with self._write_lock:
+            # aiosqlite runs every call on its one thread through _execute; this is one more such call.
+            result: T = await self.conn._execute(run)
+            return result
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:

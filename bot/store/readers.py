@@ -36,8 +36,7 @@ class ReaderRepository:
         return reader, created
 
     async def get(self, reader_id: int) -> Reader | None:
-        async with self._db.conn.execute("SELECT * FROM readers WHERE id = ?", (reader_id,)) as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one("SELECT * FROM readers WHERE id = ?", (reader_id,))
         return rows.reader(row) if row else None
 
     async def set_status(self, reader_id: int, status: ReaderStatus) -> bool:

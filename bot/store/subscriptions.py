@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from bot.models import Topic
 from bot.store import rows
 from bot.store.db import Database, now_ts
@@ -30,31 +32,33 @@ class SubscriptionRepository:
 
     async def toggle(self, reader_id: int, topic_id: int) -> bool:
         """Subscribe when not subscribed, else unsubscribe, in one transaction; True when subscribed afterwards."""
-        async with self._db.write() as conn:
-            cur = await conn.execute(
-                "DELETE FROM subscriptions WHERE reader_id = ? AND topic_id = ?", (reader_id, topic_id)
-            )
+        now = now_ts()
+
+        def flip(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute("DELETE FROM subscriptions WHERE reader_id = ? AND topic_id = ?", (reader_id, topic_id))
             if cur.rowcount == 1:
                 return False
-            await conn.execute(
+            conn.execute(
                 "INSERT INTO subscriptions (reader_id, topic_id, created_at) VALUES (?, ?, ?)",
-                (reader_id, topic_id, now_ts()),
+                (reader_id, topic_id, now),
             )
             return True
 
+        return await self._db.transaction(flip)
+
     async def topic_ids(self, reader_id: int) -> set[int]:
-        async with self._db.conn.execute("SELECT topic_id FROM subscriptions WHERE reader_id = ?", (reader_id,)) as cur:
-            return {int(r[0]) for r in await cur.fetchall()}
+        found = await self._db.fetch_all("SELECT topic_id FROM subscriptions WHERE reader_id = ?", (reader_id,))
+        return {int(r[0]) for r in found}
 
     async def topics(self, reader_id: int) -> list[Topic]:
-        async with self._db.conn.execute(
+        found = await self._db.fetch_all(
             """
             SELECT t.* FROM subscriptions s JOIN topics t ON t.id = s.topic_id
             WHERE s.reader_id = ? ORDER BY s.created_at, t.id
             """,
             (reader_id,),
-        ) as cur:
-            return [rows.topic(r, r["article_count"]) for r in await cur.fetchall()]
+        )
+        return [rows.topic(r, r["article_count"]) for r in found]
 
     async def count(self) -> int:
         async with self._db.conn.execute("SELECT count(*) FROM subscriptions") as cur:

@@ -31,28 +31,26 @@ class TopicRepository:
 
     async def all(self) -> list[Topic]:
         """Every topic with its article count: stories first, then sections, each by name."""
-        async with self._db.conn.execute(_COUNTED + " ORDER BY t.kind = 'section', t.id") as cur:
-            return [rows.topic(r, r["article_count"]) for r in await cur.fetchall()]
+        found = await self._db.fetch_all(_COUNTED + " ORDER BY t.kind = 'section', t.id")
+        return [rows.topic(r, r["article_count"]) for r in found]
 
     async def by_slug(self, slug: str) -> Topic | None:
-        async with self._db.conn.execute(_COUNTED + " WHERE t.slug = ?", (slug,)) as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one(_COUNTED + " WHERE t.slug = ?", (slug,))
         return rows.topic(row, row["article_count"]) if row else None
 
     async def by_id(self, topic_id: int) -> Topic | None:
-        async with self._db.conn.execute(_COUNTED + " WHERE t.id = ?", (topic_id,)) as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one(_COUNTED + " WHERE t.id = ?", (topic_id,))
         return rows.topic(row, row["article_count"]) if row else None
 
     async def of_article(self, article_id: int) -> tuple[Topic, ...]:
-        async with self._db.conn.execute(
+        found = await self._db.fetch_all(
             """
             SELECT t.* FROM topics t JOIN article_topics at ON at.topic_id = t.id
             WHERE at.article_id = ? ORDER BY t.kind = 'section', t.id
             """,
             (article_id,),
-        ) as cur:
-            return tuple(rows.topic(r) for r in await cur.fetchall())
+        )
+        return tuple(rows.topic(r) for r in found)
 
     async def count(self) -> int:
         async with self._db.conn.execute("SELECT count(*) FROM topics") as cur:
