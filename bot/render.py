@@ -264,10 +264,20 @@ def _atomize(src: str) -> _Atoms:
     return atoms
 
 
+def _visible(match: re.Match[str]) -> str:
+    kind = match.lastgroup
+    if kind == "text":
+        return match.group()
+    return html_lib.unescape(match.group()) if kind == "entity" else ""
+
+
 def visible_text(html: str) -> str:
-    """The text Telegram shows for ``html``: tags removed, entities decoded."""
-    atoms = _atomize(html)
-    return "".join(atoms.char)
+    """The text Telegram shows for ``html``: tags removed, entities decoded.
+
+    The same tokens as the splitter's atoms, without building an atom per character: this runs
+    on every edit in place (comparing with the message on screen), the splitter on long texts only.
+    """
+    return _TOKEN.sub(_visible, html)
 
 
 def _cut_kind(atoms: _Atoms, s: int, c: int) -> int | None:
@@ -356,6 +366,8 @@ def split_message(html: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
     """
     if limit < 2:
         raise ValueError("limit must be at least 2 UTF-16 units (one character of any kind)")
+    if utf16_len(html) <= limit:
+        return [html]  # tags and entities only ever shorten what shows: it fits
     atoms = _atomize(html)
     if sum(atoms.width) <= limit:
         return [html]
