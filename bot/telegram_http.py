@@ -3,13 +3,12 @@
 PTB's default `HTTPXRequest` spends more CPU per call than the bot's own work does: httpcore scans
 its whole pool on every request and looks up the running async library (a failed import without
 sniffio) for every lock it makes. aiohttp's connector keeps idle keep-alive connections in a
-queue per host. Bodies are sent form-encoded as HTTPXRequest sends them, so the Bot API sees the
-same requests; failures map to the same PTB errors (`TimedOut`, `NetworkError`).
+queue per host. Parameters go as one JSON body (the Bot API takes application/json; encoding it is
+one json.dumps, where form encoding quotes every Arabic character), files as multipart; failures
+map to the same PTB errors as HTTPXRequest's (`TimedOut`, `NetworkError`).
 """
 
 from __future__ import annotations
-
-from urllib.parse import urlencode
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -17,7 +16,7 @@ from telegram._utils.types import ODVInput, UploadFileDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -90,8 +89,8 @@ class AiohttpRequest(BaseRequest):
             if files:
                 data = _multipart(request_data.json_parameters, files)
             else:
-                data = urlencode(request_data.json_parameters).encode()
-                headers.update(_FORM)
+                data = request_data.json_payload
+                headers.update(_JSON)
         try:
             async with session.request(method, url, data=data, headers=headers, timeout=timeout) as response:
                 return response.status, await response.read()

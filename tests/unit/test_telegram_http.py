@@ -1,4 +1,4 @@
-"""AiohttpRequest, the bot's Bot API client: PTB's errors for every failure, form bodies as HTTPXRequest sends."""
+"""AiohttpRequest, the bot's Bot API client: PTB's errors for every failure, parameters as a JSON body."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ async def server() -> AsyncIterator[tuple[str, list[web.Request], asyncio.Event]
 
     async def echo(request: web.Request) -> web.Response:
         seen.append(request)
-        return web.json_response({"ok": True, "result": dict(await request.post())})
+        return web.json_response({"ok": True, "type": request.content_type, "result": await request.json()})
 
     async def never(request: web.Request) -> web.Response:
         await release.wait()
@@ -42,7 +42,7 @@ async def server() -> AsyncIterator[tuple[str, list[web.Request], asyncio.Event]
     await runner.cleanup()
 
 
-async def test_parameters_go_form_encoded_with_the_user_agent(server) -> None:
+async def test_parameters_go_as_json_with_the_user_agent(server) -> None:
     base, seen, _ = server
     request = AiohttpRequest()
     await request.initialize()
@@ -52,7 +52,7 @@ async def test_parameters_go_form_encoded_with_the_user_agent(server) -> None:
     finally:
         await request.shutdown()
     assert status == 200
-    assert json.loads(body) == {"ok": True, "result": {"chat_id": "5", "text": "غزة & <b>"}}
+    assert json.loads(body) == {"ok": True, "type": "application/json", "result": {"chat_id": "5", "text": "غزة & <b>"}}
     assert seen[0].headers["User-Agent"] == AiohttpRequest.USER_AGENT
 
 
