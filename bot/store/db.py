@@ -22,6 +22,10 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 T = TypeVar("T")
 
 
+class _WriteOpen(Exception):
+    """A `write()` transaction is open on the connection: `transaction()` waits for the lock."""
+
+
 class StoreError(RuntimeError):
     """The store file cannot be used (unreadable, newer schema, not a database)."""
 
@@ -113,13 +117,18 @@ class Database:
         return next(iter(found), None)
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` in BEGIN IMMEDIATE … COMMIT (rolled back on any error) as one trip to the
-        connection's thread. `write()` takes a trip per statement, each waiting its turn on a busy
-        event loop, with the write lock held all along; a short read-modify-write belongs here.
+        """Run `work` in BEGIN IMMEDIATE … COMMIT (rolled back on any error) as one call on the
+        connection's thread, where nothing else can run between its statements.
+
+        `write()` takes a trip to that thread per statement, each waiting its turn on a busy event
+        loop, with the write lock held throughout; a short read-modify-write belongs here. The lock
+        is only waited for when a `write()` transaction is open on the connection at that moment.
         """
 
         def run() -> T:
             raw = self.conn._conn  # the sqlite3 connection, only ever used on aiosqlite's thread
+            if raw.in_transaction:
+                raise _WriteOpen  # a write() is between two of its statements
             raw.execute("BEGIN IMMEDIATE")
             try:
                 result = work(raw)
@@ -129,8 +138,13 @@ class Database:
             raw.commit()
             return result
 
-        async with self._write_lock:
-            # aiosqlite runs every call on its one thread through _execute; this is one more such call.
+        # aiosqlite runs every call on its one thread through _execute; this is one more such call.
+        try:
+            first: T = await self.conn._execute(run)
+            return first
+        except _WriteOpen:
+            pass
+        async with self._write_lock:  # no write() is open while this is held
             result: T = await self.conn._execute(run)
             return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 
 from bot.models import PushMode, Reader, ReaderSettings, ReaderStatus
@@ -18,22 +19,25 @@ class ReaderRepository:
     ) -> tuple[Reader, bool]:
         """The reader, created on first contact (and its names kept up to date). True when new."""
         now = now_ts()
-        async with self._db.write() as conn:
-            cur = await conn.execute(
+
+        def upsert(conn: sqlite3.Connection) -> tuple[sqlite3.Row, bool]:
+            cur = conn.execute(
                 "INSERT OR IGNORE INTO readers (id, first_name, username, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (reader_id, first_name, username, now, now),
             )
             created = cur.rowcount == 1
             if not created:
-                await conn.execute(
+                conn.execute(
                     "UPDATE readers SET first_name = ?, username = ?, updated_at = ? WHERE id = ? "
                     "AND (first_name IS NOT ? OR username IS NOT ?)",
                     (first_name, username, now, reader_id, first_name, username),
                 )
-        reader = await self.get(reader_id)
-        assert reader is not None  # written just above, in this connection
-        return reader, created
+            row = conn.execute("SELECT * FROM readers WHERE id = ?", (reader_id,)).fetchone()
+            return row, created
+
+        row, created = await self._db.transaction(upsert)
+        return rows.reader(row), created
 
     async def get(self, reader_id: int) -> Reader | None:
         row = await self._db.fetch_one("SELECT * FROM readers WHERE id = ?", (reader_id,))

@@ -214,3 +214,34 @@ async def test_toggle_subscribes_then_unsubscribes(store: Store) -> None:
     assert await store.subscriptions.topic_ids(7) == {world.id}
     assert await store.subscriptions.toggle(7, world.id) is False
     assert await store.subscriptions.topic_ids(7) == set()
+
+
+async def test_a_transaction_waits_for_an_open_write_and_rolls_back_on_error(store: Store) -> None:
+    world = await store.topics.upsert(TopicSpec("world", "عربي ودولي"))
+    await store.readers.get_or_create(7, "قارئ")
+    toggled: asyncio.Task[bool] | None = None
+    async with store.db.write() as conn:
+        await conn.execute("UPDATE readers SET username = 'inside' WHERE id = 7")
+        # a one-call transaction started while write() is between statements waits for its COMMIT
+        toggled = asyncio.create_task(store.subscriptions.toggle(7, world.id))
+        await asyncio.sleep(0)
+        await conn.execute("UPDATE readers SET first_name = 'still inside' WHERE id = 7")
+    assert await toggled is True
+    reader = await store.readers.get(7)
+    assert reader is not None and (reader.first_name, reader.username) == ("still inside", "inside")
+
+    def fail(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM subscriptions")
+        raise ValueError("changed my mind")
+
+    with pytest.raises(ValueError, match="changed my mind"):
+        await store.db.transaction(fail)
+    assert await store.subscriptions.topic_ids(7) == {world.id}
+
+
+async def test_many_toggles_at_once_alternate(store: Store) -> None:
+    world = await store.topics.upsert(TopicSpec("world", "عربي ودولي"))
+    await store.readers.get_or_create(7, "قارئ")
+    results = await asyncio.gather(*(store.subscriptions.toggle(7, world.id) for _ in range(9)))
+    assert sorted(results) == [False] * 4 + [True] * 5
+    assert await store.subscriptions.topic_ids(7) == {world.id}
