@@ -132,6 +132,8 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            # Templates ship with the code: no stat of the file on every render to look for edits.
+            auto_reload=False,
         )
         self.env.filters.update(
             count=self._count,

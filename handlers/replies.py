@@ -58,9 +58,11 @@ async def send(context: NewsContext, chat_id: int, reader: Reader, text: str, ma
 
 
 def _same(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+    if (message.text or "").strip() != visible_text(text).strip():
+        return False  # the usual case: the keyboards need not be turned into dicts to compare
     old_markup = message.reply_markup.to_dict() if message.reply_markup else None
     new_markup = markup.to_dict() if markup and markup.inline_keyboard else None
-    return (message.text or "").strip() == visible_text(text).strip() and old_markup == new_markup
+    return old_markup == new_markup
 
 
 async def edit_in_place(query: CallbackQuery, reader: Reader, text: str, markup: InlineKeyboardMarkup | None) -> bool:
