@@ -11,8 +11,14 @@ completes the answer (for /article, the last part, the one with the buttons) or 
 answer (which the bot sends after editing the message in place). The CPU both processes used
 during the measured window is printed, so a saturated emulator shows.
 
+Two ways to load the bot. By default a closed loop: `--concurrency` readers each send their next
+update as soon as the last is answered, so the bot runs flat out and updates/s is its capacity;
+latency then includes waiting behind the other readers' updates (Little's law: about readers /
+throughput). With `--rate R`, an open loop: updates arrive at random (Poisson) times, R a second
+on average, each from an idle reader, whatever the bot's pace: the latency at that load.
+
     .venv/bin/python bench/bench_updates.py [--articles 100000] [--readers 10000] [--seconds 20]
-        [--db PATH] [--profile bot.prof]   # --profile: cProfile of the bot process, for pstats
+        [--db PATH] [--concurrency 32 | --rate 300] [--profile bot.prof]   # cProfile of the bot
 """
 
 from __future__ import annotations
@@ -160,7 +166,51 @@ class Answers:
         return answered_at - queued
 
 
-async def drive(path: Path, readers: int, seconds: float, concurrency: int, profile: Path | None) -> None:
+@dataclasses.dataclass
+class Reader:
+    """One emulated reader with the messages its buttons are pressed on."""
+
+    account: EmulatedUser
+    latest_id: int = 0
+    topics_id: int = 0
+
+
+class Mix:
+    """The readers' actions, in the issue's proportions, each timed on the emulator's clock."""
+
+    def __init__(self, answers: Answers, topic_ids: list[int], max_id: int) -> None:
+        self.answers = answers
+        self.topic_ids = topic_ids
+        self.max_id = max_id
+        self.latencies: dict[str, list[float]] = {}
+
+    async def prepare(self, reader: Reader) -> None:
+        """The reader's first contact: a /latest and a /topics to press buttons on (not timed)."""
+        reader.latest_id = (await self.answers.send(reader.account, "/latest"))[1].message_id or 0
+        reader.topics_id = (await self.answers.send(reader.account, "/topics"))[1].message_id or 0
+
+    async def act(self, reader: Reader, rng: random.Random) -> None:
+        account, roll = reader.account, rng.random()
+        if roll < 0.25:
+            kind, took = "/latest", (await self.answers.send(account, "/latest"))[0]
+        elif roll < 0.45:
+            kind, took = (
+                "/article",
+                (await self.answers.send(account, f"/article {rng.randint(1, self.max_id)}", last=True))[0],
+            )
+        elif roll < 0.65:
+            kind, took = "/search", (await self.answers.send(account, "/search " + rng.choice(WORDS)))[0]
+        elif roll < 0.85:
+            kind, took = "page turn", await self.answers.press(account, reader.latest_id, f"1:lt:{rng.randint(0, 50)}")
+        else:
+            topic = rng.choice(self.topic_ids)
+            kind, took = "subscribe tap", await self.answers.press(account, reader.topics_id, f"1:tt:{topic}:0")
+        self.latencies.setdefault(kind, []).append(took)
+
+
+async def drive(
+    path: Path, readers: int, seconds: float, concurrency: int, rate: float | None, profile: Path | None
+) -> None:
     emulator = BotApiEmulator(rate_limits=False)
     emulator.record_calls = False
     await emulator.start()
@@ -170,74 +220,83 @@ async def drive(path: Path, readers: int, seconds: float, concurrency: int, prof
     bot = await asyncio.create_subprocess_exec(*command)
     try:
         await emulator.wait_for_long_poll(timeout=60)
-        await report(emulator, bot.pid, path, readers, seconds, concurrency)
+        store = await Store.open(path)
+        mix = Mix(Answers(emulator), [t.id for t in await store.topics.all()], await store.articles.max_id())
+        await store.close()
+        picked = random.Random(0).sample(range(100_001, 100_001 + readers), k=min(readers, max(concurrency, 256)))
+        pool = [Reader(emulator.user(user_id, "قارئ")) for user_id in picked]
+        if rate is None:
+            pool = pool[:concurrency]
+        for start in range(0, len(pool), concurrency):
+            await asyncio.gather(*(mix.prepare(r) for r in pool[start : start + concurrency]))
+        t0, bot_cpu0, emu_cpu0 = time.perf_counter(), cpu_seconds(bot.pid), time.process_time()
+        deadline = t0 + seconds
+        if rate is None:
+            head = f"from {concurrency} readers at once (closed loop: each sends again on its answer)"
+            await closed_loop(mix, pool, deadline)
+        else:
+            head = f"offered at {rate:.0f}/s (open loop: Poisson arrivals over {len(pool)} readers)"
+            late = await open_loop(mix, pool, deadline, rate)
+            head += f", {late} arrivals found every reader waiting" if late else ""
+        elapsed = time.perf_counter() - t0
+        bot_cpu, emu_cpu = cpu_seconds(bot.pid) - bot_cpu0, time.process_time() - emu_cpu0
+        print_report(mix, head, elapsed, bot_cpu, emu_cpu, len(emulator.refusals))
     finally:
         bot.terminate()
         await bot.wait()
         await emulator.stop()
 
 
-async def report(emulator: BotApiEmulator, bot_pid: int, path: Path, readers: int, seconds: float, n: int) -> None:
-    store = await Store.open(path)
-    topic_ids = [t.id for t in await store.topics.all()]
-    max_id = await store.articles.max_id()
-    await store.close()
-    answers = Answers(emulator)
-    latencies: dict[str, list[float]] = {}
-    start = asyncio.Event()
-    ready = 0
-    deadline = 0.0
-
-    def timed(kind: str, value: float) -> None:
-        latencies.setdefault(kind, []).append(value)
-
-    async def user(index: int) -> None:
-        nonlocal ready
+async def closed_loop(mix: Mix, pool: list[Reader], deadline: float) -> None:
+    async def user(index: int, reader: Reader) -> None:
         rng = random.Random(index)
-        account = emulator.user(100_000 + 1 + rng.randrange(readers), "قارئ")
-        latest_id = (await answers.send(account, "/latest"))[1].message_id or 0
-        topics_id = (await answers.send(account, "/topics"))[1].message_id or 0
-        ready += 1
-        if ready == n:
-            start.set()
-        await start.wait()
         while time.perf_counter() < deadline:
-            roll = rng.random()
-            if roll < 0.25:
-                timed("/latest", (await answers.send(account, "/latest"))[0])
-            elif roll < 0.45:
-                timed("/article", (await answers.send(account, f"/article {rng.randint(1, max_id)}", last=True))[0])
-            elif roll < 0.65:
-                timed("/search", (await answers.send(account, "/search " + rng.choice(WORDS)))[0])
-            elif roll < 0.85:
-                timed("page turn", await answers.press(account, latest_id, f"1:lt:{rng.randint(0, 50)}"))
-            else:
-                topic = rng.choice(topic_ids)
-                timed("subscribe tap", await answers.press(account, topics_id, f"1:tt:{topic}:0"))
+            await mix.act(reader, rng)
 
-    async def begin() -> tuple[float, float, float]:
-        nonlocal deadline
-        await start.wait()
-        deadline = time.perf_counter() + seconds
-        return time.perf_counter(), cpu_seconds(bot_pid), time.process_time()
+    await asyncio.gather(*(user(i, r) for i, r in enumerate(pool)))
 
-    results = await asyncio.gather(begin(), *(user(i) for i in range(n)))
-    t0, bot_cpu0, emu_cpu0 = results[0]
-    elapsed = time.perf_counter() - t0
-    bot_cpu = cpu_seconds(bot_pid) - bot_cpu0
-    emu_cpu = time.process_time() - emu_cpu0
-    done = sum(len(v) for v in latencies.values())
-    print(f"{done} updates in {elapsed:.1f} s from {n} readers at once: {done / elapsed:.0f} updates/s")
+
+async def open_loop(mix: Mix, pool: list[Reader], deadline: float, rate: float) -> int:
+    """Updates arrive at exponential intervals whatever the bot's pace; returns how many found no idle reader."""
+    rng = random.Random(1)
+    idle = list(pool)
+    running: set[asyncio.Task[None]] = set()
+    late = 0
+
+    async def one(reader: Reader) -> None:
+        try:
+            await mix.act(reader, rng)
+        finally:
+            idle.append(reader)
+
+    due = time.perf_counter()
+    while due < deadline:
+        due += rng.expovariate(rate)
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        if not idle:
+            late += 1
+            continue
+        task = asyncio.create_task(one(idle.pop(rng.randrange(len(idle)))))
+        running.add(task)
+        task.add_done_callback(running.discard)
+    if running:
+        await asyncio.gather(*running)
+    return late
+
+
+def print_report(mix: Mix, head: str, elapsed: float, bot_cpu: float, emu_cpu: float, refused: int) -> None:
+    done = sum(len(v) for v in mix.latencies.values())
+    print(f"{done} updates in {elapsed:.1f} s {head}: {done / elapsed:.0f} updates/s")
     print(
         f"CPU: bot process {bot_cpu / elapsed:.0%} of a core ({bot_cpu / max(done, 1) * 1000:.2f} ms an update), "
         f"emulator and readers {emu_cpu / elapsed:.0%}"
     )
     print(f"{'command':<14}{'count':>8}{'median ms':>12}{'p99 ms':>10}")
-    for kind, values in sorted(latencies.items()):
+    for kind, values in sorted(mix.latencies.items()):
         values.sort()
         p99 = values[min(len(values) - 1, int(len(values) * 0.99))]
         print(f"{kind:<14}{len(values):>8}{statistics.median(values) * 1000:>12.1f}{p99 * 1000:>10.1f}")
-    print("refused calls:", len(emulator.refusals))
+    print("refused calls:", refused)
 
 
 def main() -> None:
@@ -245,7 +304,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--readers", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=32, help="readers at once in the closed loop")
+    parser.add_argument("--rate", type=float, default=None, help="open loop: updates offered per second")
     parser.add_argument("--db", type=Path, default=None, help="reuse a store built before")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the bot process here")
     parser.add_argument("--serve-bot", metavar="API_URL", default=None, help=argparse.SUPPRESS)
@@ -255,7 +315,7 @@ def main() -> None:
         raise SystemExit(run_bot(args.serve_bot, path, args.profile))
     if not path.exists():
         asyncio.run(build_store(path, args.articles, args.readers))
-    asyncio.run(drive(path, args.readers, args.seconds, args.concurrency, args.profile))
+    asyncio.run(drive(path, args.readers, args.seconds, args.concurrency, args.rate, args.profile))
 
 
 if __name__ == "__main__":
