@@ -149,12 +149,11 @@ class Reading:
     # -- topics ----------------------------------------------------------------------------------
 
     async def topics(self, reader_id: int, page: int = 0) -> TopicsPage:
-        everything = await self.store.topics.all()
-        mine = await self.store.subscriptions.topic_ids(reader_id)
+        everything = await self.store.subscriptions.every_topic(reader_id)
         pages = _pages(len(everything), TOPICS_PAGE_SIZE)
         page = _clamp(page, pages)
         chunk = everything[page * TOPICS_PAGE_SIZE : (page + 1) * TOPICS_PAGE_SIZE]
-        return TopicsPage([TopicState(t, t.id in mine) for t in chunk], page, pages, len(everything))
+        return TopicsPage([TopicState(t, mine) for t, mine in chunk], page, pages, len(everything))
 
     async def topic(self, reader_id: int, topic_id: int, page: int = 0) -> TopicPage | None:
         found = await self.store.topics.by_id(topic_id)
@@ -169,8 +168,6 @@ class Reading:
 
     async def toggle(self, reader_id: int, topic_id: int) -> bool | None:
         """Subscribe or unsubscribe; True when subscribed afterwards, None for an unknown topic."""
-        if await self.store.topics.by_id(topic_id) is None:
-            return None
         return await self.store.subscriptions.toggle(reader_id, topic_id)
 
     async def subscribe(self, reader_id: int, topic_id: int) -> bool:

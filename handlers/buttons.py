@@ -10,8 +10,8 @@ from telegram import CallbackQuery, Message, Update
 from bot import keyboards
 from bot.callbacks import Action, Callback, decode
 from bot.context import NewsContext
-from bot.models import Reader
-from bot.reading import MAX_QUERY_CHARS
+from bot.models import Reader, Topic
+from bot.reading import MAX_QUERY_CHARS, TopicsPage
 from handlers import articles, replies, search, settings
 from handlers.headlines import live_url
 
@@ -56,13 +56,15 @@ async def _dispatch(
         await articles.send_article(context, message.chat_id, reader, found)
         return None
     if action is Action.TOPICS:
-        return await _show_topics(query, reader, context, button.arg(0))
+        await _show_topics(query, reader, context, button.arg(0))
+        return None
     if action is Action.TOPIC_TOGGLE:
         subscribed = await reading.toggle(reader.id, button.arg(0))
         if subscribed is None:
             return ("missing", {})
-        await _show_topics(query, reader, context, button.arg(1))
-        return await _sub_notice(context, reader, button.arg(0), subscribed)
+        view = await _show_topics(query, reader, context, button.arg(1))
+        shown = next((s.topic for s in view.topics if s.topic.id == button.arg(0)), None)
+        return await _sub_notice(context, button.arg(0), subscribed, shown)
     if action in (Action.TOPIC_OPEN, Action.TOPIC_PAGE, Action.TOPIC_SUB):
         return await _topic(query, message, button, reader, context)
     if action is Action.MYSUBS_REMOVE:
@@ -100,15 +102,16 @@ async def _dispatch(
     return ("stale", {})  # pragma: no cover - every Action is handled above
 
 
-async def _show_topics(query: CallbackQuery, reader: Reader, context: NewsContext, page: int) -> Notice:
+async def _show_topics(query: CallbackQuery, reader: Reader, context: NewsContext, page: int) -> TopicsPage:
     view = await replies.reading(context).topics(reader.id, page)
     text = context.renderer.render("topics.html.j2", view=view, ad=reader.settings.arabic_digits)
     await replies.edit_in_place(query, reader, text, keyboards.topics(view))
-    return None
+    return view
 
 
-async def _sub_notice(context: NewsContext, reader: Reader, topic_id: int, subscribed: bool) -> Notice:
-    found = await context.store.topics.by_id(topic_id)
+async def _sub_notice(context: NewsContext, topic_id: int, subscribed: bool, shown: Topic | None = None) -> Notice:
+    """The callback answer naming the topic: the one just shown when it is that topic, else read."""
+    found = shown if shown is not None and shown.id == topic_id else await context.store.topics.by_id(topic_id)
     name = found.name if found else ""
     return ("subscribed" if subscribed else "unsubscribed", {"name": name})
 
@@ -120,15 +123,15 @@ async def _topic(
     ad = reader.settings.arabic_digits
     topic_id = button.arg(0)
     page = button.arg(1) if len(button.args) > 1 else 0
-    notice: Notice = None
+    subscribed: bool | None = None
     if button.action is Action.TOPIC_SUB:
         subscribed = await reading.toggle(reader.id, topic_id)
         if subscribed is None:
             return ("missing", {})
-        notice = await _sub_notice(context, reader, topic_id, subscribed)
     view = await reading.topic(reader.id, topic_id, page)
     if view is None:
         return ("missing", {})
+    notice = None if subscribed is None else await _sub_notice(context, topic_id, subscribed, view.topic)
     text = context.renderer.render("topic.html.j2", view=view, ad=ad)
     markup = keyboards.topic(view, ad)
     if button.action is Action.TOPIC_OPEN:

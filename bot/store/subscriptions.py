@@ -30,11 +30,14 @@ class SubscriptionRepository:
             )
             return cur.rowcount == 1
 
-    async def toggle(self, reader_id: int, topic_id: int) -> bool:
-        """Subscribe when not subscribed, else unsubscribe, in one transaction; True when subscribed afterwards."""
+    async def toggle(self, reader_id: int, topic_id: int) -> bool | None:
+        """Subscribe when not subscribed, else unsubscribe, in one transaction; True when subscribed
+        afterwards, None (and nothing changed) when there is no such topic."""
         now = now_ts()
 
-        def flip(conn: sqlite3.Connection) -> bool:
+        def flip(conn: sqlite3.Connection) -> bool | None:
+            if conn.execute("SELECT 1 FROM topics WHERE id = ?", (topic_id,)).fetchone() is None:
+                return None
             cur = conn.execute("DELETE FROM subscriptions WHERE reader_id = ? AND topic_id = ?", (reader_id, topic_id))
             if cur.rowcount == 1:
                 return False
@@ -49,6 +52,18 @@ class SubscriptionRepository:
     async def topic_ids(self, reader_id: int) -> set[int]:
         found = await self._db.fetch_all("SELECT topic_id FROM subscriptions WHERE reader_id = ?", (reader_id,))
         return {int(r[0]) for r in found}
+
+    async def every_topic(self, reader_id: int) -> list[tuple[Topic, bool]]:
+        """Every topic (as `TopicRepository.all` orders them), each with whether the reader follows it."""
+        found = await self._db.fetch_all(
+            """
+            SELECT t.*, s.reader_id IS NOT NULL AS subscribed
+            FROM topics t LEFT JOIN subscriptions s ON s.topic_id = t.id AND s.reader_id = ?
+            ORDER BY t.kind = 'section', t.id
+            """,
+            (reader_id,),
+        )
+        return [(rows.topic(r, r["article_count"]), bool(r["subscribed"])) for r in found]
 
     async def topics(self, reader_id: int) -> list[Topic]:
         found = await self._db.fetch_all(

@@ -245,3 +245,21 @@ async def test_many_toggles_at_once_alternate(store: Store) -> None:
     results = await asyncio.gather(*(store.subscriptions.toggle(7, world.id) for _ in range(9)))
     assert sorted(results) == [False] * 4 + [True] * 5
     assert await store.subscriptions.topic_ids(7) == {world.id}
+
+
+async def test_toggle_on_an_unknown_topic_changes_nothing(store: Store) -> None:
+    await store.readers.get_or_create(7, "قارئ")
+    assert await store.subscriptions.toggle(7, 999) is None
+    assert await store.subscriptions.topic_ids(7) == set()
+
+
+async def test_every_topic_in_order_with_the_readers_state(store: Store) -> None:
+    world = await store.topics.upsert(TopicSpec("world", "عربي ودولي"))
+    gaza = await store.topics.upsert(TopicSpec("gaza", "غزة", TopicKind.STORY))
+    await store.readers.get_or_create(7, "قارئ")
+    await store.readers.get_or_create(8, "قارئ")
+    await store.subscriptions.subscribe(7, world.id)
+    await store.subscriptions.subscribe(8, gaza.id)
+    listed = await store.subscriptions.every_topic(7)
+    assert [(t.slug, mine) for t, mine in listed] == [("gaza", False), ("world", True)]
+    assert [t for t, _ in listed] == await store.topics.all()
