@@ -28,12 +28,12 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.context import NewsBot
-from bot.delivery.request import AiohttpRequest
 from bot.delivery.worker import DeliveryPolicy, DeliveryWorker
 from bot.emulator.server import BotApiEmulator
 from bot.harness import TEST_TOKEN
 from bot.models import ParsedItem, TopicSpec
 from bot.store import Store
+from bot.telegram_http import AiohttpRequest
 
 FIRST_READER = 100_000
 LEAN = "--httpx" not in sys.argv
@@ -77,7 +77,9 @@ def new_bot(base_url: str) -> ExtBot[None]:
         TEST_TOKEN,
         base_url=base_url,
         defaults=Defaults(parse_mode=ParseMode.HTML),
-        request=AiohttpRequest() if LEAN else HTTPXRequest(connection_pool_size=128, read_timeout=30, pool_timeout=30),
+        request=AiohttpRequest(connection_pool_size=128, read_timeout=30, pool_timeout=30)
+        if LEAN
+        else HTTPXRequest(connection_pool_size=128, read_timeout=30, pool_timeout=30),
     )
 
 
