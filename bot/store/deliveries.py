@@ -94,11 +94,10 @@ class DeliveryRepository:
                 INSERT OR IGNORE INTO deliveries (reader_id, article_id, mode, state, created_at)
                 SELECT s.reader_id, at.article_id, r.push_mode, 'queued', ?
                 FROM article_topics at
-                JOIN articles a ON a.id = at.article_id
                 JOIN subscriptions s ON s.topic_id = at.topic_id
                 JOIN readers r ON r.id = s.reader_id
                 WHERE at.article_id > ? AND at.article_id <= ?
-                  AND r.status = 'active' AND s.created_at <= a.stored_at
+                  AND r.status = 'active' AND at.article_id > s.after_article
                 GROUP BY at.article_id, s.reader_id
                 """,
                 (now, mark, top),

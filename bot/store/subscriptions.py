@@ -8,6 +8,10 @@ from bot.models import Topic
 from bot.store import rows
 from bot.store.db import Database, now_ts
 
+# A new subscription follows what is stored after it: it keeps the newest article id at this moment,
+# read inside the same write transaction (ids only grow, and writers are serialized).
+_SINCE_NOW = "SELECT ?, ?, ?, (SELECT coalesce(max(id), 0) FROM articles)"
+
 
 class SubscriptionRepository:
     def __init__(self, db: Database) -> None:
@@ -17,7 +21,7 @@ class SubscriptionRepository:
         """True when the subscription is new."""
         async with self._db.write() as conn:
             cur = await conn.execute(
-                "INSERT OR IGNORE INTO subscriptions (reader_id, topic_id, created_at) VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO subscriptions (reader_id, topic_id, created_at, after_article) " + _SINCE_NOW,
                 (reader_id, topic_id, now_ts()),
             )
             return cur.rowcount == 1
@@ -42,7 +46,7 @@ class SubscriptionRepository:
             if cur.rowcount == 1:
                 return False
             conn.execute(
-                "INSERT INTO subscriptions (reader_id, topic_id, created_at) VALUES (?, ?, ?)",
+                "INSERT INTO subscriptions (reader_id, topic_id, created_at, after_article) " + _SINCE_NOW,
                 (reader_id, topic_id, now),
             )
             return True

@@ -263,3 +263,21 @@ async def test_every_topic_in_order_with_the_readers_state(store: Store) -> None
     listed = await store.subscriptions.every_topic(7)
     assert [(t.slug, mine) for t, mine in listed] == [("gaza", False), ("world", True)]
     assert [t for t, _ in listed] == await store.topics.all()
+
+
+async def test_an_item_stored_in_the_same_second_before_a_subscription_is_not_pushed(store: Store) -> None:
+    topic = await store.topics.upsert(TopicSpec("a", "أ"))
+    await store.deliveries.fan_out()  # sets the mark
+    await store.readers.get_or_create(1, "قارئ")
+    await store.articles.upsert_many([(item("before"), [topic.id])])
+    await store.subscriptions.subscribe(1, topic.id)  # same second, but after the item
+    await store.articles.upsert_many([(item("after"), [topic.id])])
+    assert await store.deliveries.fan_out() == 1
+    [delivery] = await store.deliveries.claim(10)
+    after = await store.articles.by_guid("after")
+    assert after is not None and delivery.article_id == after.id
+    # unsubscribing and subscribing again follows only what is stored from then on
+    assert await store.subscriptions.toggle(1, topic.id) is False
+    await store.articles.upsert_many([(item("while-away"), [topic.id])])
+    assert await store.subscriptions.toggle(1, topic.id) is True
+    assert await store.deliveries.fan_out() == 0
