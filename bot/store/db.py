@@ -139,6 +139,8 @@ class Database:
             return result
 
         # aiosqlite runs every call on its one thread through _execute; this is one more such call.
+        # _execute and _conn are aiosqlite's private API (0.20-0.22, pinned in pyproject.toml); the
+        # store's contract tests exercise this path, so an aiosqlite that changes it fails them.
         try:
             first: T = await self.conn._execute(run)
             return first
