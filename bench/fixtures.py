@@ -12,7 +12,7 @@ from bot.ingest.feeds import parse_feed
 from bot.ingest.seedpage import parse_seed_page
 from bot.models import ParsedItem
 
-SHARED = Path("/work/shared")
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # shared/ sits beside the repository
 DATA = SHARED / "data" / "arabic-news"
 FEEDS = [DATA / "feeds" / n for n in ("rt-arabic.xml", "sky-news-arabia.xml", "al-jazeera.xml")]
 ANT = sorted((DATA / "datasets").glob("antcorpus-*.txt"))

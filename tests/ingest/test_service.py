@@ -16,13 +16,13 @@ from bot.ingest.fetch import fetch_url
 from bot.ingest.result import SourceError
 from bot.ingest.service import ingest_sources, seed_if_new
 from bot.store import Store
+from tests.conftest import DATA as ARABIC_NEWS
+from tests.conftest import SEED_PAGE
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = Path("/work/shared/data/arabic-news")
-RT = DATA / "feeds" / "rt-arabic.xml"
-SKY = DATA / "feeds" / "sky-news-arabia.xml"
-CNN = DATA / "articles" / "arabic.cnn.com_arabic_article.html"
-SEED_PAGE = Path("/work/shared/seed/000_2023eb9965469087.txt")
+RT = ARABIC_NEWS / "feeds" / "rt-arabic.xml"
+SKY = ARABIC_NEWS / "feeds" / "sky-news-arabia.xml"
+CNN = ARABIC_NEWS / "articles" / "arabic.cnn.com_arabic_article.html"
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from bot.ingest.antcorpus import parse_ant
+from tests.conftest import DATA as ARABIC_NEWS
 
-DATA = Path("/work/shared/data/arabic-news/datasets")
+DATA = ARABIC_NEWS / "datasets"
 
 
 @pytest.mark.parametrize(

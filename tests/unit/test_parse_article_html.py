@@ -1,10 +1,10 @@
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
-from pathlib import Path
 
 from bot.ingest.article_html import parse_article_html
+from tests.conftest import DATA as ARABIC_NEWS
 
-DATA = Path("/work/shared/data/arabic-news/articles")
+DATA = ARABIC_NEWS / "articles"
 
 
 def test_cnn_article_matches_expected_text() -> None:

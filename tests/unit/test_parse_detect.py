@@ -4,8 +4,8 @@ import pytest
 
 from bot.ingest.detect import SourceType, detect
 from bot.ingest.result import SourceError
+from tests.conftest import SHARED
 
-SHARED = Path("/work/shared")
 DATA = SHARED / "data" / "arabic-news"
 
 

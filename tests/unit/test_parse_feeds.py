@@ -1,12 +1,12 @@
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from bot.ingest.feeds import compare_parsers, parse_feed, read_feed
 from bot.ingest.result import SourceError
+from tests.conftest import DATA as ARABIC_NEWS
 
-DATA = Path("/work/shared/data/arabic-news/feeds")
+DATA = ARABIC_NEWS / "feeds"
 FEEDS = {
     "rt-arabic.xml": ("RT Arabic", 10),
     "sky-news-arabia.xml": ("Sky News Arabia", 15),

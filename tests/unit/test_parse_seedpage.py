@@ -1,10 +1,9 @@
-from pathlib import Path
-
 from bot.ingest.seedpage import parse_seed_page, story_count
 from bot.ingest.topics import is_valid_slug
 from bot.models import TopicKind
+from tests.conftest import SEED_PAGE
 
-PAGE = Path("/work/shared/seed/000_2023eb9965469087.txt")
+PAGE = SEED_PAGE
 
 
 def test_story_topics() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 from functools import cache
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,8 +12,9 @@ from hypothesis import strategies as st
 
 from bot.emulator.telegram_html import parse_html
 from bot.render import number_parts, split_message, split_numbered, utf16_len, visible_text
+from tests.conftest import DATA as ARABIC_NEWS
 
-DATASETS = Path("/work/shared/data/arabic-news/datasets")
+DATASETS = ARABIC_NEWS / "datasets"
 MARKER = re.compile(r"\n\(([0-9٠-٩]+)/([0-9٠-٩]+)\)$")
 
 # -- helpers --------------------------------------------------------------------------------------
