@@ -35,8 +35,24 @@ class Setting(IntEnum):
     PREVIEWS = 4  # 0 off, 1 on
 
 
+class Paging:
+    """Paging buttons for a result with ``page`` (from 0) out of ``pages``."""
+
+    __slots__ = ()
+    page: int
+    pages: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.page + 1 < self.pages
+
+
 @dataclass(frozen=True, slots=True)
-class Page:
+class Page(Paging):
     """One page of headlines. ``page`` counts from 0; ``pages`` is at least 1."""
 
     items: list[ArticleSummary]
@@ -50,14 +66,6 @@ class Page:
         """The number shown beside the first headline (1-based)."""
         return self.page * self.size + 1
 
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.page + 1 < self.pages
-
 
 @dataclass(frozen=True, slots=True)
 class TopicState:
@@ -66,19 +74,11 @@ class TopicState:
 
 
 @dataclass(frozen=True, slots=True)
-class TopicsPage:
+class TopicsPage(Paging):
     topics: list[TopicState]
     page: int
     pages: int
     total: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.page + 1 < self.pages
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,24 +142,20 @@ class DeliveryRepository:
     async def claim(self, limit: int, *, now: int | None = None) -> list[PendingDelivery]:
         """Take up to `limit` due instant or broadcast deliveries, oldest first, marking them in flight."""
         now = now_ts() if now is None else now
+        return await self._take("mode <> 'digest' AND not_before <= ?", (now,), limit)
+
+    async def _take(self, where: str, params: tuple[object, ...], limit: int) -> list[PendingDelivery]:
+        """Mark up to `limit` queued deliveries matching `where` (a constant fragment) in flight."""
         async with self._db.write() as conn:
             async with conn.execute(
-                """
-                UPDATE deliveries SET state = 'sending', attempts = attempts + 1
-                WHERE id IN (
-                    SELECT id FROM deliveries
-                    WHERE state = 'queued' AND mode <> 'digest' AND not_before <= ?
-                    ORDER BY id LIMIT ?
-                )
-                RETURNING id
-                """,
-                (now, limit),
+                "UPDATE deliveries SET state = 'sending', attempts = attempts + 1 WHERE id IN ("
+                f"SELECT id FROM deliveries WHERE state = 'queued' AND {where} ORDER BY id LIMIT ?) RETURNING id",
+                (*params, limit),
             ) as cur:
                 ids = [int(r[0]) for r in await cur.fetchall()]
             if not ids:
                 return []
-            found = await self._pending_by_ids(conn, ids)
-        return found
+            return await self._pending_by_ids(conn, ids)
 
     @staticmethod
     async def _pending_by_ids(conn: aiosqlite.Connection, ids: list[int]) -> list[PendingDelivery]:
@@ -245,22 +241,7 @@ class DeliveryRepository:
 
     async def claim_digest(self, reader_id: int, limit: int) -> list[PendingDelivery]:
         """Take a reader's queued digest items (oldest first, at most `limit`), marking them in flight."""
-        async with self._db.write() as conn:
-            async with conn.execute(
-                """
-                UPDATE deliveries SET state = 'sending', attempts = attempts + 1
-                WHERE id IN (
-                    SELECT id FROM deliveries WHERE reader_id = ? AND state = 'queued' AND mode = 'digest'
-                    ORDER BY id LIMIT ?
-                )
-                RETURNING id
-                """,
-                (reader_id, limit),
-            ) as cur:
-                ids = [int(r[0]) for r in await cur.fetchall()]
-            if not ids:
-                return []
-            return await self._pending_by_ids(conn, ids)
+        return await self._take("reader_id = ? AND mode = 'digest'", (reader_id,), limit)
 
     async def mark_digest_sent(self, reader_id: int, delivery_ids: Sequence[int], message_id: int, at: int) -> None:
         """A digest message confirmed: its items are sent and the reader's last digest time moves on."""
