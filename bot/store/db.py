@@ -154,11 +154,15 @@ class Database:
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction: BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
         async with self._write_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
             try:
+                # BEGIN inside the try: a task cancelled while awaiting it has still queued it on
+                # aiosqlite's thread, and the rollback below (queued after it) must close it.
+                await self.conn.execute("BEGIN IMMEDIATE")
                 yield self.conn
             except BaseException:
-                await self.conn.rollback()
+                # Shielded: a cancelled task (shutdown) still rolls back, so no transaction is left
+                # open for the next writer ("cannot start a transaction within a transaction").
+                await asyncio.shield(self.conn.rollback())
                 raise
             else:
                 await self.conn.commit()

@@ -281,3 +281,20 @@ async def test_an_item_stored_in_the_same_second_before_a_subscription_is_not_pu
     await store.articles.upsert_many([(item("while-away"), [topic.id])])
     assert await store.subscriptions.toggle(1, topic.id) is True
     assert await store.deliveries.fan_out() == 0
+
+
+async def test_a_writer_cancelled_while_beginning_leaves_no_transaction_open(store: Store) -> None:
+    async def writer() -> None:
+        async with store.db.write() as conn:
+            await conn.execute("INSERT INTO meta (key, value) VALUES ('cancelled', 'x')")
+
+    for _ in range(20):
+        task = asyncio.create_task(writer())
+        await asyncio.sleep(0)  # the task has queued BEGIN IMMEDIATE and waits for it
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # the next writer starts its own transaction: nothing was left open
+        await store.readers.get_or_create(1, "قارئ")
+        async with store.db.write() as conn:
+            await conn.execute("DELETE FROM meta WHERE key = 'cancelled'")
