@@ -54,7 +54,7 @@ async def broadcast(update: Update, context: NewsContext) -> None:
     token = secrets.token_urlsafe(6)
     drafts: dict[str, str] = (context.chat_data if context.chat_data is not None else {}).setdefault(_DRAFTS, {})
     drafts[token] = text
-    readers = len(await context.store.readers.active_ids())
+    readers = (await context.store.readers.count_by_status())["active"]
     keyboard = InlineKeyboardMarkup(
         [
             [

@@ -89,14 +89,6 @@ class ReaderRepository:
             changes["push_mode"] = PushMode(str(changes["push_mode"]))
         return await self.update_settings(reader_id, replace(reader.settings, **changes))  # type: ignore[arg-type]
 
-    async def mark_digest_sent(self, reader_id: int, at: int) -> None:
-        async with self._db.write() as conn:
-            await conn.execute("UPDATE readers SET last_digest_at = ? WHERE id = ?", (at, reader_id))
-
-    async def active_ids(self) -> list[int]:
-        async with self._db.conn.execute("SELECT id FROM readers WHERE status = 'active' ORDER BY id") as cur:
-            return [int(r[0]) for r in await cur.fetchall()]
-
     async def count_by_status(self) -> dict[str, int]:
         counts = {s.value: 0 for s in ReaderStatus}
         async with self._db.conn.execute("SELECT status, count(*) FROM readers GROUP BY status") as cur:
