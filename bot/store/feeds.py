@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.models import Feed
 from bot.store import rows
 from bot.store.db import Database, now_ts
@@ -27,11 +25,11 @@ class FeedRepository:
     async def get(self, url: str) -> Feed | None:
         async with self._db.conn.execute("SELECT * FROM feeds WHERE url = ?", (url,)) as cur:
             row = await cur.fetchone()
-        return _feed(row) if row else None
+        return rows.feed(row) if row else None
 
     async def all(self) -> list[Feed]:
         async with self._db.conn.execute("SELECT * FROM feeds ORDER BY id") as cur:
-            return [_feed(r) for r in await cur.fetchall()]
+            return [rows.feed(r) for r in await cur.fetchall()]
 
     async def record_poll(
         self,
@@ -56,15 +54,3 @@ class FeedRepository:
                 """,
                 (now_ts(), error, error, etag, error, last_modified, url),
             )
-
-
-def _feed(r: sqlite3.Row) -> Feed:
-    return Feed(
-        id=r["id"],
-        url=r["url"],
-        topic_slug=r["topic_slug"],
-        etag=r["etag"],
-        last_modified=r["last_modified"],
-        last_polled_at=rows.dt(r["last_polled_at"]),
-        last_error=r["last_error"],
-    )

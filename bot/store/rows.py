@@ -10,6 +10,7 @@ from bot.models import (
     Article,
     ArticleKind,
     ArticleSummary,
+    Feed,
     PushMode,
     Reader,
     ReaderSettings,
@@ -112,4 +113,16 @@ def reader(row: sqlite3.Row) -> Reader:
         ),
         created_at=dt_required(row["created_at"]),
         last_digest_at=dt(row["last_digest_at"]),
+    )
+
+
+def feed(row: sqlite3.Row) -> Feed:
+    return Feed(
+        id=row["id"],
+        url=row["url"],
+        topic_slug=row["topic_slug"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_polled_at=dt(row["last_polled_at"]),
+        last_error=row["last_error"],
     )
