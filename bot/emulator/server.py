@@ -348,17 +348,15 @@ class BotApiEmulator:
 
     async def wait_for_callback_answer(self, callback_query_id: str, timeout: float = 5.0) -> JSONDict:
         """The parameters the bot answered the callback query with."""
-        query = self.callback_queries[callback_query_id]
-        if not await self._wait_until(lambda: query.answered, timeout):
-            raise TimeoutError(f"callback query {callback_query_id} not answered within {timeout}s")
-        assert query.answer is not None
-        return query.answer
+        return await self._wait_for_answer(self.callback_queries[callback_query_id], "callback query", timeout)
 
     async def wait_for_inline_answer(self, inline_query_id: str, timeout: float = 5.0) -> JSONDict:
         """The parameters of answerInlineQuery (``results`` decoded to a list)."""
-        query = self.inline_queries[inline_query_id]
+        return await self._wait_for_answer(self.inline_queries[inline_query_id], "inline query", timeout)
+
+    async def _wait_for_answer(self, query: PendingQuery, kind: str, timeout: float) -> JSONDict:
         if not await self._wait_until(lambda: query.answered, timeout):
-            raise TimeoutError(f"inline query {inline_query_id} not answered within {timeout}s")
+            raise TimeoutError(f"{kind} {query.query_id} not answered within {timeout}s")
         assert query.answer is not None
         return query.answer
 
