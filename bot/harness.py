@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from telegram import Update
@@ -213,8 +212,3 @@ class BotHarness:
 
     def records_since(self, mark: int, chat_id: int) -> list[SentRecord]:
         return [r for r in self.emulator.sent[mark:] if r.chat_id == chat_id]
-
-
-def demo_settings(db_path: Path, base: Settings | None = None) -> Settings:
-    """Settings for a local run against the emulator: the given store file, no admins unless set."""
-    return dataclasses.replace(base or Settings(), db_path=db_path)
