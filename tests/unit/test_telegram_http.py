@@ -89,3 +89,59 @@ async def test_requests_before_initialize_or_after_shutdown_are_refused() -> Non
     with pytest.raises(RuntimeError, match="not initialized"):
         await request.do_request("http://127.0.0.1:1/x", "POST")
     assert request.read_timeout == 5.0
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[tuple[str, list[str]]]:
+    """A forward proxy that answers every request itself and records the absolute URL it was asked for."""
+    asked: list[str] = []
+
+    async def forward(request: web.Request) -> web.Response:
+        asked.append(str(request.url))
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", forward)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}", asked
+    await runner.cleanup()
+
+
+def only_proxy_env(monkeypatch: pytest.MonkeyPatch, **names: str) -> None:
+    """The proxy variables set to `names` alone (lower case wins over upper case in urllib)."""
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    for name, value in names.items():
+        monkeypatch.setenv(name, value)
+
+
+async def test_requests_go_through_the_proxy_the_environment_names(proxy, monkeypatch) -> None:
+    address, asked = proxy
+    only_proxy_env(monkeypatch, HTTP_PROXY=address)
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        status, _ = await request.do_request("http://api.telegram.invalid/botTOKEN/getMe", "POST")
+        await request.do_request("http://api.telegram.invalid/botTOKEN/getUpdates", "POST")
+    finally:
+        await request.shutdown()
+    assert status == 200
+    assert [url.rsplit("/", 1)[1] for url in asked] == ["getMe", "getUpdates"]
+    assert all(url.startswith("http://api.telegram.invalid/") for url in asked)
+
+
+async def test_no_proxy_sends_a_host_directly(proxy, monkeypatch) -> None:
+    address, asked = proxy
+    only_proxy_env(monkeypatch, HTTP_PROXY=address, NO_PROXY="api.telegram.invalid")
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError):  # the name does not resolve: it was not handed to the proxy
+            await request.do_request("http://api.telegram.invalid/botTOKEN/getMe", "POST")
+    finally:
+        await request.shutdown()
+    assert asked == []
