@@ -3,6 +3,7 @@ dates and relative times, and cleaning of incoming text."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -116,8 +117,11 @@ NOUNS: dict[str, Noun] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def plural_category(n: int) -> str:
-    """The CLDR plural category of ``n`` in Arabic: zero, one, two, few, many or other."""
+    """The CLDR plural category of ``n`` in Arabic: zero, one, two, few, many or other.
+
+    Remembered for the counts in use: Babel evaluates the CLDR rule anew on every call."""
     return str(_AR.plural_form(n))
 
 
@@ -227,10 +231,12 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
+@functools.lru_cache(maxsize=8192)
 def format_date(dt: datetime, tz: tzinfo, *, arabic_digits: bool = False) -> str:
     """«24 مارس 2026، 23:31»: the day, the Arabic month name (Babel's «ar»), year and time in ``tz``.
 
-    A naive ``dt`` is taken as UTC.
+    A naive ``dt`` is taken as UTC. Remembered for recent dates: a page of headlines shows the
+    same dates to every reader, and Babel's formatting is the costliest part of rendering it.
     """
     text = format_datetime(_aware(dt), _DATE_PATTERN, tzinfo=tz, locale=_AR)
     return to_digits(text, arabic_digits)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton
 
 from bot.callbacks import Action, encode
+from bot.keyboards import Keyboard
 from bot.models import Article, Topic, TopicKind
 from bot.render import Renderer, truncate_words
 
@@ -27,7 +28,7 @@ def article_link(bot_username: str, article_id: int) -> str:
 @dataclass(frozen=True, slots=True)
 class Push:
     text: str
-    markup: InlineKeyboardMarkup | None
+    markup: Keyboard | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class PushRenderer:
             return cached
         topic = main_topic(article)
         text = self.renderer.render("push_article.html.j2", article=article, topic=topic, arabic_digits=arabic_digits)
-        markup = InlineKeyboardMarkup(
+        markup = Keyboard(
             [[InlineKeyboardButton("📖 اقرأ الخبر كاملًا", callback_data=encode(Action.ARTICLE, article.id))]]
         )
         push = Push(text, markup)
@@ -78,7 +79,7 @@ class PushRenderer:
             ]
             for n, item in enumerate(shown, start=1)
         ]
-        return Push(text, InlineKeyboardMarkup(rows) if rows else None)
+        return Push(text, Keyboard(rows) if rows else None)
 
 
 def main_topic(article: Article) -> Topic | None:
