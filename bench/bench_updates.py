@@ -99,18 +99,20 @@ async def build_store(path: Path, articles: int, readers: int) -> None:
 # -- the bot process ---------------------------------------------------------------------------
 
 
-def run_bot(api_url: str, db: Path, profile: Path | None) -> int:
+def run_bot(api_url: str, db: Path, profile: Path | None, workers: int) -> int:
     """The child process: `newsbot run` against the emulator, until SIGTERM."""
     from bot import logs
     from bot.runner import run
 
     logs.configure("WARNING")
-    settings = dataclasses.replace(Settings(), token=TEST_TOKEN, api_url=api_url, db_path=db, flood_limit=10**9)
+    settings = dataclasses.replace(
+        Settings(), token=TEST_TOKEN, api_url=api_url, db_path=db, flood_limit=10**9, workers=workers
+    )
     if profile is None:
         return run(settings)
     import cProfile
 
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU time: waiting on the other process is not cost
     try:
         return profiler.runcall(run, settings)
     finally:
@@ -118,9 +120,16 @@ def run_bot(api_url: str, db: Path, profile: Path | None) -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User+system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User+system CPU time so far of a process and its children (the workers), from Linux /proc."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process that just ended
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 # -- the readers, beside the emulator ----------------------------------------------------------
@@ -209,12 +218,18 @@ class Mix:
 
 
 async def drive(
-    path: Path, readers: int, seconds: float, concurrency: int, rate: float | None, profile: Path | None
+    path: Path,
+    readers: int,
+    seconds: float,
+    concurrency: int,
+    rate: float | None,
+    profile: Path | None,
+    workers: int,
 ) -> None:
     emulator = BotApiEmulator(rate_limits=False)
     emulator.record_calls = False
     await emulator.start()
-    command = [sys.executable, __file__, "--serve-bot", emulator.base_url, "--db", str(path)]
+    command = [sys.executable, __file__, "--serve-bot", emulator.base_url, "--db", str(path), "--workers", str(workers)]
     if profile is not None:
         command += ["--profile", str(profile)]
     bot = await asyncio.create_subprocess_exec(*command)
@@ -242,7 +257,8 @@ async def drive(
         bot_cpu, emu_cpu = cpu_seconds(bot.pid) - bot_cpu0, time.process_time() - emu_cpu0
         print_report(mix, head, elapsed, bot_cpu, emu_cpu, len(emulator.refusals))
     finally:
-        bot.terminate()
+        if bot.returncode is None:
+            bot.terminate()
         await bot.wait()
         await emulator.stop()
 
@@ -288,7 +304,7 @@ def print_report(mix: Mix, head: str, elapsed: float, bot_cpu: float, emu_cpu: f
     done = sum(len(v) for v in mix.latencies.values())
     print(f"{done} updates in {elapsed:.1f} s {head}: {done / elapsed:.0f} updates/s")
     print(
-        f"CPU: bot process {bot_cpu / elapsed:.0%} of a core ({bot_cpu / max(done, 1) * 1000:.2f} ms an update), "
+        f"CPU: bot processes {bot_cpu / elapsed:.0%} of a core ({bot_cpu / max(done, 1) * 1000:.2f} ms an update), "
         f"emulator and readers {emu_cpu / elapsed:.0%}"
     )
     print(f"{'command':<14}{'count':>8}{'median ms':>12}{'p99 ms':>10}")
@@ -307,15 +323,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="readers at once in the closed loop")
     parser.add_argument("--rate", type=float, default=None, help="open loop: updates offered per second")
     parser.add_argument("--db", type=Path, default=None, help="reuse a store built before")
+    parser.add_argument("--workers", type=int, default=2, help="bot processes (NEWSBOT_WORKERS)")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the bot process here")
     parser.add_argument("--serve-bot", metavar="API_URL", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = args.db or Path(tempfile.mkdtemp()) / "bench.db"
     if args.serve_bot:
-        raise SystemExit(run_bot(args.serve_bot, path, args.profile))
+        raise SystemExit(run_bot(args.serve_bot, path, args.profile, args.workers))
     if not path.exists():
         asyncio.run(build_store(path, args.articles, args.readers))
-    asyncio.run(drive(path, args.readers, args.seconds, args.concurrency, args.rate, args.profile))
+    asyncio.run(drive(path, args.readers, args.seconds, args.concurrency, args.rate, args.profile, args.workers))
 
 
 if __name__ == "__main__":

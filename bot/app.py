@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from telegram import BotCommand, Update
+from telegram._utils.types import JSONDict
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -20,7 +21,6 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
-    ExtBot,
     InlineQueryHandler,
     MessageHandler,
     TypeHandler,
@@ -50,10 +50,11 @@ from bot.processing import TrackingUpdateProcessor
 from bot.render import Renderer
 from bot.store import Store
 from bot.telegram_http import AiohttpRequest
+from bot.workers import ShardingBot, WorkerPool
 
 log = logging.getLogger(__name__)
 
-NewsApplication = Application[ExtBot[None], NewsContext, dict[Any, Any], dict[Any, Any], NewsBot, Any]
+NewsApplication = Application[ShardingBot, NewsContext, dict[Any, Any], dict[Any, Any], NewsBot, Any]
 
 # The bot's command menu (setMyCommands), in the order readers see it.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -132,28 +133,35 @@ def build_application(
         # Push delivery (fan-out, sending worker, digests) and feed polling live as long as the bot.
         await start_delivery(news, app.bot)
         await start_feed_polling(app, news)
+        await _start_workers(app, settings)
 
     async def post_stop(app: NewsApplication) -> None:
+        # The last getUpdates is done: workers finish the updates handed to them, then exit.
+        await _stop_workers(app)
         # While the HTTP client still works: sends at Telegram finish, the rest goes back to the queue.
         await stop_delivery(news)
 
     async def post_shutdown(app: NewsApplication) -> None:
+        await _stop_workers(app)  # no-op when post_stop ran
         await stop_delivery(news)  # no-op when post_stop ran
         if owns_store and news._store is not None:
             await news.store.close()
             news.store = None
 
     context_types = ContextTypes(context=NewsContext, bot_data=NewsBot)
+    bot = ShardingBot(
+        settings.token,
+        base_url=settings.api_url,
+        base_file_url=settings.api_url.replace("/bot", "/file/bot", 1),
+        defaults=Defaults(parse_mode=ParseMode.HTML),
+        # aiohttp, not PTB's default httpx client: a third of the bot's CPU went to httpcore's pool.
+        request=AiohttpRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15),
+        get_updates_request=AiohttpRequest(connection_pool_size=2, read_timeout=40),
+    )
     app: NewsApplication = (
         ApplicationBuilder()
-        .token(settings.token)
-        .base_url(settings.api_url)
-        .base_file_url(settings.api_url.replace("/bot", "/file/bot", 1))
-        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .bot(bot)
         .context_types(context_types)
-        # aiohttp, not PTB's default httpx client: a third of the bot's CPU went to httpcore's pool.
-        .request(AiohttpRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15))
-        .get_updates_request(AiohttpRequest(connection_pool_size=2, read_timeout=40))
         .concurrent_updates(TrackingUpdateProcessor(64))
         .post_init(post_init)
         .post_stop(post_stop)
@@ -165,6 +173,34 @@ def build_application(
         app.add_handler(handler, group=group)
     app.add_error_handler(handlers.errors.on_error)
     return app
+
+
+async def _start_workers(app: NewsApplication, settings: Settings) -> None:
+    """With NEWSBOT_WORKERS > 1 in long polling, worker processes take their shares of the readers."""
+    if settings.workers == 1:
+        return
+    if settings.webhook_url:
+        log.warning("NEWSBOT_WORKERS=%d is for long polling: webhook mode runs in one process", settings.workers)
+        return
+
+    async def handle_here(raw: JSONDict) -> None:
+        try:
+            update = Update.de_json(raw, app.bot)
+        except (ValueError, TypeError, KeyError) as exc:
+            log.error("update %s could not be read: %s", raw.get("update_id"), exc)
+            return
+        await app.update_queue.put(update)
+
+    pool = WorkerPool(settings, settings.workers, handle_here)
+    await pool.start()
+    app.bot.use_pool(pool)
+
+
+async def _stop_workers(app: NewsApplication) -> None:
+    pool = app.bot.pool
+    app.bot.use_pool(None)
+    if pool is not None:
+        await pool.stop()
 
 
 async def _seed_if_new(news: NewsBot) -> None:

@@ -54,6 +54,7 @@ class Settings:
     log_level: str = "INFO"
     fetch_timeout: float = 20.0
     fetch_max_bytes: int = 5 * 1024 * 1024
+    workers: int = 1
 
 
 def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
@@ -98,6 +99,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         fetch_max_bytes=get(
             "NEWSBOT_FETCH_MAX_BYTES", _positive_int, defaults.fetch_max_bytes, "a positive number of bytes"
         ),
+        workers=get("NEWSBOT_WORKERS", _positive_int, defaults.workers, "a positive whole number of processes"),
         log_level=get("NEWSBOT_LOG_LEVEL", _log_level, defaults.log_level, "DEBUG, INFO, WARNING or ERROR"),
     )
 

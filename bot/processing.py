@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -26,6 +26,11 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
         self._done: OrderedDict[int, None] = OrderedDict()
         # Futures of the callers waiting for each update: finishing one wakes its waiters only.
         self._waiters: dict[int, list[asyncio.Future[None]]] = {}
+        self._listeners: list[Callable[[int], None]] = []
+
+    def on_done(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(update_id)` each time an update has been fully handled (a worker's acknowledgement)."""
+        self._listeners.append(listener)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         try:
@@ -41,6 +46,8 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
         for waiter in self._waiters.pop(update_id, ()):
             if not waiter.done():
                 waiter.set_result(None)
+        for listener in self._listeners:
+            listener(update_id)
 
     async def wait_done(self, update_id: int, timeout: float = 10.0) -> None:
         """Return once the update with this id has been fully handled (raises TimeoutError)."""

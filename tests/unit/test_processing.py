@@ -62,3 +62,17 @@ async def test_done_ids_are_bounded_for_a_long_running_bot() -> None:
     for update_id in range(1, 11):
         await processor.do_process_update(Update(update_id), _nothing())
     assert list(processor._done) == [8, 9, 10]
+
+
+async def test_listeners_hear_of_every_update_done_even_a_failed_one() -> None:
+    processor = TrackingUpdateProcessor(4)
+    heard: list[int] = []
+    processor.on_done(heard.append)
+
+    async def fails() -> None:
+        raise RuntimeError("handler failed")
+
+    await processor.do_process_update(Update(1), _nothing())
+    with pytest.raises(RuntimeError):
+        await processor.do_process_update(Update(2), fails())
+    assert heard == [1, 2]
