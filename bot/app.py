@@ -5,6 +5,7 @@ Every handler is registered here, in one ordered list. Handler modules hold no s
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -134,6 +135,7 @@ def build_application(
         await start_delivery(news, app.bot)
         await start_feed_polling(app, news)
         await _start_workers(app, settings)
+        settle_memory()
 
     async def post_stop(app: NewsApplication) -> None:
         # The last getUpdates is done: workers finish the updates handed to them, then exit.
@@ -173,6 +175,14 @@ def build_application(
         app.add_handler(handler, group=group)
     app.add_error_handler(handlers.errors.on_error)
     return app
+
+
+def settle_memory() -> None:
+    """Once started: move everything loaded so far (modules, templates, locale data) out of the
+    garbage collector's sight. A full collection otherwise walks it all, a pause of 60 ms that
+    readers feel; what the bot allocates while it runs is still collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _start_workers(app: NewsApplication, settings: Settings) -> None:

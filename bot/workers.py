@@ -312,7 +312,7 @@ class ShardingBot(ExtBot[None]):
 
 async def serve(reader: asyncio.StreamReader) -> int:
     """Run one shard: an Application on its own store connection, fed updates from `reader`."""
-    from bot.app import build_application
+    from bot.app import build_application, settle_memory
     from bot.store import Store
 
     first = await read_frame(reader)
@@ -326,6 +326,7 @@ async def serve(reader: asyncio.StreamReader) -> int:
         app.update_processor.on_done(_acknowledge)  # type: ignore[attr-defined]
         async with app:
             await app.start()
+            settle_memory()
             _tell(READY)
             log.info("worker %d of %d ready", shard, settings.workers)
             try:
