@@ -146,10 +146,13 @@ async def test_a_stopped_bot_lets_its_worker_finish_what_it_was_given(tmp_path: 
         for user_id in (21, 23, 25):  # the worker's readers, handed on while it is paused
             emulator.user(user_id, "قارئ").send_text("/start")
         await emulator.wait_for_updates_consumed(timeout=30)
-        # Ctrl-C reaches the whole group: the worker ignores it and finishes once its input closes.
+        # Ctrl-C reaches the whole group: the worker ignores it and finishes once its input closes;
+        # a second signal does not cut the polling process's stop short.
         bot.proc.send_signal(signal.SIGINT)
         os.kill(worker, signal.SIGINT)
         await bot.logged("Application.stop() complete")
+        bot.proc.send_signal(signal.SIGTERM)  # impatient: a second signal while it stops
+        await bot.logged("already stopping")
         os.kill(worker, signal.SIGCONT)
     finally:
         code, log = await bot.stop(signalled=True)
