@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from bot.arabic import fold
 from bot.models import Article, ArticleKind, ArticleSummary, ParsedItem
@@ -15,6 +16,10 @@ from bot.store.db import Database, now_ts
 from bot.store.topics import TopicRepository
 
 UpsertStatus = Literal["added", "updated", "unchanged"]
+T = TypeVar("T")
+
+# Searches and pages of headlines remembered per process, reused while content_version stands.
+_REMEMBERED = 512
 
 # A headline row with the topic readers see beside it: a story before a section.
 _SUMMARY = """
@@ -73,6 +78,27 @@ class ArticleRepository:
     def __init__(self, db: Database, topics: TopicRepository) -> None:
         self._db = db
         self._topics = topics
+        self._remembered: OrderedDict[tuple[object, ...], tuple[int, object]] = OrderedDict()
+
+    async def _recall(self, key: tuple[object, ...], load: Callable[[], Awaitable[T]]) -> T:
+        """`load()`'s answer, reused while no article, link or topic name has changed since.
+
+        Every reader asking for «ترامب» or the first page of the latest sees the same rows; the
+        store's content_version (migration 0005, moved by triggers whoever writes) says whether
+        the remembered answer still stands. The version is read before loading, so an answer is
+        never filed under a version older than what it saw.
+        """
+        row = await self._db.fetch_one("SELECT n FROM content_version WHERE id = 1")
+        version = int(row[0]) if row else -1
+        kept = self._remembered.get(key)
+        if kept is not None and kept[0] == version:
+            self._remembered.move_to_end(key)
+            return kept[1]  # type: ignore[return-value]
+        value = await load()
+        self._remembered[key] = (version, value)
+        if len(self._remembered) > _REMEMBERED:
+            self._remembered.popitem(last=False)
+        return value
 
     async def upsert_many(self, batch: Sequence[tuple[ParsedItem, Sequence[int]]]) -> list[UpsertOutcome]:
         """Store a batch in one transaction: a new GUID adds, a known one updates, the same content skips.
@@ -210,12 +236,20 @@ class ArticleRepository:
         """Newest first (by publication, else storage time), optionally within a topic or of a kind."""
         where, params = self._filters(topic_id, kind)
         sql = _SUMMARY + where + _NEWEST_FIRST + " LIMIT ? OFFSET ?"
-        return [rows.summary(r) for r in await self._db.fetch_all(sql, (*params, limit, offset))]
+
+        async def load() -> tuple[ArticleSummary, ...]:
+            return tuple(rows.summary(r) for r in await self._db.fetch_all(sql, (*params, limit, offset)))
+
+        return list(await self._recall(("latest", limit, offset, topic_id, kind), load))
 
     async def count(self, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> int:
         where, params = self._filters(topic_id, kind)
-        row = await self._db.fetch_one("SELECT count(*) FROM articles a" + where, params)
-        return int(row[0]) if row else 0
+
+        async def load() -> int:
+            row = await self._db.fetch_one("SELECT count(*) FROM articles a" + where, params)
+            return int(row[0]) if row else 0
+
+        return await self._recall(("count", topic_id, kind), load)
 
     @staticmethod
     def _filters(topic_id: int | None, kind: ArticleKind | None) -> tuple[str, tuple[object, ...]]:
@@ -234,22 +268,30 @@ class ArticleRepository:
         terms = search_terms(query)
         if not terms:
             return []
-        found = await self._match(" AND ".join(terms), limit, offset)
-        if not found and len(terms) > 1:
-            found = await self._match(" OR ".join(terms), limit, offset)
-        return found
+
+        async def load() -> tuple[ArticleSummary, ...]:
+            found = await self._match(" AND ".join(terms), limit, offset)
+            if not found and len(terms) > 1:
+                found = await self._match(" OR ".join(terms), limit, offset)
+            return tuple(found)
+
+        return list(await self._recall(("search", tuple(terms), limit, offset), load))
 
     async def search_count(self, query: str) -> int:
         terms = search_terms(query)
         if not terms:
             return 0
-        for joiner in (" AND ", " OR "):
-            row = await self._db.fetch_one(
-                "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (joiner.join(terms),)
-            )
-            if row and row[0]:
-                return int(row[0])
-        return 0
+
+        async def load() -> int:
+            for joiner in (" AND ", " OR "):
+                row = await self._db.fetch_one(
+                    "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (joiner.join(terms),)
+                )
+                if row and row[0]:
+                    return int(row[0])
+            return 0
+
+        return await self._recall(("search_count", tuple(terms)), load)
 
     async def _match(self, expression: str, limit: int, offset: int) -> list[ArticleSummary]:
         # Relevance is ranked among the newest _RANK_WINDOW matches only: a common word («ترامب»)

@@ -298,3 +298,37 @@ async def test_a_writer_cancelled_while_beginning_leaves_no_transaction_open(sto
         await store.readers.get_or_create(1, "قارئ")
         async with store.db.write() as conn:
             await conn.execute("DELETE FROM meta WHERE key = 'cancelled'")
+
+
+async def test_remembered_searches_and_pages_follow_every_change_from_any_connection(tmp_path: Path) -> None:
+    """Pages and searches are reused across readers, yet a change made by another process (here a
+    second connection, as `newsbot ingest` or a worker has) shows at the next ask."""
+    mine = await Store.open(tmp_path / "news.db")
+    other = await Store.open(tmp_path / "news.db")
+    try:
+        section = await mine.topics.upsert(TopicSpec("world", "عربي ودولي"))
+        await mine.articles.upsert_many([(item("a", "غزة اليوم", published_at=datetime(2026, 3, 1, tzinfo=UTC)), [])])
+        assert [h.headline for h in await mine.articles.search("غزه")] == ["غزة اليوم"]
+        assert await mine.articles.count() == 1
+
+        # another connection adds an article: the same question now has two answers
+        later = datetime(2026, 3, 2, tzinfo=UTC)
+        await other.articles.upsert_many([(item("b", "غزة غدًا", published_at=later), [section.id])])
+        assert {h.headline for h in await mine.articles.search("غزه")} == {"غزة اليوم", "غزة غدًا"}
+        assert await mine.articles.search_count("غزه") == 2
+        assert [a.headline for a in await mine.articles.latest(10)] == ["غزة غدًا", "غزة اليوم"]
+        assert await mine.articles.count() == 2
+
+        # an update to a headline, and a topic renamed, show too
+        await other.articles.upsert_many([(item("a", "غزة الآن", published_at=datetime(2026, 3, 1, tzinfo=UTC)), [])])
+        assert [a.headline for a in await mine.articles.latest(10)] == ["غزة غدًا", "غزة الآن"]
+        await other.topics.upsert(TopicSpec("world", "العالم"))
+        assert (await mine.articles.latest(1))[0].topic_name == "العالم"
+
+        # an unchanged store answers from memory: the same rows, and a caller's list is its own
+        first = await mine.articles.latest(10)
+        first.clear()
+        assert len(await mine.articles.latest(10)) == 2
+    finally:
+        await other.close()
+        await mine.close()
