@@ -212,6 +212,9 @@ class ArticleRepository:
                 await conn.executemany(
                     "INSERT INTO articles_fts (rowid, headline, lead, body) VALUES (?, ?, ?, ?)", fts_add
                 )
+            if inserts or updates:
+                # Remembered pages and searches, in every process, are stale from this commit on.
+                await conn.execute("UPDATE content_version SET n = n + 1 WHERE id = 1")
         return [outcomes[item.guid] for item, _ in batch]
 
     async def get(self, article_id: int) -> Article | None:
