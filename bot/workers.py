@@ -156,16 +156,10 @@ class WorkerPool:
             return False
         assert worker.process.stdin is not None
         worker.pending[int(raw["update_id"])] = raw
+        # Not awaited: a worker that hangs holds up its own readers only, not the polling (its
+        # input waits in memory; its readers' updates are answered when it resumes or dies).
         worker.process.stdin.write(frame(json.dumps(raw, ensure_ascii=False).encode()))
         return True
-
-    async def drain(self) -> None:
-        """Wait while a worker's input is full (a worker that fell behind slows the polling down)."""
-        for worker in list(self._workers.values()):
-            if worker.writable:
-                assert worker.process.stdin is not None
-                with contextlib.suppress(ConnectionError):  # a dead worker: its acknowledgements say so
-                    await worker.process.stdin.drain()
 
     async def _read_acks(self, worker: _Worker) -> None:
         stdout = worker.process.stdout
@@ -303,7 +297,6 @@ class ShardingBot(ExtBot[None]):
                 kept.append(raw)
         with self._unfrozen():
             self._next_offset = max(self._next_offset, int(result[-1]["update_id"]) + 1)
-        await pool.drain()
         return kept
 
 

@@ -102,15 +102,20 @@ async def test_two_processes_share_the_readers_and_stop_together(tmp_path: Path,
         # Even user ids are the polling process's, odd ones the worker's.
         assert await greeted(emulator, 10) and await greeted(emulator, 11)
 
-        # With the worker paused, its readers wait while the others are answered at once.
+        # With the worker paused, its readers wait while the others are answered at once, even
+        # with more waiting for it than its input pipe holds (300 updates, about 100 KB).
         os.kill(worker, signal.SIGSTOP)
-        emulator.user(13, "قارئ").send_text("/start")
+        waiting = [13, *range(1001, 1601, 2)]
+        for user_id in waiting:
+            emulator.user(user_id, "قارئ").send_text("/start")
+        await emulator.wait_for_updates_consumed(timeout=30)
         assert await greeted(emulator, 12)
         with pytest.raises(TimeoutError):
             await emulator.wait_for_messages(13, 1, timeout=1.5)
         os.kill(worker, signal.SIGCONT)
-        [late] = await emulator.wait_for_messages(13, 1, timeout=30)
-        assert "أهلًا بك" in late.text
+        for user_id in waiting:
+            [late] = await emulator.wait_for_messages(user_id, 1, timeout=30)
+            assert "أهلًا بك" in late.text
 
         # A worker that dies: its readers are answered here until a new worker has started.
         os.kill(worker, signal.SIGKILL)
