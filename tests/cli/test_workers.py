@@ -103,9 +103,9 @@ async def test_two_processes_share_the_readers_and_stop_together(tmp_path: Path,
         assert await greeted(emulator, 10) and await greeted(emulator, 11)
 
         # With the worker paused, its readers wait while the others are answered at once, even
-        # with more waiting for it than its input pipe holds (300 updates, about 100 KB).
+        # with more waiting for it than its input pipe and buffer hold (1,000 updates, about 330 KB).
         os.kill(worker, signal.SIGSTOP)
-        waiting = [13, *range(1001, 1601, 2)]
+        waiting = [13, *range(1001, 3001, 2)]
         for user_id in waiting:
             emulator.user(user_id, "قارئ").send_text("/start")
         await emulator.wait_for_updates_consumed(timeout=30)
