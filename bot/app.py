@@ -5,11 +5,8 @@ Every handler is registered here, in one ordered list. Handler modules hold no s
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 import logging
-import signal
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -141,7 +138,6 @@ def build_application(
         settle_memory()
 
     async def post_stop(app: NewsApplication) -> None:
-        _calm_signals()
         # The last getUpdates is done: workers finish the updates handed to them, then exit.
         await _stop_workers(app)
         # While the HTTP client still works: sends at Telegram finish, the rest goes back to the queue.
@@ -179,19 +175,6 @@ def build_application(
         app.add_handler(handler, group=group)
     app.add_error_handler(handlers.errors.on_error)
     return app
-
-
-def _calm_signals() -> None:
-    """While stopping, a second Ctrl-C or SIGTERM is only logged.
-
-    PTB's handler raises SystemExit at every stop signal; a second one would cut this stop short,
-    leaving the store's thread open (the process never exits) and workers waiting for input that
-    never closes. The stop itself is bounded: workers get STOP_TIMEOUT, sends their timeouts.
-    """
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGABRT):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, log.warning, "already stopping: finishing the updates in hand first")
 
 
 def settle_memory() -> None:

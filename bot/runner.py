@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
 from urllib.parse import urlparse
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot.app import build_application
+from bot.app import NewsApplication, build_application
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,37 @@ def _fail(line: str) -> int:
     return 2
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
+
+
+def _stop_on_signals(app: NewsApplication) -> None:
+    """SIGINT, SIGTERM or SIGABRT stop the bot gracefully; another while it stops is only logged.
+
+    PTB's own handlers raise SystemExit at every signal, so a second Ctrl-C during the stop cut it
+    short: the store's thread was left open (the process never exited) and workers waited for
+    input that never closed. The stop itself is bounded (workers get STOP_TIMEOUT, sends their
+    timeouts); SIGKILL still ends it at once.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)  # the loop run_polling / run_webhook take up
+    stopping = False
+
+    def on_signal(sig: signal.Signals) -> None:
+        nonlocal stopping
+        if stopping:
+            log.warning("%s: already stopping, finishing the updates in hand (SIGKILL ends it now)", sig.name)
+            return
+        stopping = True
+        log.info("%s: stopping", sig.name)
+        if app.running:
+            app.stop_running()  # run_polling / run_webhook go on to their stop steps
+        else:
+            raise SystemExit(0)  # still starting: PTB's own way out, which still shuts down
+
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, on_signal, sig)
+
+
 def run(settings: Settings) -> int:
     """Run until SIGINT or SIGTERM; PTB confirms the last updates and post_shutdown closes the store."""
     if not settings.token:
@@ -33,6 +66,7 @@ def run(settings: Settings) -> int:
     if settings.webhook_url and not settings.webhook_secret:
         return _fail("newsbot: NEWSBOT_WEBHOOK_URL is set but NEWSBOT_WEBHOOK_SECRET is not: set a secret")
     app = build_application(settings)
+    _stop_on_signals(app)
     try:
         if settings.webhook_url:
             host, port = settings.listen
@@ -44,10 +78,11 @@ def run(settings: Settings) -> int:
                 webhook_url=settings.webhook_url,
                 secret_token=settings.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
+                stop_signals=None,
             )
         else:
             log.info("long polling %s", settings.api_url)
-            app.run_polling(allowed_updates=Update.ALL_TYPES)
+            app.run_polling(allowed_updates=Update.ALL_TYPES, stop_signals=None)
     except InvalidToken:
         return _fail("newsbot: Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): check the token")
     except NetworkError as exc:

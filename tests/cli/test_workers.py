@@ -68,6 +68,8 @@ class Bot:
                 await self._reader
         except TimeoutError:
             self.proc.kill()
+            await self.proc.wait()
+            await self._reader  # its pipe closes at the process's end
             raise AssertionError("newsbot run did not stop:\n" + "".join(self.lines)) from None
         return code, "".join(self.lines)
 
