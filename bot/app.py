@@ -135,7 +135,8 @@ def build_application(
         await start_delivery(news, app.bot)
         await start_feed_polling(app, news)
         await _start_workers(app, settings)
-        settle_memory()
+        if owns_store:  # the bot's own process; not a test or the console, which bring their store
+            settle_memory()
 
     async def post_stop(app: NewsApplication) -> None:
         # The last getUpdates is done: workers finish the updates handed to them, then exit.
