@@ -1,15 +1,16 @@
-"""Reader updates per second and latency per command, the bot and the Bot API emulator in two processes.
+"""Reader updates per second and latency per command, the bot and the Bot API emulator in their own processes.
 
 A store of 100,000 articles (the seed items with variations) and 10,000 readers; many readers at
 once send /latest, /article, /search, page turns and subscribe taps. Rate limits are off.
 
 This process runs the emulator and the readers; the bot runs in a child process exactly as
 `newsbot run` does (`bot.runner.run`: the Application from `bot.app.build_application`, long
-polling the emulator over loopback HTTP). Latency is measured on the emulator's clock, from the
+polling the emulator over loopback HTTP), with `--workers` processes sharing the readers
+(NEWSBOT_WORKERS; 2 by default, the issue's two cores). Latency is measured on the emulator's clock, from the
 moment an update is queued to the moment the bot's answering call arrives: the message that
 completes the answer (for /article, the last part, the one with the buttons) or the callback
-answer (which the bot sends after editing the message in place). The CPU both processes used
-during the measured window is printed, so a saturated emulator shows.
+answer (which the bot sends after editing the message in place). The CPU the bot's processes
+and this one used during the measured window is printed, so a saturated emulator shows.
 
 Two ways to load the bot. By default a closed loop: `--concurrency` readers each send their next
 update as soon as the last is answered, so the bot runs flat out and updates/s is its capacity;
@@ -18,7 +19,8 @@ throughput). With `--rate R`, an open loop: updates arrive at random (Poisson) t
 on average, each from an idle reader, whatever the bot's pace: the latency at that load.
 
     .venv/bin/python bench/bench_updates.py [--articles 100000] [--readers 10000] [--seconds 20]
-        [--db PATH] [--concurrency 32 | --rate 300] [--profile bot.prof]   # cProfile of the bot
+        [--db PATH] [--concurrency 32 | --rate 500] [--workers 2]
+        [--profile bot.prof]   # CPU-time cProfile of the polling process
 """
 
 from __future__ import annotations
