@@ -13,7 +13,7 @@ import pytest
 from bot.emulator.server import BotApiEmulator
 from bot.emulator.state import StoredMessage
 from bot.harness import TEST_TOKEN
-from tests.cli.test_run import start_bot
+from tests.cli.test_run import free_port, start_bot
 
 pytestmark = pytest.mark.slow
 
@@ -168,3 +168,25 @@ async def test_a_stopped_bot_lets_its_worker_finish_what_it_was_given(tmp_path: 
     for user_id in (21, 23, 25):
         [reply] = answers(emulator, user_id)
         assert "أهلًا بك" in reply.text
+
+
+async def test_webhook_mode_says_it_runs_in_one_process(tmp_path: Path, emulator: BotApiEmulator) -> None:
+    port = free_port()
+    proc = await start_bot(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=TEST_TOKEN,
+        TELEGRAM_API_URL=emulator.base_url,
+        NEWSBOT_WORKERS="2",
+        NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+        NEWSBOT_WEBHOOK_SECRET="s3cret-value",
+        NEWSBOT_LISTEN=f"127.0.0.1:{port}",
+    )
+    bot = Bot(proc)
+    try:
+        await bot.logged("webhook mode runs in one process")
+        assert await greeted(emulator, 31) and await greeted(emulator, 32)
+        assert children(proc.pid) == []
+    finally:
+        code, log = await bot.stop()
+    assert code == 0, log
+    assert "Traceback" not in log
