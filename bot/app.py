@@ -10,7 +10,6 @@ import logging
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram._utils.types import JSONDict
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -193,16 +192,7 @@ async def _start_workers(app: NewsApplication, settings: Settings) -> None:
     if settings.webhook_url:
         log.warning("NEWSBOT_WORKERS=%d is for long polling: webhook mode runs in one process", settings.workers)
         return
-
-    async def handle_here(raw: JSONDict) -> None:
-        try:
-            update = Update.de_json(raw, app.bot)
-        except (ValueError, TypeError, KeyError) as exc:
-            log.error("update %s could not be read: %s", raw.get("update_id"), exc)
-            return
-        await app.update_queue.put(update)
-
-    pool = WorkerPool(settings, settings.workers, handle_here)
+    pool = WorkerPool(settings, settings.workers, app)
     await pool.start()
     app.bot.use_pool(pool)
 

@@ -28,17 +28,19 @@ import signal
 import struct
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import JSONDict, ODVInput
-from telegram.ext import ExtBot
+from telegram.ext import Application, ExtBot
 
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 _HEADER = struct.Struct(">I")
 READY = b"ready\n"
@@ -72,6 +74,17 @@ async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
         return None
 
 
+async def enqueue(app: AnyApplication, raw: JSONDict, where: str) -> bool:
+    """Queue Telegram's raw update for `app`'s handlers; False (and a log line) if it cannot be read."""
+    try:
+        update = Update.de_json(raw, app.bot)
+    except (ValueError, TypeError, KeyError) as exc:
+        log.error("%s: update %s could not be read and was skipped (%s)", where, raw.get("update_id"), exc)
+        return False
+    await app.update_queue.put(update)
+    return True
+
+
 class _Worker:
     """One worker process and the updates handed to it that it has not yet reported handled."""
 
@@ -95,13 +108,13 @@ class WorkerPool:
 
     Each worker reports every update it has handled (its id, a line on its standard output). When
     a worker dies, the updates it was given and had not reported are handled by the polling
-    process through `handle_here`: an update may then be answered twice, never lost.
+    process's own Application, `app`: an update may then be answered twice, never lost.
     """
 
-    def __init__(self, settings: Settings, count: int, handle_here: Callable[[JSONDict], Awaitable[None]]) -> None:
+    def __init__(self, settings: Settings, count: int, app: AnyApplication) -> None:
         self.settings = settings
         self.count = count
-        self._handle_here = handle_here
+        self._app = app
         self._workers: dict[int, _Worker] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
@@ -183,7 +196,7 @@ class WorkerPool:
         )
         pending, worker.pending = list(worker.pending.values()), {}
         for raw in pending:
-            await self._handle_here(raw)
+            await enqueue(self._app, raw, "polling process")
         self._respawn_later(worker.shard, worker)
 
     def _respawn_later(self, shard: int, worker: _Worker | None) -> None:
@@ -325,13 +338,12 @@ async def serve(reader: asyncio.StreamReader) -> int:
             try:
                 while (payload := await read_frame(reader)) is not None:
                     try:
-                        update = Update.de_json(json.loads(payload), app.bot)
-                    except (ValueError, TypeError, KeyError) as exc:
-                        log.error("worker %d: an update it could not read was skipped (%s)", shard, exc)
-                        with contextlib.suppress(ValueError, TypeError, KeyError):
-                            _acknowledge(int(json.loads(payload)["update_id"]))
+                        raw = json.loads(payload)
+                    except ValueError as exc:  # written by the polling process: never seen
+                        log.error("worker %d: a frame that is not JSON was skipped (%s)", shard, exc)
                         continue
-                    await app.update_queue.put(update)
+                    if not await enqueue(app, raw, f"worker {shard}"):
+                        _acknowledge(int(raw["update_id"]))  # skipped is handled: nothing to redo
             finally:
                 await app.stop()
     finally:
