@@ -84,8 +84,9 @@ class ArticleRepository:
         """`load()`'s answer, reused while no article, link or topic name has changed since.
 
         Every reader asking for «ترامب» or the first page of the latest sees the same rows; the
-        store's content_version (migration 0005, moved by triggers whoever writes) says whether
-        the remembered answer still stands. The version is read before loading, so an answer is
+        store's content_version (migration 0005: moved by upsert_many in each batch's transaction,
+        and by triggers when an article is deleted or a topic renamed or deleted, whichever process
+        writes) says whether the remembered answer still stands. The version is read before loading, so an answer is
         never filed under a version older than what it saw.
         """
         row = await self._db.fetch_one("SELECT n FROM content_version WHERE id = 1")
