@@ -105,7 +105,7 @@ def build(root: Path) -> dict[str, dict[str, Any]]:
 
 def main(argv: list[str]) -> int:
     if not argv or len(argv) > 2:
-        sys.stderr.write("usage: python -m bot.ingest.build_seeds DATA_DIR [OUT_DIR]  (DATA_DIR laid out like tests/data)\n")
+        sys.stderr.write("usage: python -m bot.ingest.build_seeds DATA_DIR [OUT_DIR]  (DATA_DIR: like tests/data)\n")
         return 2
     root = Path(argv[0])
     out = Path(argv[1]) if len(argv) > 1 else Path("seeds")
