@@ -26,7 +26,7 @@ from tests.conftest import DATA, REPO, SEED_PAGE
 
 TEST_DATA = REPO / "tests" / "data"
 SOURCES = TEST_DATA / "SOURCES.md"
-SCANNED = ("tests", "bench", "bot", "handlers", "scripts", "docs")
+SCANNED = ("tests", "bench", "bot", "handlers", "scripts", "docs", "deploy")
 FORBIDDEN = re.compile(r"\.\./shared|/work/shared|shared/data|PRODUCT\.md|STYLE\.md")
 SKIPPED_DIRS = {"__pycache__", "out"}  # bytecode; bench/out holds a benchmark's local results
 
