@@ -12,11 +12,12 @@ from bot.ingest.feeds import parse_feed
 from bot.ingest.seedpage import parse_seed_page
 from bot.models import ParsedItem
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"  # shared/ sits beside the repository
-DATA = SHARED / "data" / "arabic-news"
+REPO = Path(__file__).resolve().parent.parent
+TEST_DATA = REPO / "tests" / "data"  # the real files the tests use, sources in tests/data/SOURCES.md
+DATA = TEST_DATA / "arabic-news"
 FEEDS = [DATA / "feeds" / n for n in ("rt-arabic.xml", "sky-news-arabia.xml", "al-jazeera.xml")]
 ANT = sorted((DATA / "datasets").glob("antcorpus-*.txt"))
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = REPO / "seeds"
 
 
 def real_feed_items() -> list[ParsedItem]:
@@ -31,7 +32,7 @@ def real_articles() -> list[ParsedItem]:
     items = real_feed_items()
     for path in ANT:
         items.extend(parse_ant(path.read_text(encoding="utf-8")).items)
-    items.extend(parse_seed_page((SHARED / "seed" / "000_2023eb9965469087.txt").read_text(encoding="utf-8")).items)
+    items.extend(parse_seed_page((TEST_DATA / "seed" / "000_2023eb9965469087.txt").read_text(encoding="utf-8")).items)
     return items
 
 

@@ -87,7 +87,7 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
         (0, CallbackQueryHandler(handlers.admin.broadcast_answer, pattern=handlers.admin.BROADCAST_DATA)),
         # A reader blocking or unblocking the bot.
         (0, ChatMemberHandler(handlers.membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)),
-        # Reader commands, buttons and inline mode (PRODUCT.md «Readers, in Telegram»).
+        # Reader commands, buttons and inline mode (docs/product.md «Readers»).
         (0, CommandHandler("latest", handlers.headlines.latest)),
         (0, CommandHandler("videos", handlers.headlines.videos)),
         (0, CommandHandler("live", handlers.headlines.live)),

@@ -1,4 +1,4 @@
-"""Arabic text rules (PRODUCT.md «Arabic»): search folding, counted nouns, digits, bidi isolation,
+"""Arabic text rules (docs/product.md «Arabic»): search folding, counted nouns, digits, bidi isolation,
 dates and relative times, and cleaning of incoming text."""
 
 from __future__ import annotations

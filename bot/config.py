@@ -1,4 +1,4 @@
-"""Configuration from the environment and `.env` (PRODUCT.md «Interfaces»).
+"""Configuration from the environment and `.env` (docs/product.md «Settings»).
 
 A wrong value stops the program with one line naming the variable and what it expects.
 """

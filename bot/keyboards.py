@@ -15,7 +15,7 @@ from bot.callbacks import Action, encode
 from bot.models import Article, PushMode, ReaderSettings, Topic
 from bot.reading import DIGEST_HOURS, QUIET_PRESETS, Page, Setting, TopicPage, TopicsPage
 
-# label → command it stands for (PRODUCT.md's «button label» column)
+# label → command it stands for (docs/product.md «Readers», the «button» column)
 MAIN_ACTIONS: dict[str, str] = {
     "📰 آخر الأخبار": "latest",
     "🗂 المواضيع": "topics",

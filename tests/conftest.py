@@ -12,9 +12,9 @@ from bot.config import Settings
 from bot.harness import BotHarness
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-DATA = SHARED / "data" / "arabic-news"
-SEED_PAGE = SHARED / "seed" / "000_2023eb9965469087.txt"
+TEST_DATA = REPO / "tests" / "data"  # real Arabic news files, with their sources in tests/data/SOURCES.md
+DATA = TEST_DATA / "arabic-news"
+SEED_PAGE = TEST_DATA / "seed" / "000_2023eb9965469087.txt"
 ADMIN_ID = 4242
 
 

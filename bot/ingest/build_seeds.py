@@ -1,10 +1,13 @@
-"""Build the starting set in seeds/ from the shared real data.
+"""Build the starting set in seeds/ from real data: a developer tool, not part of the running bot.
 
-    .venv/bin/python -m bot.ingest.build_seeds /work/shared [OUT_DIR=seeds]
+    .venv/bin/python -m bot.ingest.build_seeds tests/data [OUT_DIR=seeds]
 
-Per the data's SOURCES.md, feed and corpus items keep only their headline and lead with their
-source URL and outlet name; whole article texts stay in the tests. The site's own page
-(seed/*.txt) gives the story topics, its article and its related headlines.
+DATA_DIR is laid out like the repository's tests/data: ``arabic-news/feeds/*.xml`` (the feeds in
+:data:`FEEDS`), ``arabic-news/datasets/`` (the ANT corpus samples in :data:`ANT_SAMPLES`) and
+``seed/*.txt`` (the site's pages in plain-text form). As tests/data/SOURCES.md says of these files,
+feed and corpus items keep only their headline and lead with their source URL and outlet name;
+whole article texts stay in the tests. The site's own page gives the story topics, its article and
+its related headlines.
 """
 
 from __future__ import annotations
@@ -43,15 +46,25 @@ def _document(items: list[ParsedItem], note: str, topics: list[dict[str, Any]] |
     return {"note": note, "topics": topics or [], "items": [item_to_json(i) for i in items]}
 
 
-def build(shared: Path) -> dict[str, dict[str, Any]]:
-    """File name → seed document."""
+def missing_files(root: Path) -> list[Path]:
+    """The files :func:`build` reads that ``root`` lacks (an empty list when it is laid out like tests/data)."""
+    data = root / "arabic-news"
+    needed = [data / "feeds" / name for name in FEEDS] + [data / "datasets" / name for name in ANT_SAMPLES]
+    missing = [path for path in needed if not path.is_file()]
+    if not any((root / "seed").glob("*.txt")):
+        missing.append(root / "seed" / "*.txt")
+    return missing
+
+
+def build(root: Path) -> dict[str, dict[str, Any]]:
+    """File name → seed document, from ``root`` laid out like tests/data."""
     assigner = TopicAssigner(KNOWN_TOPICS)
-    data = shared / "data" / "arabic-news"
+    data = root / "arabic-news"
     docs: dict[str, dict[str, Any]] = {}
 
     page_topics = []
     page_items: list[ParsedItem] = []
-    for page in sorted((shared / "seed").glob("*.txt")):
+    for page in sorted((root / "seed").glob("*.txt")):
         parsed = parse_seed_page(page.read_text(encoding="utf-8"), origin=page.name)
         page_topics.extend(parsed.topics)
         for article in parsed.items:
@@ -91,13 +104,17 @@ def build(shared: Path) -> dict[str, dict[str, Any]]:
 
 
 def main(argv: list[str]) -> int:
-    if not argv:
-        sys.stderr.write("usage: python -m bot.ingest.build_seeds SHARED_DIR [OUT_DIR]\n")
+    if not argv or len(argv) > 2:
+        sys.stderr.write("usage: python -m bot.ingest.build_seeds DATA_DIR [OUT_DIR]  (DATA_DIR: like tests/data)\n")
         return 2
-    shared = Path(argv[0])
+    root = Path(argv[0])
     out = Path(argv[1]) if len(argv) > 1 else Path("seeds")
+    missing = missing_files(root)
+    if missing:
+        sys.stderr.write(f"build_seeds: {root} is not laid out like tests/data: {missing[0]} is missing\n")
+        return 2
     out.mkdir(parents=True, exist_ok=True)
-    for name, doc in build(shared).items():
+    for name, doc in build(root).items():
         text = json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
         (out / name).write_text(text, encoding="utf-8")
         sys.stdout.write(f"{out / name}: {len(doc['items'])} items, {len(doc['topics'])} topics\n")

@@ -4,9 +4,7 @@ import pytest
 
 from bot.ingest.detect import SourceType, detect
 from bot.ingest.result import SourceError
-from tests.conftest import SHARED
-
-DATA = SHARED / "data" / "arabic-news"
+from tests.conftest import DATA, SEED_PAGE
 
 
 @pytest.mark.parametrize(
@@ -16,7 +14,7 @@ DATA = SHARED / "data" / "arabic-news"
         (DATA / "articles" / "youm7.com_1691196862.html", SourceType.HTML),
         (DATA / "articles" / "arabic.cnn.com_arabic_article.html", SourceType.HTML),
         (DATA / "datasets" / "antcorpus-multisource_BBC-Arabic_sample12.txt", SourceType.ANT),
-        (SHARED / "seed" / "000_2023eb9965469087.txt", SourceType.SEED_PAGE),
+        (SEED_PAGE, SourceType.SEED_PAGE),
         (Path(__file__).resolve().parents[2] / "seeds" / "00_topics.json", SourceType.SEED_JSON),
     ],
 )
