@@ -50,8 +50,8 @@ def internal_kind(ip: IPAddress) -> str | None:
         ("loopback", ip.is_loopback),
         ("link-local", ip.is_link_local),
         ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
         ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
         ("not public", not ip.is_global),
     )
     return next((name for name, hit in checks if hit), None)
