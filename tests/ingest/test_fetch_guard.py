@@ -147,7 +147,7 @@ async def test_the_connection_itself_goes_only_to_a_checked_public_address(
 
     monkeypatch.setattr(fetch, "check_public_url", passes)
     async with fetch_client() as client:
-        with pytest.raises(FetchRefused, match="refused: 127.0.0.1 resolves to 127.0.0.1"):
+        with pytest.raises(FetchRefused, match=r"refused: 127\.0\.0\.1 resolves to 127\.0\.0\.1"):
             await fetch_url(client, f"{internal.base}/panel")
     assert internal.hits == []
 
@@ -189,10 +189,10 @@ async def test_admin_ingest_of_a_url_redirecting_to_loopback_is_refused_in_arabi
 @pytest.mark.slow
 async def test_newsbot_ingest_of_a_url_redirecting_to_loopback_is_refused(tmp_path: Path, internal: Internal) -> None:
     url = f"{internal.base}/hop"
-    code, out, err = await newsbot(tmp_path, "ingest", url)
+    code, _, err = await newsbot(tmp_path, "ingest", url)
     assert code == 2 and "Traceback" not in err
     assert f"unreadable: {url}: refused: 127.0.0.1 resolves to 127.0.0.1, an internal address (loopback)" in err
     assert internal.hits == [] and articles(tmp_path) == []
-    code, out, err = await newsbot(tmp_path, "ingest", url, NEWSBOT_FETCH_ALLOW_PRIVATE="1")
+    code, _, err = await newsbot(tmp_path, "ingest", url, NEWSBOT_FETCH_ALLOW_PRIVATE="1")
     assert code == 0, err
     assert [headline for _, headline in articles(tmp_path)] == ["INTERNAL ADMIN PANEL token=secret"]

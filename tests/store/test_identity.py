@@ -14,6 +14,8 @@ from bot.models import ParsedItem, TopicSpec
 from bot.store import Store
 from bot.store.db import Database
 
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
@@ -181,9 +183,36 @@ async def test_a_migrated_item_is_taken_over_by_its_own_site_not_by_another(tmp_
         [page] = await store.articles.upsert_many([(item("seedpage:abc", "خبر من صفحة", None), [])])
         assert page.article_id == 2
         original = await store.articles.get(1)
-        assert original is not None and original.headline == "خبر أول معدل" and original.origin == "https://site.test/rss"
+        assert (
+            original is not None and original.headline == "خبر أول معدل" and original.origin == "https://site.test/rss"
+        )
         assert await store.articles.count() == 4
         assert [a.id for a in await store.articles.search("معدل")] == [1]
     finally:
         await store.close()
     assert _rows(path, "SELECT reader_id, article_id FROM deliveries ORDER BY id") == [(10, 1), (10, 3), (11, 2)]
+
+
+async def test_a_one_item_feed_reusing_a_seed_guid_leaves_the_seed_article_intact(store: Store, tmp_path: Path) -> None:
+    from bot.ingest.service import seed_if_new
+
+    await seed_if_new(store, SEEDS)
+    row = await store.db.fetch_one("SELECT id FROM articles WHERE url LIKE 'https://arabic.rt.com/%' LIMIT 1")
+    assert row is not None
+    original = await store.articles.get(row[0])
+    assert original is not None and original.url
+    feed = tmp_path / "one.xml"
+    feed.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Other</title>'
+        f"<item><title>عنوان مزور</title><link>https://other.test/x</link><guid>{original.guid}</guid></item>"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    report = await ingest_sources(store, [str(feed)])
+    assert report.added == 1 and report.updated == 0
+    again = await store.articles.get(original.id)
+    assert again is not None and (again.headline, again.lead, again.outlet) == (
+        original.headline,
+        original.lead,
+        original.outlet,
+    )
