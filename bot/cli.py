@@ -61,7 +61,13 @@ async def _ingest(settings: Settings, sources: list[str]) -> int:
 
     store = await Store.open(settings.db_path)
     try:
-        return await run_ingest(store, sources, max_bytes=settings.fetch_max_bytes, timeout=settings.fetch_timeout)
+        return await run_ingest(
+            store,
+            sources,
+            max_bytes=settings.fetch_max_bytes,
+            timeout=settings.fetch_timeout,
+            allow_private=settings.fetch_allow_private,
+        )
     finally:
         await store.close()
 

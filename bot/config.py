@@ -54,6 +54,7 @@ class Settings:
     log_level: str = "INFO"
     fetch_timeout: float = 20.0
     fetch_max_bytes: int = 5 * 1024 * 1024
+    fetch_allow_private: bool = False  # fetch from loopback/private addresses too (local use only)
     workers: int = 1
 
 
@@ -99,6 +100,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         fetch_max_bytes=get(
             "NEWSBOT_FETCH_MAX_BYTES", _positive_int, defaults.fetch_max_bytes, "a positive number of bytes"
         ),
+        fetch_allow_private=get("NEWSBOT_FETCH_ALLOW_PRIVATE", _flag, False, "1 (fetch internal addresses too) or 0"),
         workers=get("NEWSBOT_WORKERS", _positive_int, defaults.workers, "a positive whole number of processes"),
         log_level=get("NEWSBOT_LOG_LEVEL", _log_level, defaults.log_level, "DEBUG, INFO, WARNING or ERROR"),
     )
@@ -164,6 +166,15 @@ def _feeds(raw: str) -> tuple[FeedSource, ...]:
             _http_url(url)
         out.append(FeedSource(url, topic or None))
     return tuple(out)
+
+
+def _flag(raw: str) -> bool:
+    value = raw.lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
 
 
 def _log_level(raw: str) -> str:

@@ -24,7 +24,11 @@ async def poll_feeds(context: NewsContext) -> None:
     sources = [feed.url for feed in news.settings.feeds]
     settings = news.settings
     report = await ingest_sources(
-        news.store, sources, max_bytes=settings.fetch_max_bytes, timeout=settings.fetch_timeout
+        news.store,
+        sources,
+        max_bytes=settings.fetch_max_bytes,
+        timeout=settings.fetch_timeout,
+        allow_private=settings.fetch_allow_private,
     )
     log.info(
         "feeds polled: %d added, %d updated, %d not modified, %d failed",

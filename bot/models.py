@@ -5,6 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from urllib.parse import urlsplit
+
+LOCAL_ORIGIN = "local"  # an operator's file item without a web address (a seed page)
+LEGACY_ORIGIN = ""  # rows stored before migration 0006 recorded where items came from
+
+
+def site_of(url: str | None) -> str | None:
+    """The site of an http(s) URL: its host in lower case, with the port when one is given
+    («arabic.rt.com», «localhost:8080»); None for anything else."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return f"{host}:{port}" if port else host
 
 
 class TopicKind(StrEnum):
@@ -86,6 +106,31 @@ class ParsedItem:
     categories: tuple[str, ...] = ()  # category labels from the source
     topic_slugs: tuple[str, ...] = ()  # topics named explicitly by the source (seed files, feed config)
     related: tuple[RelatedLink, ...] = ()
+    origin: str | None = None  # where it came from; set by ingestion, None: an operator's own file
+
+
+def item_origin(item: ParsedItem) -> str:
+    """The source part of an item's identity.
+
+    - a document fetched from a URL (`newsbot ingest URL`, `/ingest`, feed polling): the URL as
+      given — a feed's (or a seed file's) own address, whatever it redirects to; for an article
+      page, the site of that URL (:func:`site_of`), so the same article reached by another address
+      on the site is the same item. Set by the ingest service from the address it fetched, never
+      from what the document says about itself.
+    - an operator's own file (seed files and pages, a feed saved on disk), `origin` None: the site
+      of the item's own URL (else of its GUID when that is a URL), so re-reading a seed file from
+      another folder updates its items; an item with no web address at all is :data:`LOCAL_ORIGIN`.
+    """
+    if item.origin is not None:
+        return item.origin
+    return site_of(item.url) or site_of(item.guid) or LOCAL_ORIGIN
+
+
+def origin_site(origin: str) -> str | None:
+    """The site an origin belongs to: a URL's site, a site itself, None for local and legacy."""
+    if "://" in origin:
+        return site_of(origin)
+    return None if origin in (LOCAL_ORIGIN, LEGACY_ORIGIN) else origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +151,7 @@ class Article:
     kind: ArticleKind
     topics: tuple[Topic, ...] = ()
     related: tuple[RelatedLink, ...] = ()
+    origin: str = LEGACY_ORIGIN  # with guid, the identity (item_origin); "" for rows older than 0006
 
     @property
     def shown_at(self) -> datetime:

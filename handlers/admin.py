@@ -97,6 +97,7 @@ async def broadcast_answer(update: Update, context: NewsContext) -> None:
 
 async def ingest(update: Update, context: NewsContext) -> None:
     """/ingest URL: store the feed's or page's items now; new ones are pushed at the next round."""
+    from bot.ingest.reasons import arabic_reason
     from bot.ingest.service import ingest_sources
 
     message = update.effective_message
@@ -108,7 +109,11 @@ async def ingest(update: Update, context: NewsContext) -> None:
         return
     settings = context.news.settings
     report = await ingest_sources(
-        context.store, sources[:1], max_bytes=settings.fetch_max_bytes, timeout=settings.fetch_timeout
+        context.store,
+        sources[:1],
+        max_bytes=settings.fetch_max_bytes,
+        timeout=settings.fetch_timeout,
+        allow_private=settings.fetch_allow_private,
     )
     if report.added:
         _kick(context)
@@ -119,5 +124,7 @@ async def ingest(update: Update, context: NewsContext) -> None:
             source=sources[0],
             report=report,
             not_modified=bool(report.not_modified),
+            failures=[(source, arabic_reason(reason, source)) for source, reason in report.failed_sources],
+            rejections=[(p.item, arabic_reason(p.reason, p.source)) for p in report.rejected[:5]],
         )
     )

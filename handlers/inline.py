@@ -11,6 +11,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
+from bot.arabic import clean_text, isolate
 from bot.context import NewsContext
 from handlers import replies
 from handlers.articles import button_url
@@ -30,7 +31,7 @@ async def inline_query(update: Update, context: NewsContext) -> None:
         results.append(
             InlineQueryResultArticle(
                 id=str(item.id),
-                title=item.headline[:_TITLE_CHARS],
+                title=isolate(clean_text(item.headline)[:_TITLE_CHARS]),
                 description=replies.plain(context, "inline_description.html.j2", article=item) or None,
                 input_message_content=InputTextMessageContent(content, parse_mode=ParseMode.HTML),
                 reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("🌐 الخبر على الموقع", url=link)]])

@@ -10,6 +10,7 @@ import trafilatura
 from bot.ingest.result import ParseResult, Rejection
 from bot.models import ParsedItem
 
+PARSER = "trafilatura"
 MIN_TEXT_CHARS = 200  # less main text than this is a navigation or index page, not an article
 _BAD_AUTHOR = re.compile(r"https?|logo|\.png|\.jpg|;", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
@@ -37,7 +38,7 @@ def _date(value: str | None) -> datetime | None:
 
 def parse_article_html(data: bytes | str, *, origin: str = "page", url: str | None = None) -> ParseResult:
     """The article on a page, or a rejection naming why there is none."""
-    result = ParseResult(parser="trafilatura")
+    result = ParseResult(parser=PARSER)
     doc = trafilatura.bare_extraction(
         data, url=url, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
     )

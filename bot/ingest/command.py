@@ -37,7 +37,19 @@ def print_report(report: IngestReport, out: TextIO, err: TextIO) -> int:
 
 
 async def run_ingest(
-    store: Store, sources: list[str], *, max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT_SECONDS
+    store: Store,
+    sources: list[str],
+    *,
+    max_bytes: int = MAX_BYTES,
+    timeout: float = TIMEOUT_SECONDS,
+    allow_private: bool = False,
 ) -> int:
-    report = await ingest_sources(store, sources, progress=sys.stderr.isatty(), max_bytes=max_bytes, timeout=timeout)
+    report = await ingest_sources(
+        store,
+        sources,
+        progress=sys.stderr.isatty(),
+        max_bytes=max_bytes,
+        timeout=timeout,
+        allow_private=allow_private,
+    )
     return print_report(report, sys.stdout, sys.stderr)

@@ -19,7 +19,11 @@ class SourceType(StrEnum):
 
 
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-_COMMENTS_DOCTYPE = re.compile(rb"^\s*(?:<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*|<\?xml-stylesheet[^>]*\?>\s*)*", re.DOTALL)
+# A DOCTYPE may carry an internal subset in [...] whose declarations contain ">" themselves
+# (`<!DOCTYPE rss [ <!ENTITY site "RT"> ]>`): the subset is skipped whole. Entities it declares are
+# never expanded here; the feed parsers keep them safe (bot.ingest.feeds).
+_DOCTYPE = rb"<!DOCTYPE[^>\[]*(?:\[.*?\]\s*)?>"
+_COMMENTS_DOCTYPE = re.compile(rb"^\s*(?:<!--.*?-->\s*|" + _DOCTYPE + rb"\s*|<\?xml-stylesheet[^>]*\?>\s*)*", re.DOTALL)
 _FEED_ROOT = re.compile(rb"^<(?:[a-zA-Z0-9_]+:)?(?:rss|feed|RDF)[\s>]")
 _HTML_START = re.compile(rb"^<(?:!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
 
@@ -44,7 +48,8 @@ def detect(data: bytes) -> SourceType:
     if head[:1] in (b"{", b"["):
         return SourceType.SEED_JSON
     if head[:1] == b"<":
-        body = _XML_DECL.sub(b"", head, count=1)
+        # a DOCTYPE's internal subset may run past the first 4 KB
+        body = _XML_DECL.sub(b"", data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n"), count=1)
         body = _COMMENTS_DOCTYPE.sub(b"", body, count=1) if not _HTML_START.match(body.lstrip()) else body
         body = body.lstrip()
         if _FEED_ROOT.match(body):

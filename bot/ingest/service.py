@@ -12,15 +12,17 @@ import httpx
 from tqdm import tqdm
 
 from bot.ingest.antcorpus import parse_ant
+from bot.ingest.article_html import PARSER as ARTICLE_PARSER
 from bot.ingest.article_html import parse_article_html
 from bot.ingest.detect import SourceType, decode_text, detect
 from bot.ingest.feeds import parse_feed
-from bot.ingest.fetch import MAX_BYTES, TIMEOUT_SECONDS, Fetched, fetch_url, is_url, read_path
+from bot.ingest.fetch import MAX_BYTES, TIMEOUT_SECONDS, Fetched, fetch_client, fetch_url, is_url, read_path
 from bot.ingest.result import ParseResult, SourceError
 from bot.ingest.seedfile import parse_seed_json
 from bot.ingest.seedpage import parse_seed_page
+from bot.ingest.text import clean_item
 from bot.ingest.topics import TopicAssigner
-from bot.models import ParsedItem, TopicSpec
+from bot.models import ParsedItem, TopicSpec, item_origin, site_of
 from bot.store import Store
 
 BATCH_SIZE = 1000  # items per transaction
@@ -76,15 +78,59 @@ def parse_source(
     return parse_seed_page(decode_text(data), origin=origin)
 
 
+def source_origin(source: str, parsed: ParseResult) -> str | None:
+    """The origin of the items read from `source` (bot.models.item_origin): a fetched feed's or
+    file's URL as given, a fetched article page's site; None for a local file (each item's site)."""
+    if not is_url(source):
+        return None
+    if parsed.parser == ARTICLE_PARSER:
+        return site_of(source) or source
+    return source
+
+
+def _prepared(items: Sequence[ParsedItem], origin: str | None, source: str, report: IngestReport) -> list[ParsedItem]:
+    """The items to store: text cleaned (bot.ingest.text.clean_item), their origin set, and each
+    identity once — a later item repeating one is reported and dropped, the first kept (a feed
+    lists its newest version of an item first, and the first is what its readers saw first)."""
+    kept: list[ParsedItem] = []
+    seen: dict[tuple[str, str], int] = {}
+    for position, item in enumerate(items, start=1):
+        clean_item(item)
+        if not item.headline:
+            report.rejected.append(ItemProblem(source, item.guid, "no title (only invisible or control characters)"))
+            continue
+        item.origin = origin
+        key = (item_origin(item), item.guid)
+        first = seen.setdefault(key, position)
+        if first != position:
+            report.rejected.append(
+                ItemProblem(
+                    source,
+                    item.guid,
+                    f"duplicate: item {position} repeats the GUID of item {first} in this source; the first is kept",
+                )
+            )
+            continue
+        kept.append(item)
+    return kept
+
+
 class _Ingestor:
     def __init__(
-        self, store: Store, http: httpx.AsyncClient | None, progress: bool, max_bytes: int, timeout: float
+        self,
+        store: Store,
+        http: httpx.AsyncClient | None,
+        progress: bool,
+        max_bytes: int,
+        timeout: float,
+        allow_private: bool = False,
     ) -> None:
         self.store = store
         self.http = http
         self.progress = progress
         self.max_bytes = max_bytes
         self.timeout = timeout
+        self.allow_private = allow_private
         self.topic_ids: dict[str, int] = {}
         self.assigner = TopicAssigner(())
 
@@ -100,7 +146,7 @@ class _Ingestor:
         etag = feed.etag if feed else None
         last_modified = feed.last_modified if feed else None
         if self.http is None:
-            async with httpx.AsyncClient() as client:
+            async with fetch_client(allow_private=self.allow_private) as client:
                 fetched = await self._fetch(client, source, etag, last_modified)
         else:
             fetched = await self._fetch(self.http, source, etag, last_modified)
@@ -114,6 +160,7 @@ class _Ingestor:
             last_modified=last_modified,
             max_bytes=self.max_bytes,
             deadline_seconds=self.timeout,
+            allow_private=self.allow_private,
         )
 
     async def ingest(self, source: str) -> IngestReport:
@@ -151,7 +198,8 @@ class _Ingestor:
             await self.load_topics()
         report.rejected.extend(ItemProblem(source, r.item, r.reason) for r in parsed.rejections)
         report.warnings.extend(ItemProblem(source, r.item, r.reason) for r in parsed.warnings)
-        await self.store_items(parsed.items, feed_topic, report)
+        items = _prepared(parsed.items, source_origin(source, parsed), source, report)
+        await self.store_items(items, feed_topic, report)
         return report
 
     async def store_items(self, items: Sequence[ParsedItem], feed_topic: str | None, report: IngestReport) -> None:
@@ -170,12 +218,13 @@ class _Ingestor:
                     for item in chunk
                 ]
                 outcomes = await self.store.articles.upsert_many(batch)
-                statuses = {o.guid: o.status for o in outcomes}
-                report.items += len(statuses)
-                for status in statuses.values():
-                    if status == "added":
+                for outcome in outcomes:
+                    if outcome.status == "duplicate":
+                        continue  # _prepared dropped repeats already; nothing of the store's own
+                    report.items += 1
+                    if outcome.status == "added":
                         report.added += 1
-                    elif status == "updated":
+                    elif outcome.status == "updated":
                         report.updated += 1
                     else:
                         report.unchanged += 1
@@ -190,9 +239,14 @@ async def ingest_sources(
     http: httpx.AsyncClient | None = None,
     max_bytes: int = MAX_BYTES,
     timeout: float = TIMEOUT_SECONDS,
+    allow_private: bool = False,
 ) -> IngestReport:
-    """Ingest every source in order; one unreadable source never stops the others."""
-    ingestor = _Ingestor(store, http, progress, max_bytes, timeout)
+    """Ingest every source in order; one unreadable source never stops the others.
+
+    URLs are read from the public web only unless `allow_private` (NEWSBOT_FETCH_ALLOW_PRIVATE);
+    see bot.ingest.fetch.
+    """
+    ingestor = _Ingestor(store, http, progress, max_bytes, timeout, allow_private)
     await ingestor.load_topics()
     report = IngestReport()
     for source in sources:

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
+from dataclasses import replace
 from html.parser import HTMLParser
+
+from bot.arabic import clean_text
+from bot.models import ParsedItem
 
 _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLOCK_TAGS = frozenset(
@@ -58,3 +63,40 @@ def html_to_paragraphs(markup: str) -> list[str]:
 
 def html_to_text(markup: str) -> str:
     return " ".join(html_to_paragraphs(markup))
+
+
+# What bot.arabic.clean_text drops or rewrites: control characters, bidi marks, embeddings,
+# overrides (U+202A-202E) and isolates (U+2066-2069), zero-width characters (U+200B, U+2060-2064,
+# U+FEFF) and odd line breaks. ZWNJ (U+200C) and ZWJ (U+200D) stay, as everywhere else: Persian
+# and Urdu words in Arabic feeds need ZWNJ to be spelled right, ZWJ holds emoji sequences and
+# cursive joins together, and neither can reorder text the way an override does.
+_UNCLEAN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2028\u2029\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def clean_field(text: str) -> str:
+    """One line of a source's text cleaned like every other text (bot.arabic.clean_text), on one
+    line; text that is already clean is returned as it is (the common case, checked cheaply)."""
+    if _UNCLEAN.search(text) is None and unicodedata.is_normalized("NFC", text):
+        return text
+    return clean_text(text).replace("\n", " ")
+
+
+def clean_item(item: ParsedItem) -> None:
+    """Clean every text field readers see, in place, whichever parser read the item: a feed's
+    title with a right-to-left override or zero-width characters is stored without them."""
+    item.headline = clean_field(item.headline)
+    item.lead = clean_field(item.lead)
+    if item.body:
+        item.body = tuple(p for p in (clean_field(p) for p in item.body) if p)
+    if item.source:
+        item.source = clean_field(item.source) or None
+    if item.author:
+        item.author = clean_field(item.author) or None
+    if item.outlet:
+        item.outlet = clean_field(item.outlet) or None
+    if item.related:
+        item.related = tuple(
+            replace(r, headline=clean_field(r.headline)) for r in item.related if clean_field(r.headline)
+        )

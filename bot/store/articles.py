@@ -10,12 +10,21 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from bot.arabic import fold
-from bot.models import Article, ArticleKind, ArticleSummary, ParsedItem
+from bot.models import (
+    LEGACY_ORIGIN,
+    Article,
+    ArticleKind,
+    ArticleSummary,
+    ParsedItem,
+    item_origin,
+    origin_site,
+    site_of,
+)
 from bot.store import rows
 from bot.store.db import Database, now_ts
 from bot.store.topics import TopicRepository
 
-UpsertStatus = Literal["added", "updated", "unchanged"]
+UpsertStatus = Literal["added", "updated", "unchanged", "duplicate"]
 T = TypeVar("T")
 
 # Searches and pages of headlines remembered per process, reused while content_version stands.
@@ -44,6 +53,27 @@ class UpsertOutcome:
     guid: str
     article_id: int
     status: UpsertStatus
+    origin: str = LEGACY_ORIGIN
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """What upsert_many needs of a stored row: to compare, to take over, to reindex."""
+
+    id: int
+    guid: str
+    url: str | None
+    content_hash: str
+    headline: str
+    lead: str
+    body: str
+
+    def claimable_by(self, origin: str, digest: str) -> bool:
+        """May a legacy row (origin '') become `origin`'s? When that origin's site is the row's
+        (its URL's, else its GUID's), or it brings the very same content."""
+        if digest == self.content_hash:
+            return True
+        return origin_site(origin) == (site_of(self.url) or site_of(self.guid))
 
 
 def content_hash(item: ParsedItem, topic_ids: Sequence[int]) -> str:
@@ -102,36 +132,42 @@ class ArticleRepository:
         return value
 
     async def upsert_many(self, batch: Sequence[tuple[ParsedItem, Sequence[int]]]) -> list[UpsertOutcome]:
-        """Store a batch in one transaction: a new GUID adds, a known one updates, the same content skips.
+        """Store a batch in one transaction: a new item adds, a known one updates, the same content skips.
+
+        An item is known by its identity, (origin, GUID) (bot.models.item_origin): the same GUID
+        from another origin is another item and leaves this one as it is. When an identity comes
+        twice in a batch the first is stored and each later one is answered "duplicate" (a feed
+        lists its newest version first; the ingest service reports them by item).
+
+        A row stored before identities had origins (migration 0006, origin '') is taken over by the
+        first origin that brings its GUID from the same site, or with exactly its content; any
+        other origin gets an item of its own. Ids never change, so deliveries keep pointing at them.
 
         Ids of new rows are allocated inside the write lock, so the article, its topics and its
         search entry go in together and a reader never sees one without the others.
         """
         if not batch:
             return []
-        # The last occurrence of a GUID in a batch wins, as if the items came one after another.
-        latest: dict[str, tuple[ParsedItem, Sequence[int]]] = {}
-        for item, topic_ids in batch:
-            latest[item.guid] = (item, topic_ids)
+        keys = [(item_origin(item), item.guid) for item, _ in batch]
+        first: dict[tuple[str, str], tuple[ParsedItem, Sequence[int]]] = {}
+        for key, entry in zip(keys, batch, strict=True):
+            first.setdefault(key, entry)
         now = now_ts()
-        outcomes: dict[str, UpsertOutcome] = {}
+        outcomes: dict[tuple[str, str], UpsertOutcome] = {}
         async with self._db.write() as conn:
-            existing: dict[str, tuple[int, str, str, str, str]] = {}
-            guids = list(latest)
+            existing: dict[tuple[str, str], _Stored] = {}
+            guids = list({guid for _, guid in first})
             for start in range(0, len(guids), _CHUNK):
                 chunk = guids[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 async with conn.execute(
-                    f"SELECT id, guid, content_hash, headline, lead, body FROM articles WHERE guid IN ({marks})",
+                    "SELECT id, origin, guid, url, content_hash, headline, lead, body FROM articles "
+                    f"WHERE guid IN ({marks})",
                     chunk,
                 ) as cur:
                     for r in await cur.fetchall():
-                        existing[r["guid"]] = (
-                            r["id"],
-                            r["content_hash"],
-                            r["headline"],
-                            r["lead"],
-                            r["body"],
+                        existing[(r["origin"], r["guid"])] = _Stored(
+                            r["id"], r["guid"], r["url"], r["content_hash"], r["headline"], r["lead"], r["body"]
                         )
             async with conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
                 row = await cur.fetchone()
@@ -141,11 +177,14 @@ class ArticleRepository:
 
             inserts: list[tuple[object, ...]] = []
             updates: list[tuple[object, ...]] = []
+            claims: list[tuple[str, int]] = []
+            taken: set[int] = set()
             links: list[tuple[int, int]] = []
             unlink: list[tuple[int]] = []
             fts_add: list[tuple[int, str, str, str]] = []
             fts_del: list[tuple[int, str, str, str]] = []
-            for guid, (item, topic_ids) in latest.items():
+            for key, (item, topic_ids) in first.items():
+                origin, guid = key
                 digest = content_hash(item, topic_ids)
                 body = rows.body_text(item.body)
                 values = (
@@ -162,30 +201,38 @@ class ArticleRepository:
                     rows.related_json(item.related),
                     digest,
                 )
-                found = existing.get(guid)
+                found = existing.get(key)
+                if found is None and origin != LEGACY_ORIGIN:
+                    legacy = existing.get((LEGACY_ORIGIN, guid))
+                    if legacy is not None and legacy.id not in taken and legacy.claimable_by(origin, digest):
+                        found = legacy
+                        taken.add(legacy.id)
+                        claims.append((origin, legacy.id))
                 if found is None:
                     article_id = next_id
                     next_id += 1
-                    inserts.append((article_id, guid, *values, now, now))
-                    outcomes[guid] = UpsertOutcome(guid, article_id, "added")
-                elif found[1] == digest:
-                    outcomes[guid] = UpsertOutcome(guid, found[0], "unchanged")
+                    inserts.append((article_id, origin, guid, *values, now, now))
+                    outcomes[key] = UpsertOutcome(guid, article_id, "added", origin)
+                elif found.content_hash == digest:
+                    outcomes[key] = UpsertOutcome(guid, found.id, "unchanged", origin)
                     continue
                 else:
-                    article_id = found[0]
+                    article_id = found.id
                     updates.append((*values, now, article_id))
                     unlink.append((article_id,))
-                    fts_del.append((article_id, fold(found[2]), fold(found[3]), fold(found[4])))
-                    outcomes[guid] = UpsertOutcome(guid, article_id, "updated")
+                    fts_del.append((article_id, fold(found.headline), fold(found.lead), fold(found.body)))
+                    outcomes[key] = UpsertOutcome(guid, article_id, "updated", origin)
                 links.extend((article_id, t) for t in sorted(set(topic_ids)))
                 fts_add.append((article_id, fold(item.headline), fold(item.lead), fold(body)))
 
+            if claims:
+                await conn.executemany("UPDATE articles SET origin = ? WHERE id = ?", claims)
             if inserts:
                 await conn.executemany(
                     """
-                    INSERT INTO articles (id, guid, url, headline, lead, body, published_at, source, author,
+                    INSERT INTO articles (id, origin, guid, url, headline, lead, body, published_at, source, author,
                         outlet, image_url, kind, related, content_hash, stored_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     inserts,
                 )
@@ -216,7 +263,15 @@ class ArticleRepository:
             if inserts or updates:
                 # Remembered pages and searches, in every process, are stale from this commit on.
                 await conn.execute("UPDATE content_version SET n = n + 1 WHERE id = 1")
-        return [outcomes[item.guid] for item, _ in batch]
+        answers: list[UpsertOutcome] = []
+        answered: set[tuple[str, str]] = set()
+        for key in keys:
+            outcome = outcomes[key]
+            if key in answered:
+                outcome = UpsertOutcome(outcome.guid, outcome.article_id, "duplicate", outcome.origin)
+            answered.add(key)
+            answers.append(outcome)
+        return answers
 
     async def get(self, article_id: int) -> Article | None:
         row = await self._db.fetch_one("SELECT * FROM articles WHERE id = ?", (article_id,))
@@ -224,9 +279,12 @@ class ArticleRepository:
             return None
         return rows.article(row, await self._topics.of_article(article_id))
 
-    async def by_guid(self, guid: str) -> Article | None:
-        async with self._db.conn.execute("SELECT id FROM articles WHERE guid = ?", (guid,)) as cur:
-            row = await cur.fetchone()
+    async def by_guid(self, guid: str, origin: str | None = None) -> Article | None:
+        """The item with this GUID from `origin`; without one, the first stored with the GUID."""
+        if origin is None:
+            row = await self._db.fetch_one("SELECT id FROM articles WHERE guid = ? ORDER BY id LIMIT 1", (guid,))
+        else:
+            row = await self._db.fetch_one("SELECT id FROM articles WHERE guid = ? AND origin = ?", (guid, origin))
         return await self.get(row[0]) if row else None
 
     async def latest(

@@ -59,7 +59,9 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path) -> Database:
+    async def open(cls, path: str | Path, *, schema: int | None = None) -> Database:
+        """Open the store, migrating it to the newest schema (or only up to `schema`: tests build
+        a store as an older release left it)."""
         path = Path(path)
         created = str(path) == ":memory:" or not path.exists() or path.stat().st_size == 0
         if str(path) != ":memory:":
@@ -73,7 +75,7 @@ class Database:
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA temp_store = MEMORY")
             db = cls(conn, path, created)
-            await db._migrate()
+            await db._migrate(schema)
         except sqlite3.DatabaseError as exc:
             await conn.close()
             raise StoreError(f"{path}: not a usable newsbot store ({exc})") from exc
@@ -90,22 +92,44 @@ class Database:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def _migrate(self) -> None:
-        known = migrations()
-        latest = known[-1][0] if known else 0
-        async with self.write() as conn:
-            async with conn.execute("PRAGMA user_version") as cur:
-                row = await cur.fetchone()
-            current = int(row[0]) if row else 0
-            if current > latest:
-                raise StoreError(f"{self.path}: schema version {current} is newer than this program knows ({latest})")
-            for version, name, sql in known:
-                if version <= current:
-                    continue
-                log.info("applying migration %s", name)
-                for statement in _statements(sql):
-                    await conn.execute(statement)
-                await conn.execute(f"PRAGMA user_version = {version}")
+    async def _migrate(self, limit: int | None = None) -> None:
+        """Apply the migrations the store has not seen (up to `limit`, for tests building an older
+        store) in one transaction.
+
+        Foreign keys are off meanwhile (the pragma cannot change inside a transaction), so a
+        migration that rebuilds a table (0006) does not cascade the old table's drop to the rows
+        that reference it; they are checked before the commit, and any dangling one refuses it.
+        """
+        known = [m for m in migrations() if limit is None or m[0] <= limit]
+        latest = max((m[0] for m in migrations()), default=0)
+        await self.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            async with self.write() as conn:
+                async with conn.execute("PRAGMA user_version") as cur:
+                    row = await cur.fetchone()
+                current = int(row[0]) if row else 0
+                if current > latest:
+                    raise StoreError(
+                        f"{self.path}: schema version {current} is newer than this program knows ({latest})"
+                    )
+                applied = False
+                for version, name, sql in known:
+                    if version <= current:
+                        continue
+                    log.info("applying migration %s", name)
+                    for statement in _statements(sql):
+                        await conn.execute(statement)
+                    await conn.execute(f"PRAGMA user_version = {version}")
+                    applied = True
+                if applied:
+                    async with conn.execute("PRAGMA foreign_key_check") as cur:
+                        dangling = await cur.fetchone()
+                    if dangling is not None:
+                        raise StoreError(
+                            f"{self.path}: migrating left a {dangling[0]} row pointing at a missing {dangling[2]} row"
+                        )
+        finally:
+            await self.conn.execute("PRAGMA foreign_keys = ON")
 
     async def fetch_all(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
         """Every row of a query, in one trip to the connection's thread (execute, fetch and close)."""

@@ -79,6 +79,7 @@ def article(row: sqlite3.Row, topics: tuple[Topic, ...]) -> Article:
         kind=ArticleKind(row["kind"]),
         topics=topics,
         related=related_from_json(row["related"]),
+        origin=row["origin"],
     )
 
 

@@ -142,7 +142,12 @@ async def test_unreadable_sources_are_named_with_their_reason_and_do_not_stop_th
         f"{server}/feeds/al-jazeera.xml",
     ]
     code, out, err = await newsbot(
-        tmp_path, "ingest", *sources, NEWSBOT_FETCH_TIMEOUT="1", NEWSBOT_FETCH_MAX_BYTES="100000"
+        tmp_path,
+        "ingest",
+        *sources,
+        NEWSBOT_FETCH_TIMEOUT="1",
+        NEWSBOT_FETCH_MAX_BYTES="100000",
+        NEWSBOT_FETCH_ALLOW_PRIVATE="1",
     )
     assert code == 2
     assert "Traceback" not in err
@@ -158,9 +163,9 @@ async def test_unreadable_sources_are_named_with_their_reason_and_do_not_stop_th
 
 async def test_a_feed_url_is_fetched_conditionally(tmp_path: Path, server: str) -> None:
     url = f"{server}/feeds/sky-news-arabia.xml"
-    code, out, _ = await newsbot(tmp_path, "ingest", url)
+    code, out, _ = await newsbot(tmp_path, "ingest", url, NEWSBOT_FETCH_ALLOW_PRIVATE="1")
     assert code == 0 and "15 added" in out
-    code, out, _ = await newsbot(tmp_path, "ingest", url)
+    code, out, _ = await newsbot(tmp_path, "ingest", url, NEWSBOT_FETCH_ALLOW_PRIVATE="1")
     assert code == 0 and "not modified" in out
 
 

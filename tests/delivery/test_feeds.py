@@ -29,6 +29,12 @@ class FeedServer:
 
 
 @pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The feeds here are served on loopback: NEWSBOT_FETCH_ALLOW_PRIVATE=1."""
+    return dataclasses.replace(settings, fetch_allow_private=True)
+
+
+@pytest.fixture
 async def feed_server() -> AsyncIterator[FeedServer]:
     """Serves an empty feed until `published` is set, then the real Al Jazeera feed; honours ETags."""
     published = asyncio.Event()
@@ -91,7 +97,8 @@ async def test_an_editor_ingests_a_url_and_sees_the_report(harness: BotHarness, 
     again = await admin.send(f"/ingest {feed_server.url}/feed.xml")
     assert "لم يتغير شيء" in again.text
     broken = await admin.send(f"/ingest {feed_server.url}/missing.xml")
-    assert "تعذّرت القراءة" in broken.text and "missing.xml" in broken.text
+    assert "تعذّرت قراءة" in broken.text and "missing.xml" in broken.text
+    assert "أجاب الخادم بالخطأ" in broken.text and "Not Found" not in broken.text  # the reason in Arabic
     usage = await admin.send("/ingest")
     assert "/ingest https://example.com/rss" in usage.text
 

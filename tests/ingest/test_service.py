@@ -171,11 +171,11 @@ async def test_url_feed_then_304_with_stored_etag(store: Store, server: tuple[st
     base, state = server
     url = f"{base}/rt.xml"
     async with httpx.AsyncClient() as http:
-        first = await ingest_sources(store, [url], http=http)
+        first = await ingest_sources(store, [url], http=http, allow_private=True)
         assert first.added == 10 and first.failed_sources == []
         feed = await store.feeds.get(url)
         assert feed is not None and feed.etag == '"rt-v1"' and feed.last_error is None
-        second = await ingest_sources(store, [url], http=http)
+        second = await ingest_sources(store, [url], http=http, allow_private=True)
     assert second.not_modified == [url] and second.added == 0 and second.unchanged == 0
     assert state.requests[-1]["If-None-Match"] == '"rt-v1"'
     assert state.requests[-1]["If-Modified-Since"] == "Wed, 25 Mar 2026 01:44:35 GMT"
@@ -184,7 +184,7 @@ async def test_url_feed_then_304_with_stored_etag(store: Store, server: tuple[st
 async def test_url_article_page(store: Store, server: tuple[str, _Server]) -> None:
     base, _ = server
     async with httpx.AsyncClient() as http:
-        report = await ingest_sources(store, [f"{base}/article.html"], http=http)
+        report = await ingest_sources(store, [f"{base}/article.html"], http=http, allow_private=True)
     assert report.added == 1
     article = await store.articles.by_guid("http://arabic.cnn.com/2013/middle_east/8/3/syria.clashes/index.html")
     assert article is not None and article.headline == "معارضون يسيطرون على مخازن للصواريخ بريف دمشق"
@@ -194,14 +194,14 @@ async def test_stalling_url_times_out_with_the_source_named(server: tuple[str, _
     base, _ = server
     async with httpx.AsyncClient() as http:
         with pytest.raises(SourceError, match=rf"^{base}/slow: .*0.2 s"):
-            await fetch_url(http, f"{base}/slow", deadline_seconds=0.2)
+            await fetch_url(http, f"{base}/slow", deadline_seconds=0.2, allow_private=True)
 
 
 async def test_body_over_the_cap_is_refused_while_streaming(server: tuple[str, _Server]) -> None:
     base, _ = server
     async with httpx.AsyncClient() as http:
         with pytest.raises(SourceError, match="cap"):
-            await fetch_url(http, f"{base}/big", max_bytes=10_000)
+            await fetch_url(http, f"{base}/big", max_bytes=10_000, allow_private=True)
 
 
 async def test_unreachable_url_and_404_are_recorded(store: Store, server: tuple[str, _Server]) -> None:
@@ -212,7 +212,7 @@ async def test_unreachable_url_and_404_are_recorded(store: Store, server: tuple[
     dead = f"http://127.0.0.1:{closed_port}/feed.xml"
     missing = f"{base}/nothing.xml"
     async with httpx.AsyncClient() as http:
-        report = await ingest_sources(store, [dead, missing], http=http)
+        report = await ingest_sources(store, [dead, missing], http=http, allow_private=True)
     reasons = dict(report.failed_sources)
     assert reasons[dead].startswith(f"{dead}: unreachable")
     assert reasons[missing] == f"{missing}: HTTP 404 Not Found"
