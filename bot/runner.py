@@ -13,6 +13,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import NewsApplication, build_application
 from bot.config import Settings
+from bot.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ MISSING_TOKEN_HELP = (
 
 
 def _fail(line: str) -> int:
-    print(line, file=sys.stderr)  # noqa: T201 - one clear line for the person starting the bot
+    print(redact(line), file=sys.stderr)  # noqa: T201 - one clear line for the person starting the bot
     return 2
 
 
