@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import MAX_WORKERS, ConfigError, load_settings
 
-TOKEN = "123456789:AAH-a-token-that-is-long-enough_0123"  # noqa: S105 - made up for the test
+TOKEN = "123456789:AAH-a-token-that-is-long-enough_0123"
 
 
 def refused(name: str, value: str) -> str:

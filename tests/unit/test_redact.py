@@ -10,8 +10,8 @@ import pytest
 
 from bot import logs, redact
 
-TOKEN = "987654321:AAHsecret-part-of-the-token_xyz0123456"  # noqa: S105 - made up for the test
-SECRET = "webhook-secret-42"  # noqa: S105 - made up for the test
+TOKEN = "987654321:AAHsecret-part-of-the-token_xyz0123456"
+SECRET = "webhook-secret-42"
 
 
 @pytest.fixture(autouse=True)
