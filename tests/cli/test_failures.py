@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import socket
 import sqlite3
 import sys
 from collections.abc import AsyncIterator
@@ -123,6 +125,37 @@ async def test_a_redirecting_api_never_prints_the_token(tmp_path: Path, redirect
     line = final_line(output)
     assert "cannot reach the Bot API" in line and "TELEGRAM_API_URL" in line
     assert "/bot<token>/getMe" in output  # the request's URL is still told, with the token taken out
+
+
+async def test_a_webhook_run_at_debug_never_prints_the_token_or_the_secret(
+    tmp_path: Path, emulator: BotApiEmulator
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    no_seeds = tmp_path / "no-seeds"  # an empty store starts at once, even with every SQL statement logged
+    no_seeds.mkdir()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path,
+        env=bot_env(
+            tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=emulator.base_url, NEWSBOT_LOG_LEVEL="DEBUG",
+            NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", NEWSBOT_WEBHOOK_SECRET=SECRET,
+            NEWSBOT_LISTEN=f"127.0.0.1:{port}", NEWSBOT_SEEDS=str(no_seeds),
+        ),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        emulator.user(79, "سارة").send_text("/start")
+        await emulator.wait_for_messages(79, 1, timeout=30)
+        assert emulator.webhook_secret == SECRET  # the secret did reach Telegram, and only Telegram
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0
+    output = out.decode() + err.decode()
+    assert_clean(output)
+    assert "setWebhook" in output and "<secret>" in output  # logged at DEBUG, with the secret taken out
 
 
 @pytest.mark.parametrize(
@@ -262,6 +295,26 @@ async def test_a_value_out_of_bounds_is_one_line_naming_the_setting(
     assert code == 2
     line = one_line(output)
     assert line.startswith(f"newsbot: {name}: expected ") and expects in line
+
+
+async def test_a_webhook_address_that_cannot_be_listened_on(tmp_path: Path, emulator: BotApiEmulator) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for listen in (f"127.0.0.1:{port}", "192.0.2.1:8443"):  # in use; an address not this machine's
+            code, output = await newsbot(
+                tmp_path,
+                "run",
+                TELEGRAM_BOT_TOKEN=TOKEN,
+                TELEGRAM_API_URL=emulator.base_url,
+                NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+                NEWSBOT_WEBHOOK_SECRET=SECRET,
+                NEWSBOT_LISTEN=listen,
+            )
+            assert code == 2
+            line = final_line(output)
+            assert line.startswith(f"newsbot: cannot listen on {listen} (") and "NEWSBOT_LISTEN" in line
 
 
 async def test_an_env_file_that_is_not_utf8(tmp_path: Path) -> None:
