@@ -146,6 +146,9 @@ def build_application(
     async def post_shutdown(app: NewsApplication) -> None:
         await _stop_workers(app)  # no-op when post_stop ran
         await stop_delivery(news)  # no-op when post_stop ran
+        # A start that failed (token refused, API unreachable) left the HTTP clients open:
+        # Application.shutdown skips the bot when initialize did not finish. No-op otherwise.
+        await app.bot.shutdown()
         if owns_store and news._store is not None:
             await news.store.close()
             news.store = None

@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from bot import logs
+from bot import logs, redact
 from bot.config import ConfigError, Settings, load_settings
-from bot.store import Store, StoreError
+from bot.store import Store, StoreError, store_error
 
 log = logging.getLogger("newsbot")
 
@@ -31,8 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as exc:
-        print(f"newsbot: {exc}", file=sys.stderr)  # noqa: T201 - the CLI's one line
+        print(redact.redact(f"newsbot: {exc}"), file=sys.stderr)  # noqa: T201 - the CLI's one line
         return 2
+    redact.remember(settings.token, settings.webhook_secret)
     # The console is a chat on the terminal: only warnings go to the log unless asked for.
     quiet = args.command == "console" and "NEWSBOT_LOG_LEVEL" not in os.environ
     logs.configure("WARNING" if quiet else settings.log_level)
@@ -50,7 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_ingest(settings, args.sources))
         return asyncio.run(_stats(settings))
     except StoreError as exc:
-        print(f"newsbot: {exc}", file=sys.stderr)  # noqa: T201
+        print(redact.redact(f"newsbot: {exc}"), file=sys.stderr)  # noqa: T201
+        return 2
+    except sqlite3.DatabaseError as exc:  # opened, then a damaged page met while reading or writing
+        db_path = Path(args.db) if args.command == "console" and args.db else settings.db_path
+        print(redact.redact(f"newsbot: {store_error(db_path, exc)}"), file=sys.stderr)  # noqa: T201
         return 2
     except KeyboardInterrupt:
         return 130

@@ -5,13 +5,15 @@ A wrong value stops the program with one line naming the variable and what it ex
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -21,10 +23,23 @@ T = TypeVar("T")
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Variables whose value is never repeated in an error: the message names the variable only.
+SECRET_VARIABLES = frozenset({"TELEGRAM_BOT_TOKEN", "NEWSBOT_WEBHOOK_SECRET"})
+# Bounds checked at start (the message gives the range).
+SECONDS = (0.05, 86_400.0)  # intervals, windows and timeouts: from 50 ms to a day
+RATE = (0.1, 1000.0)  # messages per second: Telegram's paid broadcasts reach 1000
+FLOOD_LIMIT = (1, 10_000)
+FETCH_MAX_BYTES = (1024, 1024 * 1024 * 1024)  # 1 KiB to 1 GiB
+MAX_WORKERS = 4 * (os.cpu_count() or 1)
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 
 
 class ConfigError(ValueError):
     """A configuration value is wrong; the message names the variable and what it expects."""
+
+
+class _Refused(ValueError):
+    """A parse helper's refusal with the reason worth telling (which entry, which bound)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +78,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
     if env is None:
         merged: dict[str, str] = {}
         if env_file is not None and Path(env_file).is_file():
-            merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+            merged.update({k: v for k, v in _read_env_file(Path(env_file)).items() if v is not None})
         merged.update(os.environ)
         env = merged
 
@@ -74,7 +89,10 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         try:
             return parse(raw)
         except (ValueError, ZoneInfoNotFoundError) as exc:
-            raise ConfigError(f"{name}: expected {expects}, got {raw!r}") from exc
+            if name in SECRET_VARIABLES:  # never echo a secret, even a malformed one
+                raise ConfigError(f"{name}: expected {expects}") from None
+            reason = f" ({exc})" if isinstance(exc, _Refused) else ""
+            raise ConfigError(f"{name}: expected {expects}, got {raw!r}{reason}") from exc
 
     defaults = Settings()
     return Settings(
@@ -84,24 +102,41 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         ),
         db_path=get("NEWSBOT_DB", Path, defaults.db_path, "a path to the SQLite file"),
         admins=get("NEWSBOT_ADMINS", _ids, frozenset(), "comma-separated Telegram user ids like 111,222"),
-        push_interval=get("NEWSBOT_PUSH_INTERVAL", _positive, defaults.push_interval, "a positive number of seconds"),
-        rate=get("NEWSBOT_RATE", _positive, defaults.rate, "a positive number of messages per second"),
+        push_interval=get("NEWSBOT_PUSH_INTERVAL", _seconds, defaults.push_interval, f"seconds {_range(SECONDS)}"),
+        rate=get("NEWSBOT_RATE", _rate, defaults.rate, f"messages per second {_range(RATE)}"),
         webhook_url=get("NEWSBOT_WEBHOOK_URL", _https_url, None, "an https:// URL for Telegram to call"),
         webhook_secret=get("NEWSBOT_WEBHOOK_SECRET", _secret, None, "1-256 characters of A-Z a-z 0-9 _ -"),
-        listen=get("NEWSBOT_LISTEN", _listen, defaults.listen, "HOST:PORT to listen on, like 0.0.0.0:8443"),
+        listen=get(
+            "NEWSBOT_LISTEN", _listen, defaults.listen, "HOST:PORT to listen on (an IP address or a name that resolves)"
+        ),
         timezone=get("NEWSBOT_TIMEZONE", ZoneInfo, defaults.timezone, "an IANA time zone like Africa/Cairo"),
-        feeds=get("NEWSBOT_FEEDS", _feeds, (), "space-separated feed URLs, each optionally URL=topic-slug"),
-        feed_interval=get("NEWSBOT_FEED_INTERVAL", _positive, defaults.feed_interval, "a positive number of seconds"),
-        seeds_dir=get("NEWSBOT_SEEDS", Path, defaults.seeds_dir, "a folder of seed files"),
-        flood_limit=get("NEWSBOT_FLOOD_LIMIT", _positive_int, defaults.flood_limit, "a positive whole number"),
-        flood_window=get("NEWSBOT_FLOOD_WINDOW", _positive, defaults.flood_window, "a positive number of seconds"),
+        feeds=get(
+            "NEWSBOT_FEEDS",
+            _feeds,
+            (),
+            "space-separated feeds, each an http(s) URL or file:///absolute/path, optionally =topic-slug",
+        ),
+        feed_interval=get("NEWSBOT_FEED_INTERVAL", _seconds, defaults.feed_interval, f"seconds {_range(SECONDS)}"),
+        seeds_dir=get("NEWSBOT_SEEDS", _folder, defaults.seeds_dir, "an existing folder of seed files"),
+        flood_limit=get(
+            "NEWSBOT_FLOOD_LIMIT",
+            _flood_limit,
+            defaults.flood_limit,
+            f"a whole number of updates {_range(FLOOD_LIMIT)}",
+        ),
+        flood_window=get("NEWSBOT_FLOOD_WINDOW", _seconds, defaults.flood_window, f"seconds {_range(SECONDS)}"),
         site_url=get("NEWSBOT_SITE_URL", _http_url, defaults.site_url, "the site's http(s) URL"),
-        fetch_timeout=get("NEWSBOT_FETCH_TIMEOUT", _positive, defaults.fetch_timeout, "a positive number of seconds"),
+        fetch_timeout=get("NEWSBOT_FETCH_TIMEOUT", _seconds, defaults.fetch_timeout, f"seconds {_range(SECONDS)}"),
         fetch_max_bytes=get(
-            "NEWSBOT_FETCH_MAX_BYTES", _positive_int, defaults.fetch_max_bytes, "a positive number of bytes"
+            "NEWSBOT_FETCH_MAX_BYTES", _fetch_max_bytes, defaults.fetch_max_bytes, f"bytes {_range(FETCH_MAX_BYTES)}"
+        ),
+        workers=get(
+            "NEWSBOT_WORKERS",
+            _workers,
+            defaults.workers,
+            f"a whole number of processes from 1 to {MAX_WORKERS} (4 per CPU core)",
         ),
         fetch_allow_private=get("NEWSBOT_FETCH_ALLOW_PRIVATE", _flag, False, "1 (fetch internal addresses too) or 0"),
-        workers=get("NEWSBOT_WORKERS", _positive_int, defaults.workers, "a positive whole number of processes"),
         log_level=get("NEWSBOT_LOG_LEVEL", _log_level, defaults.log_level, "DEBUG, INFO, WARNING or ERROR"),
     )
 
@@ -137,33 +172,96 @@ def _ids(raw: str) -> frozenset[int]:
     return frozenset(int(part) for part in raw.replace(" ", ",").split(",") if part)
 
 
-def _positive(raw: str) -> float:
-    value = float(raw)
-    if not value > 0 or value == float("inf"):
-        raise ValueError(raw)
+def _read_env_file(path: Path) -> dict[str, str | None]:
+    """The `.env` file's values; one ConfigError line when it cannot be read as UTF-8 text."""
+    try:
+        return dotenv_values(path, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (undecodable byte at offset {exc.start}): save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc}): fix it or remove it") from None
+
+
+def _range(bounds: tuple[float, float]) -> str:
+    def number(value: float) -> str:
+        return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+    return f"from {number(bounds[0])} to {number(bounds[1])}"
+
+
+def _bounded(raw: str, kind: Callable[[str], float], bounds: tuple[float, float]) -> float:
+    value = kind(raw)
+    low, high = bounds
+    if not low <= value <= high:  # NaN fails this too
+        raise ValueError(raw)  # the message gives the range
     return value
 
 
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value <= 0:
-        raise ValueError(raw)
-    return value
+def _seconds(raw: str) -> float:
+    return _bounded(raw, float, SECONDS)
+
+
+def _rate(raw: str) -> float:
+    return _bounded(raw, float, RATE)
+
+
+def _flood_limit(raw: str) -> int:
+    return int(_bounded(raw, int, FLOOD_LIMIT))
+
+
+def _fetch_max_bytes(raw: str) -> int:
+    return int(_bounded(raw, int, FETCH_MAX_BYTES))
+
+
+def _workers(raw: str) -> int:
+    return int(_bounded(raw, int, (1, MAX_WORKERS)))
+
+
+def _folder(raw: str) -> Path:
+    path = Path(raw)
+    if not path.is_dir():
+        raise _Refused("no such folder" if not path.exists() else "not a folder")
+    return path
 
 
 def _listen(raw: str) -> tuple[str, int]:
     host, sep, port = raw.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(raw)
-    return host.strip("[]"), int(port)
+    host = host.strip("[]")
+    _listen_host(host)
+    return host, int(port)
+
+
+def _listen_host(host: str) -> None:
+    """An IP address, or a host name that resolves here (checked at start, not when binding)."""
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        pass
+    if re.fullmatch(r"[0-9.]+", host) or not _HOSTNAME.match(host):
+        raise _Refused(f"{host!r} is not an IP address or a host name")
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise _Refused(f"{host!r} does not resolve") from exc
 
 
 def _feeds(raw: str) -> tuple[FeedSource, ...]:
+    """Each feed is an http(s) URL, or a local file named explicitly as file:///absolute/path."""
     out = []
     for part in raw.split():
         url, _, topic = part.partition("=")
-        if "://" in url:
+        if url.startswith("file:"):
+            out.append(FeedSource(str(_feed_file(url)), topic or None))
+            continue
+        try:
             _http_url(url)
+        except ValueError:
+            raise _Refused(f"{url!r} is neither an http(s) URL nor a file:/// path") from None
         out.append(FeedSource(url, topic or None))
     return tuple(out)
 
@@ -175,6 +273,16 @@ def _flag(raw: str) -> bool:
     if value in ("0", "false", "no", "off"):
         return False
     raise ValueError(raw)
+
+
+def _feed_file(url: str) -> Path:
+    parsed = urlparse(url)
+    path = Path(unquote(parsed.path))
+    if parsed.netloc not in ("", "localhost") or not url.startswith("file:///") or not path.is_absolute():
+        raise _Refused(f"{url!r}: a local feed is written file:///absolute/path")
+    if not path.is_file():
+        raise _Refused(f"{url!r}: no such file")
+    return path
 
 
 def _log_level(raw: str) -> str:

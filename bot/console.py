@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import os
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import IO
 
@@ -24,6 +25,10 @@ _STYLES = {"bold": BOLD, "italic": ITALIC, "underline": UNDERLINE, "code": DIM, 
 
 QUIT = {"/quit", "/exit", "خروج"}
 PROMPT = "أنت › "
+# A command may take as long as its work (an /ingest waits up to NEWSBOT_FETCH_TIMEOUT for a slow
+# site): the console waits for it, saying every this many seconds that the bot is still at it.
+STILL_WORKING_EVERY = 10.0
+STILL_WORKING = "(⏳ ما زال البوت يعمل على طلبك…)"
 
 
 def render_entities(text: str, entities: list[JSONDict], color: bool) -> str:
@@ -60,10 +65,13 @@ def render_entities(text: str, entities: list[JSONDict], color: bool) -> str:
 
 
 class Console:
-    def __init__(self, client: ChatClient, out: IO[str], *, color: bool) -> None:
+    def __init__(
+        self, client: ChatClient, out: IO[str], *, color: bool, still_working_every: float = STILL_WORKING_EVERY
+    ) -> None:
         self.client = client
         self.out = out
         self.color = color
+        self.still_working_every = still_working_every
         self.buttons: list[tuple[int, str, str]] = []  # (message id, label, data or url)
 
     def show(self, reply: Reply) -> None:
@@ -122,17 +130,29 @@ class Console:
             message_id, _label, target = self.buttons[index]
             kind, _, value = target.partition(":")
             if kind == "cb":
-                self.show(await self.client.press_data(message_id, value, strict=False))
+                self.show(await self._patiently(self.client.press_data(message_id, value, strict=False, timeout=None)))
             elif kind == "url":
                 self._line(f"🔗 {value}")
             elif kind == "inline":
-                reply = await self.client.inline(value)
+                reply = await self._patiently(self.client.inline(value, timeout=None))
                 results = (reply.inline_answer or {}).get("results", [])
                 self._line(f"🔎 {len(results)} نتيجة للمشاركة")
                 for result in results[:10]:
                     self._line(f"   • {result.get('title', '')}")
             return
-        self.show(await self.client.send(line))
+        self.show(await self._patiently(self.client.send(line, timeout=None)))
+
+    async def _patiently(self, handled: Awaitable[Reply]) -> Reply:
+        """Wait for the bot to finish handling an update however long it takes, saying so meanwhile."""
+        task = asyncio.ensure_future(handled)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=self.still_working_every)
+                if done:
+                    return task.result()
+                self._line(STILL_WORKING)
+        finally:
+            task.cancel()  # only when the console itself stops (Ctrl-C) before the bot is done
 
 
 async def run_console(

@@ -71,8 +71,8 @@ class ChatClient:
     def chat_id(self) -> int:
         return self.user.chat_id
 
-    async def send(self, text: str, *, timeout: float = 15.0) -> Reply:
-        """Write `text` to the bot and wait until it has been handled."""
+    async def send(self, text: str, *, timeout: float | None = 15.0) -> Reply:
+        """Write `text` to the bot and wait until it has been handled (timeout None: however long it takes)."""
         mark = len(self.harness.emulator.sent)
         update = self.user.send_text(text)
         await self.harness.wait_handled(update["update_id"], timeout)
@@ -83,7 +83,9 @@ class ChatClient:
         message_id, data = self.find_button(label, message_id)
         return await self.press_data(message_id, data, timeout=timeout)
 
-    async def press_data(self, message_id: int, data: str, *, strict: bool = True, timeout: float = 15.0) -> Reply:
+    async def press_data(
+        self, message_id: int, data: str, *, strict: bool = True, timeout: float | None = 15.0
+    ) -> Reply:
         """Press a button by its callback data (strict=False sends data no button carries)."""
         emulator = self.harness.emulator
         mark = len(emulator.sent)
@@ -93,7 +95,7 @@ class ChatClient:
         answer = emulator.callback_queries[query_id].answer
         return Reply(self.harness.records_since(mark, self.chat_id), callback_answer=answer)
 
-    async def inline(self, query: str, *, timeout: float = 15.0) -> Reply:
+    async def inline(self, query: str, *, timeout: float | None = 15.0) -> Reply:
         emulator = self.harness.emulator
         query_id = self.user.inline_query(query)
         update_id = emulator.updates[-1]["update_id"]  # the update just queued for this query
@@ -205,7 +207,7 @@ class BotHarness:
     def reader(self, user_id: int, first_name: str = "قارئ", username: str | None = None, **kw: Any) -> ChatClient:
         return ChatClient(self, self.emulator.user(user_id, first_name, username, **kw))
 
-    async def wait_handled(self, update_id: int, timeout: float = 15.0) -> None:
+    async def wait_handled(self, update_id: int, timeout: float | None = 15.0) -> None:
         processor = self.app.update_processor
         assert isinstance(processor, TrackingUpdateProcessor)
         await processor.wait_done(update_id, timeout)

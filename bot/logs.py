@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from bot.redact import RedactingFilter
+
 
 class OneLineFormatter(logging.Formatter):
     """A failure logs as one line naming the exception, never a multi-line traceback."""
@@ -23,6 +25,7 @@ class OneLineFormatter(logging.Formatter):
 def configure(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())  # every record, whichever logger made it: no token or secret
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -49,8 +49,8 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
         for listener in self._listeners:
             listener(update_id)
 
-    async def wait_done(self, update_id: int, timeout: float = 10.0) -> None:
-        """Return once the update with this id has been fully handled (raises TimeoutError)."""
+    async def wait_done(self, update_id: int, timeout: float | None = 10.0) -> None:
+        """Return once the update with this id has been fully handled (raises TimeoutError; None waits on)."""
         if update_id in self._done:
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
 import sys
@@ -13,6 +14,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import NewsApplication, build_application
 from bot.config import Settings
+from bot.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +26,14 @@ MISSING_TOKEN_HELP = (
 
 
 def _fail(line: str) -> int:
-    print(line, file=sys.stderr)  # noqa: T201 - one clear line for the person starting the bot
+    print(redact(line), file=sys.stderr)  # noqa: T201 - one clear line for the person starting the bot
     return 2
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
+# The webhook server's bind failing: the port is taken, the address is not this machine's, or a
+# port below 1024 without the right.
+_BIND_ERRORS = (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
 
 
 def _stop_on_signals(app: NewsApplication) -> None:
@@ -89,4 +94,9 @@ def run(settings: Settings) -> int:
         return _fail(f"newsbot: cannot reach the Bot API at {settings.api_url} ({exc}): check TELEGRAM_API_URL")
     except TelegramError as exc:
         return _fail(f"newsbot: the Bot API refused to start the bot: {exc}")
+    except OSError as exc:
+        if not settings.webhook_url or exc.errno not in _BIND_ERRORS:
+            raise
+        host, port = settings.listen
+        return _fail(f"newsbot: cannot listen on {host}:{port} ({exc.strerror}): check NEWSBOT_LISTEN")
     return 0

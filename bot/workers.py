@@ -36,6 +36,7 @@ from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import JSONDict, ODVInput
 from telegram.ext import Application, ExtBot
 
+from bot import redact
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -326,6 +327,7 @@ async def serve(reader: asyncio.StreamReader) -> int:
         return 2
     settings, shard = pickle.loads(first)  # noqa: S301 - written by the polling process that started us
     logging.getLogger().setLevel(settings.log_level)
+    redact.remember(settings.token, settings.webhook_secret)
     store = await Store.open(settings.db_path)
     try:
         app = build_application(settings, store=store)

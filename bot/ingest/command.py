@@ -7,6 +7,7 @@ from typing import TextIO
 
 from bot.ingest.fetch import MAX_BYTES, TIMEOUT_SECONDS
 from bot.ingest.service import IngestReport, ingest_sources
+from bot.redact import redact
 from bot.store import Store
 
 EXIT_OK = 0
@@ -26,11 +27,11 @@ def summary_line(report: IngestReport) -> str:
 def print_report(report: IngestReport, out: TextIO, err: TextIO) -> int:
     print(summary_line(report), file=out)
     for _source, reason in report.failed_sources:
-        print(f"unreadable: {reason}", file=err)
+        print(redact(f"unreadable: {reason}"), file=err)
     for problem in report.rejected:
-        print(f"rejected: {problem.source} | {problem.item} | {problem.reason}", file=err)
+        print(redact(f"rejected: {problem.source} | {problem.item} | {problem.reason}"), file=err)
     for problem in report.warnings:
-        print(f"warning: {problem.source} | {problem.item} | {problem.reason}", file=err)
+        print(redact(f"warning: {problem.source} | {problem.item} | {problem.reason}"), file=err)
     if report.failed_sources:
         return EXIT_UNREADABLE
     return EXIT_REJECTED if report.rejected else EXIT_OK

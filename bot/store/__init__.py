@@ -9,14 +9,14 @@ from pathlib import Path
 
 from bot.models import StoreStats
 from bot.store.articles import ArticleRepository, UpsertOutcome
-from bot.store.db import Database, StoreError
+from bot.store.db import Database, StoreError, store_error
 from bot.store.deliveries import DeliveryRepository, PendingDelivery
 from bot.store.feeds import FeedRepository
 from bot.store.readers import ReaderRepository
 from bot.store.subscriptions import SubscriptionRepository
 from bot.store.topics import TopicRepository
 
-__all__ = ["PendingDelivery", "Store", "StoreError", "UpsertOutcome"]
+__all__ = ["PendingDelivery", "Store", "StoreError", "UpsertOutcome", "store_error"]
 
 
 class Store:

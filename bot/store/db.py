@@ -30,6 +30,41 @@ class StoreError(RuntimeError):
     """The store file cannot be used (unreadable, newer schema, not a database)."""
 
 
+_DAMAGED = ("malformed", "disk image", "corrupt")
+
+
+def store_error(path: Path, exc: BaseException) -> StoreError:
+    """One line for a store that cannot be opened or read: what is wrong and what to do.
+
+    For the errors SQLite and the file system raise on a bad NEWSBOT_DB: a damaged file, a folder
+    given as the store, a parent that is a file, a folder or file that cannot be written.
+    """
+    reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and any(word in reason.lower() for word in _DAMAGED):
+        return StoreError(
+            f"{path}: the store is damaged ({reason}): restore it from a copy made by `newsbot backup`, "
+            "or move the file aside to start a fresh store"
+        )
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in reason:
+        return StoreError(
+            f"{path}: not a usable newsbot store ({reason}): check NEWSBOT_DB; if this is the store, it is "
+            "damaged: restore it from a copy made by `newsbot backup`, or move it aside to start a fresh store"
+        )
+    if isinstance(exc, IsADirectoryError) or path.is_dir():
+        return StoreError(f"{path}: is a folder, not a store file: set NEWSBOT_DB to a file path like data/newsbot.db")
+    parent = next((p for p in path.parents if p.exists()), None)
+    if isinstance(exc, (NotADirectoryError, FileExistsError)) or (parent is not None and not parent.is_dir()):
+        return StoreError(
+            f"{path}: {parent or path.parent} is a file, not a folder: set NEWSBOT_DB to a path in a folder"
+        )
+    if isinstance(exc, PermissionError) or "readonly" in reason or "unable to open" in reason:
+        return StoreError(
+            f"{path}: the store cannot be created or written ({reason}): "
+            f"give this user write access to {path.parent} and the file, or set NEWSBOT_DB elsewhere"
+        )
+    return StoreError(f"{path}: the store cannot be used ({reason})")
+
+
 def now_ts() -> int:
     return int(time.time())
 
@@ -63,10 +98,13 @@ class Database:
         """Open the store, migrating it to the newest schema (or only up to `schema`: tests build
         a store as an older release left it)."""
         path = Path(path)
-        created = str(path) == ":memory:" or not path.exists() or path.stat().st_size == 0
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            created = str(path) == ":memory:" or not path.exists() or path.stat().st_size == 0
+            if str(path) != ":memory:":
+                path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await _connect(path)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise store_error(path, exc) from exc
         conn.row_factory = sqlite3.Row
         try:
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -76,9 +114,9 @@ class Database:
             await conn.execute("PRAGMA temp_store = MEMORY")
             db = cls(conn, path, created)
             await db._migrate(schema)
-        except sqlite3.DatabaseError as exc:
+        except (OSError, sqlite3.DatabaseError) as exc:
             await conn.close()
-            raise StoreError(f"{path}: not a usable newsbot store ({exc})") from exc
+            raise store_error(path, exc) from exc
         except BaseException:
             await conn.close()
             raise
@@ -190,6 +228,18 @@ class Database:
                 raise
             else:
                 await self.conn.commit()
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    connecting = aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        return await connecting
+    except BaseException:
+        # aiosqlite stops its thread after a failed connect without waiting for it; wait here, or
+        # the thread reports to an event loop already closed ("Event loop is closed" traceback).
+        # _thread is aiosqlite's private API, like _execute below (pinned in pyproject.toml).
+        await asyncio.to_thread(connecting._thread.join, 5)
+        raise
 
 
 def _statements(sql: str) -> list[str]:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import io
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
-from bot.console import render_entities
+from bot.config import Settings
+from bot.console import STILL_WORKING, Console, render_entities
+from bot.harness import BotHarness
+from tests.conftest import ADMIN_ID, DATA
 
 pytestmark = pytest.mark.slow
 
@@ -56,3 +63,58 @@ def test_entities_render_for_the_terminal() -> None:
     assert plain == "عاجل: خبر 😀 مهم ⟨https://example.com⟩"
     colored = render_entities(text, entities, color=True)
     assert colored.startswith("\033[1mعاجل\033[0m")
+
+
+class _Transcript(io.StringIO):
+    """The console's output; `still_working` is set once it says the bot is still at a command."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.still_working = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        if STILL_WORKING in text:
+            self.still_working.set()
+        return super().write(text)
+
+
+@pytest.fixture
+async def held_feed() -> AsyncIterator[tuple[str, asyncio.Event]]:
+    """A feed on loopback whose answer is held back until the event is set: a slow site."""
+    release = asyncio.Event()
+
+    async def feed(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response(body=(DATA / "feeds" / "al-jazeera.xml").read_bytes(), content_type="application/rss+xml")
+
+    app = web.Application()
+    app.router.add_get("/slow.xml", feed)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/slow.xml", release
+    finally:
+        release.set()
+        await runner.cleanup()
+
+
+async def test_a_slow_ingest_in_the_console_is_waited_for(
+    settings: Settings, held_feed: tuple[str, asyncio.Event]
+) -> None:
+    """The console used to give up after 15 s (and crash) while /ingest may take the fetch timeout:
+    now it waits as long as the command takes, saying meanwhile that the bot is still working."""
+    url, release = held_feed
+    out = _Transcript()
+    settings = dataclasses.replace(settings, fetch_allow_private=True)  # the held feed is on loopback
+    async with BotHarness(settings) as harness:
+        console = Console(harness.reader(ADMIN_ID, "محرر"), out, color=False, still_working_every=0.05)
+        handling = asyncio.create_task(console.handle(f"/ingest {url}"))
+        await asyncio.wait_for(out.still_working.wait(), 30)  # the answer is still held back
+        assert not handling.done()
+        release.set()
+        await asyncio.wait_for(handling, 60)
+    transcript = out.getvalue()
+    assert transcript.index(STILL_WORKING) < transcript.index("📥")
+    assert "جديد:" in transcript and "تعذّرت القراءة" not in transcript

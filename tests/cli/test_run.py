@@ -133,4 +133,4 @@ async def test_a_wrong_setting_names_the_variable(tmp_path: Path) -> None:
     proc = await start_bot(tmp_path, NEWSBOT_RATE="fast")
     code, err = await finish(proc)
     assert code == 2
-    assert err.strip() == "newsbot: NEWSBOT_RATE: expected a positive number of messages per second, got 'fast'"
+    assert err.strip() == "newsbot: NEWSBOT_RATE: expected messages per second from 0.1 to 1,000, got 'fast'"
