@@ -44,6 +44,7 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     listen: tuple[str, int] = ("127.0.0.1", 8443)
+    metrics_listen: tuple[str, int] | None = None  # /healthz and /metrics; off unless set
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Africa/Cairo"))
     feeds: tuple[FeedSource, ...] = ()
     feed_interval: float = 300.0
@@ -52,6 +53,7 @@ class Settings:
     flood_window: float = 10.0
     site_url: str = "https://arabic.rt.com"
     log_level: str = "INFO"
+    log_format: str = "text"
     fetch_timeout: float = 20.0
     fetch_max_bytes: int = 5 * 1024 * 1024
     workers: int = 1
@@ -88,6 +90,9 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         webhook_url=get("NEWSBOT_WEBHOOK_URL", _https_url, None, "an https:// URL for Telegram to call"),
         webhook_secret=get("NEWSBOT_WEBHOOK_SECRET", _secret, None, "1-256 characters of A-Z a-z 0-9 _ -"),
         listen=get("NEWSBOT_LISTEN", _listen, defaults.listen, "HOST:PORT to listen on, like 0.0.0.0:8443"),
+        metrics_listen=get(
+            "NEWSBOT_METRICS_LISTEN", _listen, None, "HOST:PORT for /healthz and /metrics, like 127.0.0.1:9100"
+        ),
         timezone=get("NEWSBOT_TIMEZONE", ZoneInfo, defaults.timezone, "an IANA time zone like Africa/Cairo"),
         feeds=get("NEWSBOT_FEEDS", _feeds, (), "space-separated feed URLs, each optionally URL=topic-slug"),
         feed_interval=get("NEWSBOT_FEED_INTERVAL", _positive, defaults.feed_interval, "a positive number of seconds"),
@@ -101,6 +106,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         ),
         workers=get("NEWSBOT_WORKERS", _positive_int, defaults.workers, "a positive whole number of processes"),
         log_level=get("NEWSBOT_LOG_LEVEL", _log_level, defaults.log_level, "DEBUG, INFO, WARNING or ERROR"),
+        log_format=get("NEWSBOT_LOG_FORMAT", _log_format, defaults.log_format, "text or json"),
     )
 
 
@@ -164,6 +170,13 @@ def _feeds(raw: str) -> tuple[FeedSource, ...]:
             _http_url(url)
         out.append(FeedSource(url, topic or None))
     return tuple(out)
+
+
+def _log_format(raw: str) -> str:
+    fmt = raw.lower()
+    if fmt not in ("text", "json"):
+        raise ValueError(raw)
+    return fmt
 
 
 def _log_level(raw: str) -> str:

@@ -110,6 +110,8 @@ async def ingest(update: Update, context: NewsContext) -> None:
     report = await ingest_sources(
         context.store, sources[:1], max_bytes=settings.fetch_max_bytes, timeout=settings.fetch_timeout
     )
+    if context.news.metrics is not None:
+        context.news.metrics.ingested(report.added, report.updated)
     if report.added:
         _kick(context)
     await message.reply_text(
