@@ -16,6 +16,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from telegram.error import TelegramError
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # The index of this bot process among NEWSBOT_WORKERS (0 the polling process), when there are several.
@@ -56,6 +58,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
+class TelegramErrorsInOneLine(logging.Filter):
+    """python-telegram-bot logs Telegram's refusals and network failures with their traceback
+    (a bad token, the Bot API unreachable at start) before raising them to the bot, which says
+    what to do in its own line: here their records name the error in one line instead, as every
+    expected error is. The bot's own records, an unexpected TelegramError among them, keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.name.startswith("telegram"):
+            error = record.exc_info[1]
+            if isinstance(error, TelegramError):
+                record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+                record.args = None
+                record.exc_info = None
+                record.exc_text = None
+        return True
+
+
 def formatter(fmt: str) -> logging.Formatter:
     """The formatter for NEWSBOT_LOG_FORMAT (`text` or `json`)."""
     if fmt == "json":
@@ -73,6 +92,7 @@ def configure(level: str, fmt: str = "text") -> logging.Handler:
     """Send every record to stderr in `fmt`; returns the handler (filters attach to it)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter(fmt))
+    handler.addFilter(TelegramErrorsInOneLine())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

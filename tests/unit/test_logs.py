@@ -9,7 +9,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from telegram.error import TimedOut
+from telegram.error import InvalidToken, TimedOut
 
 import bot.accounts
 from bot import logs
@@ -110,3 +110,17 @@ async def test_an_expected_error_is_one_line_without_a_traceback(
     assert record.levelno == logging.WARNING and record.exc_info is None
     assert "TimedOut" in record.getMessage()
     assert "\n" not in logs.formatter("text").format(record)
+
+
+def test_telegram_errors_ptb_logs_before_raising_them_stay_one_line() -> None:
+    """PTB logs a refused token with its traceback, then raises it to the runner, which says what to do."""
+    one_line = logs.TelegramErrorsInOneLine()
+    try:
+        raise InvalidToken("Not Found")
+    except InvalidToken as exc:
+        info = (InvalidToken, exc, exc.__traceback__)
+        refused = logging.LogRecord("telegram.ext", logging.ERROR, __file__, 1, "%s Invalid token.", ("Loop:",), info)
+        ours = logging.LogRecord("newsbot.errors", logging.ERROR, __file__, 1, "update 3 failed", (), info)
+    assert one_line.filter(refused) and one_line.filter(ours)
+    assert refused.exc_info is None and refused.getMessage() == "Loop: Invalid token. (InvalidToken: Not Found)"
+    assert ours.exc_info is not None  # the bot's own record keeps its traceback
