@@ -51,7 +51,7 @@ import socket
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
 from telegram import Update
@@ -60,6 +60,7 @@ from bot.store import StoreError
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
+    from prometheus_client.registry import Collector
 
     from bot.context import NewsBot
 
@@ -300,7 +301,8 @@ class MetricsServer:
             MultiProcessCollector(self._registry)
         else:
             self._registry = metrics.registry
-        self._registry.register(self._scraped)
+        # A collector by its collect() method (older prometheus-client types Collector as an ABC).
+        self._registry.register(cast("Collector", self._scraped))
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
