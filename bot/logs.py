@@ -49,9 +49,11 @@ class JsonFormatter(logging.Formatter):
         }
         if _process is not None:
             out["process"] = _process
-        if record.exc_info:
-            out["exc_info"] = self.formatException(record.exc_info)
-        elif record.exc_text:
+        # As logging.Formatter does: the traceback is rendered once into exc_text, which a filter
+        # may have rendered (and cleaned) already.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
             out["exc_info"] = record.exc_text
         if record.stack_info:
             out["stack_info"] = self.formatStack(record.stack_info)
