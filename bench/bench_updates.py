@@ -21,6 +21,7 @@ on average, each from an idle reader, whatever the bot's pace: the latency at th
     .venv/bin/python bench/bench_updates.py [--articles 100000] [--readers 10000] [--seconds 20]
         [--db PATH] [--concurrency 32 | --rate 500] [--workers 2]
         [--profile bot.prof]   # CPU-time cProfile of the polling process
+        [--metrics]            # serve /healthz and /metrics (NEWSBOT_METRICS_LISTEN): their cost
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import dataclasses
 import gc
 import os
 import random
+import socket
 import statistics
 import sys
 import tempfile
@@ -38,6 +40,8 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -102,14 +106,20 @@ async def build_store(path: Path, articles: int, readers: int) -> None:
 # -- the bot process ---------------------------------------------------------------------------
 
 
-def run_bot(api_url: str, db: Path, profile: Path | None, workers: int) -> int:
+def run_bot(api_url: str, db: Path, profile: Path | None, workers: int, metrics_port: int | None) -> int:
     """The child process: `newsbot run` against the emulator, until SIGTERM."""
     from bot import logs
     from bot.runner import run
 
     logs.configure("WARNING")
     settings = dataclasses.replace(
-        Settings(), token=TEST_TOKEN, api_url=api_url, db_path=db, flood_limit=10**9, workers=workers
+        Settings(),
+        token=TEST_TOKEN,
+        api_url=api_url,
+        db_path=db,
+        flood_limit=10**9,
+        workers=workers,
+        metrics_listen=("127.0.0.1", metrics_port) if metrics_port else None,
     )
     if profile is None:
         return run(settings)
@@ -228,6 +238,7 @@ async def drive(
     rate: float | None,
     profile: Path | None,
     workers: int,
+    metrics: bool,
 ) -> None:
     emulator = BotApiEmulator(rate_limits=False)
     emulator.record_calls = False
@@ -235,6 +246,9 @@ async def drive(
     command = [sys.executable, __file__, "--serve-bot", emulator.base_url, "--db", str(path), "--workers", str(workers)]
     if profile is not None:
         command += ["--profile", str(profile)]
+    metrics_port = free_port() if metrics else None
+    if metrics_port is not None:
+        command += ["--metrics-port", str(metrics_port)]
     bot = await asyncio.create_subprocess_exec(*command)
     try:
         await emulator.wait_for_long_poll(timeout=60)
@@ -263,11 +277,33 @@ async def drive(
         elapsed = time.perf_counter() - t0
         bot_cpu, emu_cpu = cpu_seconds(bot.pid) - bot_cpu0, time.process_time() - emu_cpu0
         print_report(mix, head, elapsed, bot_cpu, emu_cpu, len(emulator.refusals))
+        if metrics_port is not None:
+            print(f"/metrics (NEWSBOT_METRICS_LISTEN on): {await counted_updates(metrics_port):.0f} updates counted")
     finally:
         if bot.returncode is None:
             bot.terminate()
         await bot.wait()
         await emulator.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def counted_updates(port: int) -> float:
+    """The updates the bot's processes counted, from one scrape of its /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with httpx.AsyncClient() as client:
+        page = await client.get(f"http://127.0.0.1:{port}/metrics")
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(page.text)
+        for sample in family.samples
+        if sample.name == "newsbot_updates_total"
+    )
 
 
 async def closed_loop(mix: Mix, pool: list[Reader], deadline: float) -> None:
@@ -332,14 +368,18 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None, help="reuse a store built before")
     parser.add_argument("--workers", type=int, default=2, help="bot processes (NEWSBOT_WORKERS)")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the bot process here")
+    parser.add_argument("--metrics", action="store_true", help="serve /healthz and /metrics, to measure their cost")
     parser.add_argument("--serve-bot", metavar="API_URL", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--metrics-port", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = args.db or Path(tempfile.mkdtemp()) / "bench.db"
     if args.serve_bot:
-        raise SystemExit(run_bot(args.serve_bot, path, args.profile, args.workers))
+        raise SystemExit(run_bot(args.serve_bot, path, args.profile, args.workers, args.metrics_port))
     if not path.exists():
         asyncio.run(build_store(path, args.articles, args.readers))
-    asyncio.run(drive(path, args.readers, args.seconds, args.concurrency, args.rate, args.profile, args.workers))
+    asyncio.run(
+        drive(path, args.readers, args.seconds, args.concurrency, args.rate, args.profile, args.workers, args.metrics)
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import socket
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -44,8 +45,10 @@ import handlers.topics
 import handlers.unknown
 from bot.config import Settings
 from bot.context import Clock, NewsBot, NewsContext, utc_now
-from bot.delivery.service import start_delivery, stop_delivery
+from bot.delivery.service import SERVICE_NAME as DELIVERY_SERVICE
+from bot.delivery.service import DeliveryService, start_delivery, stop_delivery
 from bot.feedpoll import start_feed_polling
+from bot.metrics import Metrics, MetricsServer
 from bot.processing import TrackingUpdateProcessor
 from bot.render import Renderer
 from bot.store import Store
@@ -116,14 +119,22 @@ def build_application(
     clock: Clock = utc_now,
     store: Store | None = None,
     renderer: Renderer | None = None,
+    metrics_socket: socket.socket | None = None,
 ) -> NewsApplication:
-    """The Application for `settings`. Pass `store` to share an already-open store (tests, console)."""
+    """The Application for `settings`. Pass `store` to share an already-open store (tests, console),
+    `metrics_socket` (bound to NEWSBOT_METRICS_LISTEN) to serve /healthz and /metrics on it."""
     if not settings.token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     news = NewsBot(settings, renderer, clock)
     if store is not None:
         news.store = store
     owns_store = store is None
+    handlers_in_order = handler_list(news)
+    if settings.metrics_listen is not None:  # counted in every process, served by the one given the socket
+        news.metrics = Metrics(
+            name for _, h in handlers_in_order if isinstance(h, CommandHandler) for name in h.commands
+        )
+    server: MetricsServer | None = None
 
     async def post_init(app: NewsApplication) -> None:
         if owns_store:
@@ -134,6 +145,10 @@ def build_application(
         await start_delivery(news, app.bot)
         await start_feed_polling(app, news)
         await _start_workers(app, settings)
+        if metrics_socket is not None and news.metrics is not None:
+            nonlocal server
+            server = _metrics_server(app, news, news.metrics, metrics_socket)
+            await server.start()
         if owns_store:  # the bot's own process; not a test or the console, which bring their store
             settle_memory()
 
@@ -144,6 +159,10 @@ def build_application(
         await stop_delivery(news)
 
     async def post_shutdown(app: NewsApplication) -> None:
+        nonlocal server
+        if server is not None:
+            await server.stop()
+            server = None
         await _stop_workers(app)  # no-op when post_stop ran
         await stop_delivery(news)  # no-op when post_stop ran
         # A start that failed (token refused, API unreachable) left the HTTP clients open:
@@ -154,27 +173,28 @@ def build_application(
             news.store = None
 
     context_types = ContextTypes(context=NewsContext, bot_data=NewsBot)
+    on_answer = news.metrics.bot_api_answer if news.metrics is not None else None
     bot = ShardingBot(
         settings.token,
         base_url=settings.api_url,
         base_file_url=settings.api_url.replace("/bot", "/file/bot", 1),
         defaults=Defaults(parse_mode=ParseMode.HTML),
         # aiohttp, not PTB's default httpx client: a third of the bot's CPU went to httpcore's pool.
-        request=AiohttpRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15),
-        get_updates_request=AiohttpRequest(connection_pool_size=2, read_timeout=40),
+        request=AiohttpRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15, on_answer=on_answer),
+        get_updates_request=AiohttpRequest(connection_pool_size=2, read_timeout=40, on_answer=on_answer),
     )
     app: NewsApplication = (
         ApplicationBuilder()
         .bot(bot)
         .context_types(context_types)
-        .concurrent_updates(TrackingUpdateProcessor(64))
+        .concurrent_updates(TrackingUpdateProcessor(64, metrics=news.metrics))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
     app.bot_data = news
-    for group, handler in handler_list(news):
+    for group, handler in handlers_in_order:
         app.add_handler(handler, group=group)
     app.add_error_handler(handlers.errors.on_error)
     return app
@@ -186,6 +206,16 @@ def settle_memory() -> None:
     readers feel; what the bot allocates while it runs is still collected as before."""
     gc.collect()
     gc.freeze()
+
+
+def _metrics_server(app: NewsApplication, news: NewsBot, metrics: Metrics, sock: socket.socket) -> MetricsServer:
+    def delivery_in_flight() -> int:
+        service = news.services.get(DELIVERY_SERVICE)
+        return service.worker.in_flight if isinstance(service, DeliveryService) else 0
+
+    return MetricsServer(
+        sock, metrics, news, update_queue_depth=app.update_queue.qsize, delivery_in_flight=delivery_in_flight
+    )
 
 
 async def _start_workers(app: NewsApplication, settings: Settings) -> None:

@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     redact.remember(settings.token, settings.webhook_secret)
     # The console is a chat on the terminal: only warnings go to the log unless asked for.
     quiet = args.command == "console" and "NEWSBOT_LOG_LEVEL" not in os.environ
-    logs.configure("WARNING" if quiet else settings.log_level)
+    logs.configure("WARNING" if quiet else settings.log_level, settings.log_format)
 
     try:
         if args.command == "run":

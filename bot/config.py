@@ -59,6 +59,7 @@ class Settings:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     listen: tuple[str, int] = ("127.0.0.1", 8443)
+    metrics_listen: tuple[str, int] | None = None  # /healthz and /metrics; off unless set
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Africa/Cairo"))
     feeds: tuple[FeedSource, ...] = ()
     feed_interval: float = 300.0
@@ -67,6 +68,7 @@ class Settings:
     flood_window: float = 10.0
     site_url: str = "https://arabic.rt.com"
     log_level: str = "INFO"
+    log_format: str = "text"
     fetch_timeout: float = 20.0
     fetch_max_bytes: int = 5 * 1024 * 1024
     fetch_allow_private: bool = False  # fetch from loopback/private addresses too (local use only)
@@ -109,6 +111,9 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         listen=get(
             "NEWSBOT_LISTEN", _listen, defaults.listen, "HOST:PORT to listen on (an IP address or a name that resolves)"
         ),
+        metrics_listen=get(
+            "NEWSBOT_METRICS_LISTEN", _listen, None, "HOST:PORT for /healthz and /metrics, like 127.0.0.1:9100"
+        ),
         timezone=get("NEWSBOT_TIMEZONE", ZoneInfo, defaults.timezone, "an IANA time zone like Africa/Cairo"),
         feeds=get(
             "NEWSBOT_FEEDS",
@@ -138,6 +143,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         ),
         fetch_allow_private=get("NEWSBOT_FETCH_ALLOW_PRIVATE", _flag, False, "1 (fetch internal addresses too) or 0"),
         log_level=get("NEWSBOT_LOG_LEVEL", _log_level, defaults.log_level, "DEBUG, INFO, WARNING or ERROR"),
+        log_format=get("NEWSBOT_LOG_FORMAT", _log_format, defaults.log_format, "text or json"),
     )
 
 
@@ -283,6 +289,13 @@ def _feed_file(url: str) -> Path:
     if not path.is_file():
         raise _Refused(f"{url!r}: no such file")
     return path
+
+
+def _log_format(raw: str) -> str:
+    fmt = raw.lower()
+    if fmt not in ("text", "json"):
+        raise ValueError(raw)
+    return fmt
 
 
 def _log_level(raw: str) -> str:

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.render import Renderer
 
 if TYPE_CHECKING:
+    from bot.metrics import Metrics
     from bot.store import Store
 
 Clock = Callable[[], datetime]
@@ -35,6 +36,8 @@ class NewsBot:
         self._store: Store | None = None
         # Long-lived services started in post_init (delivery worker, feed poller), by name.
         self.services: dict[str, Any] = {}
+        # The figures /metrics shows (NEWSBOT_METRICS_LISTEN); None when they are off.
+        self.metrics: Metrics | None = None
 
     @property
     def store(self) -> Store:

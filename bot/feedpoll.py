@@ -23,13 +23,22 @@ async def poll_feeds(context: NewsContext) -> None:
     news = context.news
     sources = [feed.url for feed in news.settings.feeds]
     settings = news.settings
-    report = await ingest_sources(
-        news.store,
-        sources,
-        max_bytes=settings.fetch_max_bytes,
-        timeout=settings.fetch_timeout,
-        allow_private=settings.fetch_allow_private,
-    )
+    metrics = news.metrics
+    try:
+        report = await ingest_sources(
+            news.store,
+            sources,
+            max_bytes=settings.fetch_max_bytes,
+            timeout=settings.fetch_timeout,
+            allow_private=settings.fetch_allow_private,
+        )
+    except Exception:  # logged once, with its traceback, by the error handler the job queue calls
+        if metrics is not None:
+            metrics.feeds_polled(len(sources), failed=len(sources))
+        raise
+    if metrics is not None:
+        metrics.feeds_polled(len(sources), failed=len(report.failed_sources))
+        metrics.ingested(report.added, report.updated)
     log.info(
         "feeds polled: %d added, %d updated, %d not modified, %d failed",
         report.added,

@@ -9,10 +9,14 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 # Handled update ids remembered for a `wait_done` that comes after the work (a long-running bot
 # keeps this many ints, not every id it ever handled).
@@ -20,8 +24,12 @@ REMEMBERED = 10_000
 
 
 class TrackingUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 64, remembered: int = REMEMBERED) -> None:
+    def __init__(
+        self, max_concurrent_updates: int = 64, remembered: int = REMEMBERED, metrics: Metrics | None = None
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        # Each handled update is counted and timed here (NEWSBOT_METRICS_LISTEN), None when off.
+        self.metrics = metrics
         self._remembered = remembered
         self._done: OrderedDict[int, None] = OrderedDict()
         # Futures of the callers waiting for each update: finishing one wakes its waiters only.
@@ -33,10 +41,16 @@ class TrackingUpdateProcessor(BaseUpdateProcessor):
         self._listeners.append(listener)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        metrics = self.metrics
+        started = perf_counter() if metrics is not None else 0.0
+        completed = False
         try:
             await coroutine
+            completed = True
         finally:
             if isinstance(update, Update):
+                if metrics is not None:
+                    metrics.handled(update, perf_counter() - started, completed)
                 self._finished(update.update_id)
 
     def _finished(self, update_id: int) -> None:

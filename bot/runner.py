@@ -6,12 +6,14 @@ import asyncio
 import errno
 import logging
 import signal
+import socket
 import sys
 from urllib.parse import urlparse
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from bot import logs, metrics
 from bot.app import NewsApplication, build_application
 from bot.config import Settings
 from bot.redact import redact
@@ -70,7 +72,26 @@ def run(settings: Settings) -> int:
         return _fail(MISSING_TOKEN_HELP)
     if settings.webhook_url and not settings.webhook_secret:
         return _fail("newsbot: NEWSBOT_WEBHOOK_URL is set but NEWSBOT_WEBHOOK_SECRET is not: set a secret")
-    app = build_application(settings)
+    listener = None
+    if settings.metrics_listen is not None:  # bound before anything starts: a taken port is one line
+        host, port = settings.metrics_listen
+        try:
+            listener = metrics.listen(settings.metrics_listen)
+        except OSError as exc:
+            return _fail(f"newsbot: NEWSBOT_METRICS_LISTEN: cannot listen on {host}:{port} ({exc.strerror or exc})")
+    several = settings.workers > 1 and not settings.webhook_url
+    if several:
+        logs.set_process(0)
+    try:
+        with metrics.shared_between_processes(listener is not None and several):
+            return _run(settings, listener)
+    finally:
+        if listener is not None:
+            listener.close()
+
+
+def _run(settings: Settings, listener: socket.socket | None) -> int:
+    app = build_application(settings, metrics_socket=listener)
     _stop_on_signals(app)
     try:
         if settings.webhook_url:

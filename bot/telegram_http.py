@@ -14,6 +14,7 @@ netrc file, in a worker thread for each request, which cost a tenth of the bot's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
@@ -37,6 +38,7 @@ class AiohttpRequest(BaseRequest):
 
     __slots__ = (
         "_connect_timeout",
+        "_on_answer",
         "_pool_size",
         "_pool_timeout",
         "_proxies",
@@ -52,7 +54,9 @@ class AiohttpRequest(BaseRequest):
         write_timeout: float | None = 5.0,
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
+        on_answer: Callable[[str, int | None], None] | None = None,
     ) -> None:
+        self._on_answer = on_answer  # told (url, HTTP status or None) after each call: /metrics
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
@@ -106,11 +110,13 @@ class AiohttpRequest(BaseRequest):
             else:
                 data = request_data.json_payload
                 headers.update(_JSON)
+        status: int | None = None
         try:
             async with session.request(
                 method, url, data=data, headers=headers, timeout=timeout, proxy=self._proxy_for(url)
             ) as response:
-                return response.status, await response.read()
+                status = response.status
+                return status, await response.read()
         except aiohttp.ConnectionTimeoutError as err:
             raise TimedOut(
                 message="Pool timeout or connect timeout: no connection to the Bot API within the time allowed"
@@ -119,6 +125,9 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from err
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+        finally:
+            if self._on_answer is not None:
+                self._on_answer(url, status)
 
     def _proxy_for(self, url: str) -> str | None:
         """The proxy the environment names for this URL's host (None: connect directly), remembered per origin."""

@@ -36,7 +36,7 @@ from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import JSONDict, ODVInput
 from telegram.ext import Application, ExtBot
 
-from bot import redact
+from bot import logs, redact
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -152,10 +152,16 @@ class WorkerPool:
         return True
 
     def _track(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.create_task(coroutine)
+        task = asyncio.create_task(coroutine, name=getattr(coroutine, "__qualname__", None))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
         return task
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        """A task of the pool's ended: one that failed is logged here, once, with its traceback."""
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("worker pool: %s failed", task.get_name(), exc_info=error)
 
     def shard_of(self, raw: JSONDict) -> int:
         return shard_key(raw) % self.count
@@ -326,8 +332,9 @@ async def serve(reader: asyncio.StreamReader) -> int:
     if first is None:
         return 2
     settings, shard = pickle.loads(first)  # noqa: S301 - written by the polling process that started us
-    logging.getLogger().setLevel(settings.log_level)
     redact.remember(settings.token, settings.webhook_secret)
+    logs.configure(settings.log_level, settings.log_format)
+    logs.set_process(shard)
     store = await Store.open(settings.db_path)
     try:
         app = build_application(settings, store=store)
@@ -377,14 +384,16 @@ async def _main() -> int:
 
 
 def main() -> int:
-    from bot import logs
-
     # The polling process stops its workers by closing their input once its own updates are in;
     # a terminal's Ctrl-C or a service manager's SIGTERM reaches the whole group at once.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logs.configure("INFO")
-    return asyncio.run(_main())
+    try:
+        return asyncio.run(_main())
+    except Exception:  # one record with its traceback (the polling process logs the exit code)
+        log.exception("worker failed")
+        return 1
 
 
 if __name__ == "__main__":

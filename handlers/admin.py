@@ -115,6 +115,8 @@ async def ingest(update: Update, context: NewsContext) -> None:
         timeout=settings.fetch_timeout,
         allow_private=settings.fetch_allow_private,
     )
+    if context.news.metrics is not None:
+        context.news.metrics.ingested(report.added, report.updated)
     if report.added:
         _kick(context)
     await message.reply_text(

@@ -66,8 +66,10 @@ class DeliveryService:
                 await self.round()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a busy or failing store: the next round tries again
+            except Exception as exc:  # a busy or failing store: the next round tries again
                 log.exception("delivery round failed")
+                if self.news.metrics is not None:
+                    self.news.metrics.store_error("delivery", exc)
             self.worker.wake()
 
 

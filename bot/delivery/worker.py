@@ -88,6 +88,7 @@ class DeliveryWorker:
         self.policy = policy or DeliveryPolicy()
         self.limiter = limiter or RateLimiter(news.settings.rate, chat_interval=self.policy.chat_interval)
         self.counters = DeliveryCounters()
+        self.metrics = news.metrics  # /metrics figures (NEWSBOT_METRICS_LISTEN), None when off
         self.pushes = PushRenderer(news.renderer, bot.username)
         self._sleep = sleep
         self._wake = asyncio.Event()
@@ -146,8 +147,9 @@ class DeliveryWorker:
                 took = await self._take()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the store is busy or failing: say so and try again next round
+            except Exception as exc:  # the store is busy or failing: say so and try again next round
                 log.exception("taking deliveries failed")
+                self._store_error(exc)
                 took = 0
             if took == 0 or len(self._tasks) >= self.policy.batch // 2:
                 with contextlib.suppress(TimeoutError):
@@ -169,8 +171,9 @@ class DeliveryWorker:
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)
         self._requesting.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("a delivery task failed", exc_info=task.exception())
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("a delivery task failed", exc_info=error)
+            self._store_error(error)
         if len(self._tasks) < self.policy.batch // 2:
             self._wake.set()
 
@@ -181,8 +184,9 @@ class DeliveryWorker:
                 await self._flush()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 log.exception("recording confirmed sends failed; will try again")
+                self._store_error(exc)
 
     async def _flush(self) -> None:
         if not self._confirmed:
@@ -263,16 +267,19 @@ class DeliveryWorker:
                             self._requesting.discard(task)
             except RetryAfter as exc:
                 self.counters.retry_after += 1
+                self._count("retry_after")
                 self.limiter.pause(retry_after_seconds(exc))
                 continue
             except Forbidden as exc:
                 self.counters.blocked += 1
+                self._count("blocked")
                 log.info("reader %d blocked the bot (%s): pushes to them stop", chat_id, exc.message)
                 await store.readers.set_status(chat_id, ReaderStatus.BLOCKED)
                 return None
             except BadRequest as exc:
                 if "chat not found" in exc.message.lower():
                     self.counters.gone += 1
+                    self._count("gone")
                     log.info("reader %d is gone (%s): retired", chat_id, exc.message)
                     await store.readers.set_status(chat_id, ReaderStatus.GONE)
                 else:
@@ -283,6 +290,7 @@ class DeliveryWorker:
                     await self._fail(delivery_id, f"gave up after {attempts} tries: {exc.message}", attempts)
                     return None
                 self.counters.retried += 1
+                self._count("retried")
                 pause = min(self.policy.max_backoff, self.policy.backoff * 2 ** (attempts - 1))
                 attempts += 1
                 await self._sleep(pause)
@@ -291,10 +299,20 @@ class DeliveryWorker:
                 await self._fail(delivery_id, f"refused: {exc.message}", attempts)
                 return None
             self.counters.sent += 1
+            self._count("sent")
             return message
+
+    def _count(self, result: str) -> None:
+        if self.metrics is not None:
+            self.metrics.push(result)
+
+    def _store_error(self, error: BaseException) -> None:
+        if self.metrics is not None:
+            self.metrics.store_error("delivery", error)
 
     async def _fail(self, delivery_id: int | None, reason: str, attempts: int) -> None:
         self.counters.failed += 1
+        self._count("failed")
         self.counters.errors.append(reason)
         del self.counters.errors[:-20]
         log.warning("delivery %s failed: %s", delivery_id, reason)

@@ -46,6 +46,10 @@ class Store:
     async def close(self) -> None:
         await self.db.close()
 
+    async def ping(self) -> None:
+        """A trivial query on the store's connection: raises when the store cannot answer (health checks)."""
+        await self.db.fetch_one("SELECT 1")
+
     async def stats(self) -> StoreStats:
         by_status = await self.readers.count_by_status()
         return StoreStats(

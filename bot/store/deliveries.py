@@ -262,6 +262,18 @@ class DeliveryRepository:
                 counts[state] = int(n)
         return counts
 
+    async def count_unsent_by_state(self) -> dict[str, int]:
+        """Deliveries in every state but 'sent' (for /metrics at each scrape): ranges of the state
+        index, never the sent deliveries, which only grow."""
+        counts = {s.value: 0 for s in DeliveryState if s is not DeliveryState.SENT}
+        marks = ", ".join("?" * len(counts))
+        rows = await self._db.fetch_all(
+            f"SELECT state, count(*) FROM deliveries WHERE state IN ({marks}) GROUP BY state", list(counts)
+        )
+        for state, n in rows:
+            counts[state] = int(n)
+        return counts
+
     async def for_reader(self, reader_id: int) -> list[tuple[int | None, int | None, str, str | None]]:
         """(article id, broadcast id, state, error) of a reader's deliveries, oldest first."""
         async with self._db.conn.execute(
