@@ -12,9 +12,9 @@ import pytest
 from bot.cli import build_parser, main
 
 
-def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+def subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     (sub,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(sub.choices)
+    return sub
 
 
 def test_version_is_the_installed_distribution(capsys: pytest.CaptureFixture[str]) -> None:
@@ -26,11 +26,10 @@ def test_version_is_the_installed_distribution(capsys: pytest.CaptureFixture[str
 
 def test_every_command_and_argument_has_help() -> None:
     parser = build_parser()
-    found = commands(parser)
-    assert set(found) == {"run", "console", "ingest", "stats", "backup"}
-    (sub,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert all(choice.help for choice in sub._choices_actions)
-    for name, command in [("newsbot", parser), *found.items()]:
+    sub = subcommands(parser)
+    assert set(sub.choices) == {"run", "console", "ingest", "stats", "backup"}
+    assert all(choice.help for choice in sub._choices_actions)  # the list in `newsbot --help`
+    for name, command in [("newsbot", parser), *sub.choices.items()]:
         for action in command._actions:
             if isinstance(action, argparse._SubParsersAction):
                 continue
