@@ -1,4 +1,4 @@
-"""The `newsbot` command: run, console, ingest, stats."""
+"""The `newsbot` command: run, console, ingest, stats, backup."""
 
 from __future__ import annotations
 
@@ -9,26 +9,69 @@ import os
 import sqlite3
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 from bot import logs, redact
 from bot.config import ConfigError, Settings, load_settings
-from bot.store import Store, StoreError, store_error
+from bot.store import Store, StoreError, backup_store, store_error
 
 log = logging.getLogger("newsbot")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="newsbot", description="An Arabic news bot for Telegram.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot (long polling, or a webhook when NEWSBOT_WEBHOOK_URL is set)")
-    console = sub.add_parser("console", help="chat with the real bot in the terminal, no token needed")
-    console.add_argument("--user", type=int, default=1000, help="the Telegram user id you play")
+EXIT_CODES = """\
+settings are read from the environment and .env in the working directory (see README).
+
+exit codes:
+  0    done: the bot stopped cleanly, the console ended, every item stored, the backup written
+  1    ingest: some items were rejected (each listed with its reason); the rest is stored
+  2    a setting, the store, a source or a backup path cannot be used (one line says which),
+       or the command line itself is wrong
+  130  interrupted (Ctrl-C)
+"""
+
+
+def version() -> str:
+    """The installed distribution's version (importlib.metadata)."""
+    try:
+        return metadata.version("newsbot")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _command(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name, help=text, description=text[0].upper() + text[1:] + ".", epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and argument of `newsbot`, each with its help text."""
+    parser = argparse.ArgumentParser(
+        prog="newsbot", description="An Arabic news bot for Telegram.", epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"newsbot {version()}", help="print the version, exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
+    _command(sub, "run", "run the bot (long polling, or a webhook when NEWSBOT_WEBHOOK_URL is set)")
+    console = _command(sub, "console", "chat with the real bot in the terminal, no token needed")
+    console.add_argument("--user", type=int, default=1000, help="the Telegram user id you play (default: 1000)")
     console.add_argument("--db", help="SQLite file for the demo (default: NEWSBOT_DB)")
-    ingest = sub.add_parser("ingest", help="store items from seed files, feeds or article pages")
-    ingest.add_argument("sources", nargs="+", metavar="PATH_OR_URL")
-    sub.add_parser("stats", help="counts of topics, articles, readers, subscriptions and deliveries")
-    args = parser.parse_args(argv)
+    ingest = _command(sub, "ingest", "store items from seed files, feeds or article pages")
+    ingest.add_argument(
+        "sources", nargs="+", metavar="PATH_OR_URL",
+        help="a seed file (JSON or the seed page's text), an RSS/Atom feed or an article page; a file or http(s) URL",
+    )  # fmt: skip
+    _command(sub, "stats", "counts of topics, articles, readers, subscriptions and deliveries")
+    backup = _command(sub, "backup", "copy the store (NEWSBOT_DB) to PATH while the bot runs, then check the copy")
+    backup.add_argument("path", metavar="PATH", help="the backup file to write; its folder must exist")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     try:
         settings = load_settings()
@@ -51,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_console(settings, user_id=args.user, db=args.db))
         if args.command == "ingest":
             return asyncio.run(_ingest(settings, args.sources))
+        if args.command == "backup":
+            return _backup(settings, args.path, force=args.force)
         return asyncio.run(_stats(settings))
     except StoreError as exc:
         print(redact.redact(f"newsbot: {exc}"), file=sys.stderr)  # noqa: T201
@@ -77,6 +122,13 @@ async def _ingest(settings: Settings, sources: list[str]) -> int:
         )
     finally:
         await store.close()
+
+
+def _backup(settings: Settings, path: str, *, force: bool) -> int:
+    """Synchronous: this process does nothing else meanwhile (the bot runs in its own)."""
+    result = backup_store(settings.db_path, path, force=force)
+    print(result.summary())  # noqa: T201 - the command's output
+    return 0
 
 
 async def _stats(settings: Settings) -> int:

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.resources import resource_dir
+
 T = TypeVar("T")
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
@@ -63,7 +65,7 @@ class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Africa/Cairo"))
     feeds: tuple[FeedSource, ...] = ()
     feed_interval: float = 300.0
-    seeds_dir: Path = Path(__file__).resolve().parent.parent / "seeds"
+    seeds_dir: Path = field(default_factory=lambda: resource_dir("seeds"))  # shipped in the package
     flood_limit: int = 20
     flood_window: float = 10.0
     site_url: str = "https://arabic.rt.com"

@@ -1,7 +1,7 @@
 """Rendering of Telegram-HTML messages: one Jinja2 environment, Telegram-safe filters, splitting.
 
-Templates are ``*.html.j2`` files in the repository's ``templates/`` folder
-(:func:`default_templates_dir`). Every template is autoescaped: values are plain ``str`` and Jinja
+Templates are ``*.html.j2`` files in the repository's ``templates/`` folder, shipped inside the
+package (:func:`default_templates_dir`). Every template is autoescaped: values are plain ``str`` and Jinja
 escapes them (``<`` ``>`` ``&`` ``"`` ``'``; Telegram accepts the numeric ``&#34;`` and ``&#39;``).
 Undefined names raise (``StrictUndefined``).
 
@@ -39,6 +39,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from bot.arabic import count_phrase, format_date, isolate, relative_time, to_digits
+from bot.resources import resource_dir
 
 __all__ = [
     "TELEGRAM_TEXT_LIMIT",
@@ -57,8 +58,8 @@ ELLIPSIS = "…"
 
 
 def default_templates_dir() -> Path:
-    """The repository's top-level ``templates/`` folder."""
-    return Path(__file__).resolve().parent.parent / "templates"
+    """The shipped templates: inside the installed package, else the repository's ``templates/``."""
+    return resource_dir("templates")
 
 
 def utf16_len(s: str) -> int:

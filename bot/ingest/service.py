@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from bot.ingest.text import clean_item
 from bot.ingest.topics import TopicAssigner
 from bot.models import ParsedItem, TopicSpec, item_origin, site_of
 from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000  # items per transaction
 PROGRESS_MIN_ITEMS = 2000  # below this a progress bar is noise
@@ -254,9 +257,10 @@ async def ingest_sources(
     return report
 
 
-def _seed_files(seeds_dir: Path) -> list[str]:
+def _seed_files(seeds_dir: Path) -> list[str] | None:
+    """The seed files in `seeds_dir` by name, or None when it is not a folder."""
     if not seeds_dir.is_dir():
-        return []
+        return None
     return sorted(str(p) for p in seeds_dir.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
@@ -266,5 +270,8 @@ async def seed_if_new(store: Store, seeds_dir: Path) -> IngestReport | None:
         return None
     files = await asyncio.to_thread(_seed_files, seeds_dir)
     if not files:
+        # An empty store answers every reader with nothing: say so, naming the folder.
+        why = "does not exist" if files is None else "has no seed files"
+        log.warning("seeds folder %s %s: the new store starts without articles", seeds_dir, why)
         return None
     return await ingest_sources(store, files)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.models import StoreStats
 from bot.store.articles import ArticleRepository, UpsertOutcome
+from bot.store.backup import BackupError, BackupResult, backup_store
 from bot.store.db import Database, StoreError, store_error
 from bot.store.deliveries import DeliveryRepository, PendingDelivery
 from bot.store.feeds import FeedRepository
@@ -16,7 +17,16 @@ from bot.store.readers import ReaderRepository
 from bot.store.subscriptions import SubscriptionRepository
 from bot.store.topics import TopicRepository
 
-__all__ = ["PendingDelivery", "Store", "StoreError", "UpsertOutcome", "store_error"]
+__all__ = [
+    "BackupError",
+    "BackupResult",
+    "PendingDelivery",
+    "Store",
+    "StoreError",
+    "UpsertOutcome",
+    "backup_store",
+    "store_error",
+]
 
 
 class Store:

@@ -47,6 +47,21 @@ async def test_seed_if_new_loads_the_starting_set_once(store: Store) -> None:
     assert await seed_if_new(store, REPO / "seeds") is None  # not new any more
 
 
+@pytest.mark.parametrize(("folder", "why"), [("absent", "does not exist"), ("empty", "has no seed files")])
+async def test_a_new_store_without_seed_files_is_a_warning_naming_the_folder(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture, folder: str, why: str
+) -> None:
+    seeds = tmp_path / folder
+    if folder == "empty":
+        seeds.mkdir()
+        (seeds / ".hidden").write_text("not a seed", encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        assert await seed_if_new(store, seeds) is None
+    (record,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert record.getMessage() == f"seeds folder {seeds} {why}: the new store starts without articles"
+    assert await store.articles.count() == 0
+
+
 async def test_same_guid_again_updates_one_row_and_identical_content_is_unchanged(store: Store, tmp_path: Path) -> None:
     first = await ingest_sources(store, [str(RT)])
     assert (first.added, first.updated, first.unchanged) == (10, 0, 0)

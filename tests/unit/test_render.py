@@ -30,6 +30,21 @@ def test_default_templates_dir_is_the_repository_folder() -> None:
     assert default_templates_dir() == Path(__file__).resolve().parents[2] / "templates"
 
 
+def test_shipped_folders_are_found_inside_an_installed_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed wheel has bot/templates and bot/seeds (tests/cli/test_wheel.py installs one)."""
+    from bot import resources
+    from bot.config import Settings
+
+    repo = Path(__file__).resolve().parents[2]
+    assert resources.resource_dir("seeds") == repo / "seeds" == Settings().seeds_dir  # a checkout: the repository's
+    installed = tmp_path / "site-packages" / "bot"
+    (installed / "templates").mkdir(parents=True)
+    (installed / "seeds").mkdir()
+    monkeypatch.setattr(resources.resources, "files", lambda package: installed if package == "bot" else None)
+    assert default_templates_dir() == installed / "templates"
+    assert Settings().seeds_dir == installed / "seeds"
+
+
 def test_render_a_template_file(tmp_path: Path) -> None:
     (tmp_path / "headline.html.j2").write_text(
         "  {% if urgent %}\n<b>عاجل</b>\n  {% endif %}\n<b>{{ title }}</b>\n{{ n | count('article') }}\n",
