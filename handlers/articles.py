@@ -6,9 +6,9 @@ from telegram import Update
 
 from bot import keyboards
 from bot.context import NewsContext
+from bot.html_split import split_numbered
 from bot.models import Article, Reader
 from bot.reading import parse_article_id
-from bot.render import split_numbered
 from handlers import replies
 
 

@@ -10,9 +10,9 @@ from telegram.constants import ParseMode
 
 from bot import accounts
 from bot.context import NewsContext
+from bot.html_split import visible_text
 from bot.models import Reader
 from bot.reading import Reading
-from bot.render import visible_text
 
 
 async def reader_of(update: Update, context: NewsContext) -> Reader | None:
