@@ -43,13 +43,16 @@ import handlers.settings
 import handlers.start
 import handlers.topics
 import handlers.unknown
+from bot.accounts import Accounts
+from bot.callbacks import Action, pattern
 from bot.config import Settings
-from bot.context import Clock, NewsBot, NewsContext, utc_now
-from bot.delivery.service import SERVICE_NAME as DELIVERY_SERVICE
-from bot.delivery.service import DeliveryService, start_delivery, stop_delivery
+from bot.context import Clock, NewsBot, NewsContext, Services, utc_now
+from bot.delivery.service import DeliveryService, start_delivery
+from bot.editors import Editors
 from bot.feedpoll import start_feed_polling
 from bot.metrics import Metrics, MetricsServer
 from bot.processing import TrackingUpdateProcessor
+from bot.reading import Reading
 from bot.render import Renderer
 from bot.store import Store
 from bot.telegram_http import AiohttpRequest
@@ -101,7 +104,22 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
         (0, CommandHandler("article", handlers.articles.article_command)),
         (0, CommandHandler("settings", handlers.settings.settings_command)),
         (0, CommandHandler("stop", handlers.settings.stop)),
-        (0, CallbackQueryHandler(handlers.buttons.on_button)),
+        # Readers' inline buttons: one handler per action, by its pattern on the versioned data;
+        # anything else (an older version, forged, unknown) gets the stale-button notice.
+        (0, CallbackQueryHandler(handlers.buttons.latest_page, pattern=pattern(Action.LATEST))),
+        (0, CallbackQueryHandler(handlers.buttons.videos_page, pattern=pattern(Action.VIDEOS))),
+        (0, CallbackQueryHandler(handlers.buttons.live_page, pattern=pattern(Action.LIVE))),
+        (0, CallbackQueryHandler(handlers.buttons.article, pattern=pattern(Action.ARTICLE))),
+        (0, CallbackQueryHandler(handlers.buttons.topics_page, pattern=pattern(Action.TOPICS))),
+        (0, CallbackQueryHandler(handlers.buttons.topic_toggle, pattern=pattern(Action.TOPIC_TOGGLE))),
+        (0, CallbackQueryHandler(handlers.buttons.topic_open, pattern=pattern(Action.TOPIC_OPEN))),
+        (0, CallbackQueryHandler(handlers.buttons.topic_page, pattern=pattern(Action.TOPIC_PAGE))),
+        (0, CallbackQueryHandler(handlers.buttons.topic_subscribe, pattern=pattern(Action.TOPIC_SUB))),
+        (0, CallbackQueryHandler(handlers.buttons.mysubs_remove, pattern=pattern(Action.MYSUBS_REMOVE))),
+        (0, CallbackQueryHandler(handlers.buttons.search_page, pattern=pattern(Action.SEARCH_PAGE))),
+        (0, CallbackQueryHandler(handlers.buttons.setting, pattern=pattern(Action.SETTING))),
+        (0, CallbackQueryHandler(handlers.buttons.stop, pattern=pattern(Action.STOP))),
+        (0, CallbackQueryHandler(handlers.buttons.stale)),
         (0, InlineQueryHandler(handlers.inline.inline_query)),
         # The main keyboard's labels, before plain text: a tapped label is a command, not a query.
         (0, MessageHandler(filters.Text(list(handlers.actions.MAIN_ACTIONS)), handlers.actions.main_action)),
@@ -126,8 +144,6 @@ def build_application(
     if not settings.token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     news = NewsBot(settings, renderer, clock)
-    if store is not None:
-        news.store = store
     owns_store = store is None
     handlers_in_order = handler_list(news)
     if settings.metrics_listen is not None:  # counted in every process, served by the one given the socket
@@ -135,14 +151,16 @@ def build_application(
             name for _, h in handlers_in_order if isinstance(h, CommandHandler) for name in h.commands
         )
     server: MetricsServer | None = None
+    if store is not None:
+        attach_store(news, store)
 
     async def post_init(app: NewsApplication) -> None:
         if owns_store:
-            news.store = await Store.open(settings.db_path)
+            attach_store(news, await Store.open(settings.db_path))
         await _seed_if_new(news)
         await _set_menu(app)
         # Push delivery (fan-out, sending worker, digests) and feed polling live as long as the bot.
-        await start_delivery(news, app.bot)
+        news.delivery = await start_delivery(news, app.bot)
         await start_feed_polling(app, news)
         await _start_workers(app, settings)
         if metrics_socket is not None and news.metrics is not None:
@@ -156,7 +174,7 @@ def build_application(
         # The last getUpdates is done: workers finish the updates handed to them, then exit.
         await _stop_workers(app)
         # While the HTTP client still works: sends at Telegram finish, the rest goes back to the queue.
-        await stop_delivery(news)
+        await _stop_delivery(news)
 
     async def post_shutdown(app: NewsApplication) -> None:
         nonlocal server
@@ -164,13 +182,14 @@ def build_application(
             await server.stop()
             server = None
         await _stop_workers(app)  # no-op when post_stop ran
-        await stop_delivery(news)  # no-op when post_stop ran
+        await _stop_delivery(news)  # no-op when post_stop ran
         # A start that failed (token refused, API unreachable) left the HTTP clients open:
         # Application.shutdown skips the bot when initialize did not finish. No-op otherwise.
         await app.bot.shutdown()
-        if owns_store and news._store is not None:
+        if owns_store and news.has_store:
             await news.store.close()
             news.store = None
+            news.services = None
 
     context_types = ContextTypes(context=NewsContext, bot_data=NewsBot)
     on_answer = news.metrics.bot_api_answer if news.metrics is not None else None
@@ -200,6 +219,22 @@ def build_application(
     return app
 
 
+def attach_store(news: NewsBot, store: Store) -> None:
+    """The store, and the services over it that handlers call, for the Application's life."""
+    news.store = store
+    news.services = Services(
+        reading=Reading(store),
+        accounts=Accounts(store),
+        editors=Editors(store, news.settings, kick=news.kick_delivery, metrics=news.metrics),
+    )
+
+
+async def _stop_delivery(news: NewsBot) -> None:
+    delivery, news.delivery = news.delivery, None
+    if delivery is not None:
+        await delivery.stop()
+
+
 def settle_memory() -> None:
     """Once started: move everything loaded so far (modules, templates, locale data) out of the
     garbage collector's sight. A full collection otherwise walks it all, a pause of 60 ms that
@@ -210,7 +245,7 @@ def settle_memory() -> None:
 
 def _metrics_server(app: NewsApplication, news: NewsBot, metrics: Metrics, sock: socket.socket) -> MetricsServer:
     def delivery_in_flight() -> int:
-        service = news.services.get(DELIVERY_SERVICE)
+        service = news.delivery
         return service.worker.in_flight if isinstance(service, DeliveryService) else 0
 
     return MetricsServer(

@@ -1,12 +1,16 @@
 """Compact, versioned callback data for inline buttons: ``"1:lt:2"`` is version 1, action ``lt``, args (2,).
 
 Buttons carry ids and page numbers only, never titles, so the data stays far below Telegram's 64
-bytes. Anything that does not decode (an older version, a forged or truncated string, an unknown
-action, a wrong number of arguments) decodes to ``None``, and the bot answers it as a stale button.
+bytes. Each action's data has one compiled :func:`pattern`: the composition root routes a button
+to its handler with it (``CallbackQueryHandler(..., pattern=pattern(action))``), and the handler
+reads the arguments from the match (:func:`args_of`). Anything no pattern matches (an older
+version, a forged or truncated string, an unknown action, a wrong number of arguments) decodes to
+``None`` and reaches the last, catch-all handler, which answers it as a stale button.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -49,6 +53,16 @@ ARITY: dict[Action, int] = {
     Action.STOP: 1,
 }
 _BY_CODE = {action.value: action for action in Action}
+# An argument: ASCII digits only, one spelling per value ("01" is not a button the bot made), at
+# most 12 digits (below _MAX_ARG). int() alone would also accept "+1", " 1", "1_0" and Arabic-Indic digits.
+_ARG = ":(0|[1-9][0-9]{0,11})"
+
+
+def _compile(action: Action) -> re.Pattern[str]:
+    return re.compile(re.escape(f"{VERSION}:{action.value}") + _ARG * ARITY[action] + r"\Z")
+
+
+_PATTERNS: dict[Action, re.Pattern[str]] = {action: _compile(action) for action in Action}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,22 +87,21 @@ def encode(action: Action, *args: int) -> str:
     return data
 
 
+def pattern(action: Action) -> re.Pattern[str]:
+    """The compiled pattern the data of ``action``'s buttons matches (from its start, as PTB matches)."""
+    return _PATTERNS[action]
+
+
+def args_of(match: re.Match[str]) -> tuple[int, ...]:
+    """The arguments of a button whose data matched its action's :func:`pattern`."""
+    return tuple(int(group) for group in match.groups())
+
+
 def decode(data: str | None) -> Callback | None:
     """The button behind ``data``, or None when it is stale, foreign or malformed."""
     if not data or len(data) > MAX_BYTES:
         return None
-    parts = data.split(":")
-    if len(parts) < 2 or parts[0] != VERSION:
-        return None
-    action = _BY_CODE.get(parts[1])
-    if action is None or len(parts) - 2 != ARITY[action]:
-        return None
-    args: list[int] = []
-    for raw in parts[2:]:
-        # ASCII digits only: int() would also accept "+1", " 1", "1_0" and Arabic-Indic digits
-        if not raw or len(raw) > 12 or not raw.isascii() or not raw.isdigit():
-            return None
-        if raw[0] == "0" and raw != "0":  # one spelling per value: "01" is not a button the bot made
-            return None
-        args.append(int(raw))
-    return Callback(action, tuple(args))
+    parts = data.split(":", 2)
+    action = _BY_CODE.get(parts[1]) if len(parts) > 1 else None
+    match = _PATTERNS[action].match(data) if action is not None else None
+    return Callback(action, args_of(match)) if action is not None and match is not None else None

@@ -10,7 +10,6 @@ import logging
 from telegram.ext import Application, Job
 
 from bot.context import NewsBot, NewsContext
-from bot.delivery.service import SERVICE_NAME, DeliveryService
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +47,8 @@ async def poll_feeds(context: NewsContext) -> None:
     )
     for source, reason in report.failed_sources:
         log.warning("feed %s: %s", source, reason)
-    service = news.services.get(SERVICE_NAME)
-    if report.added and isinstance(service, DeliveryService):
-        service.kick()
+    if report.added:
+        news.kick_delivery()
 
 
 async def start_feed_polling(app: Application, news: NewsBot) -> Job[NewsContext] | None:
@@ -62,6 +60,4 @@ async def start_feed_polling(app: Application, news: NewsBot) -> Job[NewsContext
         return None
     for feed in news.settings.feeds:
         await news.store.feeds.upsert(feed.url, feed.topic_slug)
-    job = app.job_queue.run_repeating(poll_feeds, interval=news.settings.feed_interval, first=0, name=JOB_NAME)
-    news.services[JOB_NAME] = job
-    return job
+    return app.job_queue.run_repeating(poll_feeds, interval=news.settings.feed_interval, first=0, name=JOB_NAME)

@@ -6,14 +6,16 @@ Inline buttons carry compact callback data (bot.callbacks); labels are plain tex
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, TelegramObject
-from telegram._utils.types import JSONDict
 
 from bot.arabic import to_digits
 from bot.callbacks import Action, encode
 from bot.models import Article, PushMode, ReaderSettings, Topic
 from bot.reading import DIGEST_HOURS, QUIET_PRESETS, Page, Setting, TopicPage, TopicsPage
+
+JSONDict = dict[str, Any]
 
 # label → command it stands for (docs/product.md «Readers», the «button» column)
 MAIN_ACTIONS: dict[str, str] = {

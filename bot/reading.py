@@ -162,6 +162,9 @@ class Reading:
         mine = await self.store.subscriptions.topic_ids(reader_id)
         return TopicPage(found, found.id in mine, await self.latest(page, topic_id=found.id))
 
+    async def topic_by_id(self, topic_id: int) -> Topic | None:
+        return await self.store.topics.by_id(topic_id)
+
     async def topic_by_slug(self, reader_id: int, slug: str) -> TopicPage | None:
         found = await self.store.topics.by_slug(slug)
         return await self.topic(reader_id, found.id) if found else None

@@ -14,13 +14,12 @@ netrc file, in a worker thread for each request, which cost a tenth of the bot's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import IO
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput, UploadFileDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -83,17 +82,17 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         session = self._session
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        read = _timeout(read_timeout, self._read_timeout)
+        connect = _timeout(connect_timeout, self._connect_timeout)
+        pool = _timeout(pool_timeout, self._pool_timeout)
         # aiohttp's `connect` covers waiting for a pooled connection and opening a new one.
         timeout = aiohttp.ClientTimeout(
             total=None,
@@ -148,7 +147,15 @@ def environment_proxy(url: str) -> str | None:
     return proxy
 
 
-def _multipart(fields: dict[str, str], files: UploadFileDict) -> aiohttp.FormData:
+def _timeout(given: object, default: float | None) -> float | None:
+    """A timeout as PTB passes it: seconds, None for no limit, or its "not given" marker
+    (``BaseRequest.DEFAULT_NONE``), for which this request's own default applies."""
+    if given is None or isinstance(given, int | float):
+        return given
+    return default
+
+
+def _multipart(fields: dict[str, str], files: Mapping[str, tuple[str, bytes | IO[bytes], str]]) -> aiohttp.FormData:
     """A multipart body: the parameters, then each file as (file name, content, MIME type)."""
     form = aiohttp.FormData()
     for name, value in fields.items():

@@ -32,9 +32,8 @@ from collections.abc import Coroutine
 from typing import Any
 
 from telegram import Update
-from telegram._utils.defaultvalue import DEFAULT_NONE
-from telegram._utils.types import JSONDict, ODVInput
 from telegram.ext import Application, ExtBot
+from telegram.request import BaseRequest
 
 from bot import logs, redact
 from bot.config import Settings
@@ -42,6 +41,7 @@ from bot.config import Settings
 log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+JSONDict = dict[str, Any]
 
 _HEADER = struct.Struct(">I")
 READY = b"ready\n"
@@ -251,17 +251,16 @@ class ShardingBot(ExtBot[None]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        with self._unfrozen():
-            self._pool: WorkerPool | None = None
-            self._next_offset = 0
+        # PTB's Bot is frozen after __init__; attributes with a leading underscore stay settable.
+        self._pool: WorkerPool | None = None
+        self._next_offset = 0
 
     @property
     def pool(self) -> WorkerPool | None:
         return self._pool
 
     def use_pool(self, pool: WorkerPool | None) -> None:
-        with self._unfrozen():  # PTB's Bot is frozen after __init__
-            self._pool = pool
+        self._pool = pool
 
     async def get_updates(
         self,
@@ -270,10 +269,10 @@ class ShardingBot(ExtBot[None]):
         timeout: Any = None,
         allowed_updates: Any = None,
         *,
-        read_timeout: ODVInput[float] = DEFAULT_NONE,
-        write_timeout: ODVInput[float] = DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
         api_kwargs: JSONDict | None = None,
     ) -> tuple[Update, ...]:
         if self.pool is not None and offset is not None and offset >= 0:
@@ -295,10 +294,10 @@ class ShardingBot(ExtBot[None]):
         endpoint: str,
         data: JSONDict,
         *,
-        read_timeout: ODVInput[float] = DEFAULT_NONE,
-        write_timeout: ODVInput[float] = DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> bool | JSONDict | list[JSONDict]:
         result = await super()._do_post(
             endpoint,
@@ -315,8 +314,7 @@ class ShardingBot(ExtBot[None]):
         for raw in result:
             if not pool.dispatch(raw):
                 kept.append(raw)
-        with self._unfrozen():
-            self._next_offset = max(self._next_offset, int(result[-1]["update_id"]) + 1)
+        self._next_offset = max(self._next_offset, int(result[-1]["update_id"]) + 1)
         return kept
 
 

@@ -8,7 +8,7 @@ import secrets
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import NewsContext
-from bot.delivery.service import SERVICE_NAME, DeliveryService
+from bot.ingest.reasons import arabic_reason
 
 BROADCAST_LIMIT = 3500  # characters of an admin's text; «عاجل» and the markup fit in 4096 with it
 BROADCAST_DATA = re.compile(r"^bc:(ok|no):([A-Za-z0-9_-]{1,16})$")
@@ -25,16 +25,10 @@ async def _admin(update: Update, context: NewsContext) -> bool:
     return False
 
 
-def _kick(context: NewsContext) -> None:
-    service = context.news.services.get(SERVICE_NAME)
-    if isinstance(service, DeliveryService):
-        service.kick()
-
-
 async def stats(update: Update, context: NewsContext) -> None:
     if not await _admin(update, context) or update.effective_message is None:
         return
-    numbers = await context.store.stats()
+    numbers = await context.editors.stats()
     topics = [(name, n) for name, n in numbers.subscriptions_by_topic if n][:15]
     await update.effective_message.reply_text(context.renderer.render("stats.html.j2", stats=numbers, topics=topics))
 
@@ -54,7 +48,7 @@ async def broadcast(update: Update, context: NewsContext) -> None:
     token = secrets.token_urlsafe(6)
     drafts: dict[str, str] = (context.chat_data if context.chat_data is not None else {}).setdefault(_DRAFTS, {})
     drafts[token] = text
-    readers = (await context.store.readers.count_by_status())["active"]
+    readers = await context.editors.active_readers()
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -84,8 +78,7 @@ async def broadcast_answer(update: Update, context: NewsContext) -> None:
         await query.answer("انتهت صلاحية هذه المعاينة: أرسل /broadcast من جديد.")
         return
     if choice == "ok":
-        broadcast_id, recorded = await context.store.deliveries.create_broadcast(text, query.from_user.id)
-        _kick(context)
+        broadcast_id, recorded = await context.editors.broadcast(text, query.from_user.id)
         result = context.renderer.render(
             "broadcast_result.html.j2", sent=True, broadcast_id=broadcast_id, recorded=recorded
         )
@@ -97,9 +90,6 @@ async def broadcast_answer(update: Update, context: NewsContext) -> None:
 
 async def ingest(update: Update, context: NewsContext) -> None:
     """/ingest URL: store the feed's or page's items now; new ones are pushed at the next round."""
-    from bot.ingest.reasons import arabic_reason
-    from bot.ingest.service import ingest_sources
-
     message = update.effective_message
     if not await _admin(update, context) or message is None:
         return
@@ -107,18 +97,7 @@ async def ingest(update: Update, context: NewsContext) -> None:
     if not sources:
         await message.reply_text(context.renderer.render("admin_ingest.html.j2", usage=True))
         return
-    settings = context.news.settings
-    report = await ingest_sources(
-        context.store,
-        sources[:1],
-        max_bytes=settings.fetch_max_bytes,
-        timeout=settings.fetch_timeout,
-        allow_private=settings.fetch_allow_private,
-    )
-    if context.news.metrics is not None:
-        context.news.metrics.ingested(report.added, report.updated)
-    if report.added:
-        _kick(context)
+    report = await context.editors.ingest(sources[0])
     await message.reply_text(
         context.renderer.render(
             "admin_ingest.html.j2",

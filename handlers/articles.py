@@ -6,9 +6,9 @@ from telegram import Update
 
 from bot import keyboards
 from bot.context import NewsContext
+from bot.html_split import split_numbered
 from bot.models import Article, Reader
 from bot.reading import parse_article_id
-from bot.render import split_numbered
 from handlers import replies
 
 
@@ -36,7 +36,7 @@ async def article_command(update: Update, context: NewsContext) -> None:
         return
     raw = " ".join(context.args or [])
     article_id = parse_article_id(raw)
-    found = await replies.reading(context).article(article_id) if article_id is not None else None
+    found = await context.reading.article(article_id) if article_id is not None else None
     if found is None:
         await message.reply_text(context.renderer.render("article_missing.html.j2", raw=raw))
         return

@@ -16,7 +16,7 @@ async def latest(update: Update, context: NewsContext) -> None:
     if message is None or reader is None:
         return
     ad = reader.settings.arabic_digits
-    page = await replies.reading(context).latest(0)
+    page = await context.reading.latest(0)
     text = context.renderer.render("latest.html.j2", page=page, ad=ad)
     await replies.reply(message, reader, text, keyboards.latest(page, ad))
 
@@ -27,7 +27,7 @@ async def videos(update: Update, context: NewsContext) -> None:
     if message is None or reader is None:
         return
     ad = reader.settings.arabic_digits
-    page = await replies.reading(context).videos(0)
+    page = await context.reading.videos(0)
     text = context.renderer.render("videos.html.j2", page=page, ad=ad)
     await replies.reply(message, reader, text, keyboards.latest(page, ad, Action.VIDEOS))
 
@@ -42,7 +42,7 @@ async def live(update: Update, context: NewsContext) -> None:
     if message is None or reader is None:
         return
     ad = reader.settings.arabic_digits
-    page = await replies.reading(context).live(0)
+    page = await context.reading.live(0)
     text = context.renderer.render("live.html.j2", page=page, ad=ad, live_url=live_url(context))
     await replies.reply(message, reader, text, keyboards.latest(page, ad, Action.LIVE))
 

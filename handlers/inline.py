@@ -23,7 +23,7 @@ async def inline_query(update: Update, context: NewsContext) -> None:
     query = update.inline_query
     if query is None:
         return
-    batch = await replies.reading(context).inline(query.query, query.offset)
+    batch = await context.reading.inline(query.query, query.offset)
     results = []
     for item in batch.items:
         content = context.renderer.render("article_inline.html.j2", article=item)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from telegram import ChatMember, Update
 
 from bot.context import NewsContext
-from bot.models import ReaderStatus
 
 
 async def my_chat_member(update: Update, context: NewsContext) -> None:
@@ -13,12 +12,7 @@ async def my_chat_member(update: Update, context: NewsContext) -> None:
     change = update.my_chat_member
     if change is None or change.chat.type != "private":
         return
-    user = change.from_user
-    readers = context.store.readers
     if change.new_chat_member.status == ChatMember.BANNED:
-        await readers.get_or_create(user.id, user.first_name, user.username)
-        await readers.set_status(user.id, ReaderStatus.BLOCKED)
+        await context.accounts.blocked(change.from_user)
     elif change.new_chat_member.status == ChatMember.MEMBER:
-        reader, _ = await readers.get_or_create(user.id, user.first_name, user.username)
-        if reader.status is ReaderStatus.BLOCKED:
-            await readers.set_status(user.id, ReaderStatus.ACTIVE)
+        await context.accounts.unblocked(change.from_user)

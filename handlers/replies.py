@@ -8,11 +8,9 @@ from typing import Any
 from telegram import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update, User
 from telegram.constants import ParseMode
 
-from bot import accounts
 from bot.context import NewsContext
+from bot.html_split import visible_text
 from bot.models import Reader
-from bot.reading import Reading
-from bot.render import visible_text
 
 
 async def reader_of(update: Update, context: NewsContext) -> Reader | None:
@@ -20,16 +18,12 @@ async def reader_of(update: Update, context: NewsContext) -> Reader | None:
     user = update.effective_user
     if user is None:
         return None
-    return await accounts.known(context.store, user, memory(context))
+    return await context.accounts.known(user, memory(context))
 
 
 def memory(context: NewsContext) -> dict[Any, Any]:
     """The reader's in-memory state (PTB's user_data); a throwaway dict for updates without a user."""
     return context.user_data if context.user_data is not None else {}
-
-
-def reading(context: NewsContext) -> Reading:
-    return Reading(context.store)
 
 
 def previews(reader: Reader) -> LinkPreviewOptions:

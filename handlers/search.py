@@ -40,7 +40,7 @@ def recall(user_data: MutableMapping[Any, Any], token: int) -> str | None:
 
 async def run_search(message: Message, context: NewsContext, reader: Reader, query: str) -> None:
     ad = reader.settings.arabic_digits
-    outcome = await replies.reading(context).search(query, 0)
+    outcome = await context.reading.search(query, 0)
     text = context.renderer.render("search.html.j2", outcome=outcome, ad=ad, max_chars=MAX_QUERY_CHARS)
     markup = None
     if outcome.page is not None and outcome.page.total:

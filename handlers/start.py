@@ -6,7 +6,7 @@ import re
 
 from telegram import Update
 
-from bot import accounts, keyboards
+from bot import keyboards
 from bot.context import NewsContext
 from handlers import articles, replies
 
@@ -18,16 +18,16 @@ async def start(update: Update, context: NewsContext) -> None:
     message = update.effective_message
     if update.effective_user is None or message is None:
         return
-    reader, created = await accounts.welcome(context.store, update.effective_user, replies.memory(context))
+    reader, created = await context.accounts.welcome(update.effective_user, replies.memory(context))
     payload = context.args[0] if context.args else ""
     if payload:
         if match := _ARTICLE.fullmatch(payload):
-            found = await replies.reading(context).article(int(match.group(1)))
+            found = await context.reading.article(int(match.group(1)))
             if found is not None:
                 await articles.send_article(context, message.chat_id, reader, found)
                 return
         elif match := _TOPIC.fullmatch(payload):
-            view = await replies.reading(context).topic_by_slug(reader.id, match.group(1))
+            view = await context.reading.topic_by_slug(reader.id, match.group(1))
             if view is not None:
                 text = context.renderer.render("topic_offer.html.j2", view=view, ad=reader.settings.arabic_digits)
                 await replies.reply(message, reader, text, keyboards.topic(view, reader.settings.arabic_digits))

@@ -14,7 +14,7 @@ async def topics(update: Update, context: NewsContext) -> None:
     reader = await replies.reader_of(update, context)
     if message is None or reader is None:
         return
-    view = await replies.reading(context).topics(reader.id, 0)
+    view = await context.reading.topics(reader.id, 0)
     text = context.renderer.render("topics.html.j2", view=view, ad=reader.settings.arabic_digits)
     await replies.reply(message, reader, text, keyboards.topics(view))
 
@@ -24,6 +24,6 @@ async def mysubs(update: Update, context: NewsContext) -> None:
     reader = await replies.reader_of(update, context)
     if message is None or reader is None:
         return
-    mine = await replies.reading(context).my_topics(reader.id)
+    mine = await context.reading.my_topics(reader.id)
     text = context.renderer.render("mysubs.html.j2", topics=mine, ad=reader.settings.arabic_digits)
     await replies.reply(message, reader, text, keyboards.mysubs(mine))

@@ -18,8 +18,6 @@ from bot.delivery.worker import DeliveryPolicy, DeliveryWorker
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAME = "delivery"
-
 
 class DeliveryService:
     def __init__(self, news: NewsBot, bot: Bot, *, policy: DeliveryPolicy | None = None) -> None:
@@ -76,11 +74,4 @@ class DeliveryService:
 async def start_delivery(news: NewsBot, bot: Bot) -> DeliveryService:
     service = DeliveryService(news, bot)
     await service.start()
-    news.services[SERVICE_NAME] = service
     return service
-
-
-async def stop_delivery(news: NewsBot) -> None:
-    service = news.services.pop(SERVICE_NAME, None)
-    if isinstance(service, DeliveryService):
-        await service.stop()

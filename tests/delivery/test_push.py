@@ -19,7 +19,7 @@ ADMIN = 4242
 
 
 def service(h: BotHarness) -> DeliveryService:
-    found = h.news.services["delivery"]
+    found = h.news.delivery
     assert isinstance(found, DeliveryService)
     return found
 

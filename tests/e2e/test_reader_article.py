@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.harness import BotHarness
+from bot.html_split import utf16_len
 from bot.models import ParsedItem
-from bot.render import utf16_len
 
 
 async def _long_article(harness: BotHarness) -> int:

@@ -662,3 +662,28 @@ async def test_a_real_application_polls_and_replies(emu: BotApiEmulator) -> None
             await app.updater.stop()
             await app.stop()
     assert emu.updates == []  # the updater confirmed what it handled on the way out
+
+
+async def test_every_registered_method_is_answered_in_any_case(http: httpx.AsyncClient) -> None:
+    # The registry is the one list of method names: each is routed, whatever its spelling's case.
+    from bot.emulator.registry import NAMES
+
+    assert len(NAMES) == len(set(NAMES)) == 24
+    assert {"getUpdates", "sendMessage", "answerCallbackQuery", "setWebhook"} <= set(NAMES)
+    for name in ("getMe", "GETME", "getmyshortdescription", "getWebhookInfo"):
+        response = await http.post(name)
+        assert response.status_code == 200, name
+        assert response.json()["ok"] is True
+
+
+def test_a_method_name_cannot_be_registered_twice() -> None:
+    from bot.emulator.registry import METHODS, api_method
+
+    before = dict(METHODS)
+
+    async def impostor(world: object, params: object) -> object:
+        return None
+
+    with pytest.raises(ValueError, match="SendMessage is registered twice"):
+        api_method("SendMessage")(impostor)
+    assert before == METHODS

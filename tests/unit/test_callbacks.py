@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.callbacks import ARITY, MAX_BYTES, VERSION, Action, Callback, decode, encode
+from bot.callbacks import ARITY, MAX_BYTES, VERSION, Action, Callback, args_of, decode, encode, pattern
 
 
 @pytest.mark.parametrize("action", list(Action))
@@ -52,6 +52,8 @@ def test_round_trip_any_arguments(action: Action, data: st.DataObject) -> None:
         "lt:1",
         "<b>1:lt:1</b>",
         "1:ar:1; DROP TABLE articles",
+        "1:lt:1\n",  # a trailing newline ("$" would let it through)
+        "1:lt:1:",
     ],
 )
 def test_malformed_data_decodes_to_none(data: str | None) -> None:
@@ -69,3 +71,25 @@ def test_decode_never_raises(data: str) -> None:
 def test_encode_refuses_what_it_cannot_carry(args: tuple[int, ...]) -> None:
     with pytest.raises(ValueError):
         encode(Action.LATEST, *args)
+
+
+_DATA_PIECES = st.sampled_from(["1", "0", ":", "lt", "tt", "ar", "st", "01", "9" * 12, "١", "\n", " ", "+"])
+
+
+@given(st.one_of(st.text(max_size=40), st.lists(_DATA_PIECES, max_size=8).map("".join)))
+def test_the_routing_patterns_accept_exactly_what_decodes(data: str) -> None:
+    # The bot routes a button by its action's pattern; decode is the codec's own reading of it.
+    matches = [(action, m) for action in Action if (m := pattern(action).match(data)) is not None]
+    decoded = decode(data)
+    if decoded is None:
+        assert matches == []
+    else:
+        assert [(action, args_of(m)) for action, m in matches] == [(decoded.action, decoded.args)]
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_each_pattern_matches_its_own_buttons_only(action: Action) -> None:
+    data = encode(action, *range(7, 7 + ARITY[action]))
+    assert [a for a in Action if pattern(a).match(data)] == [action]
+    match = pattern(action).match(data)
+    assert match is not None and args_of(match) == tuple(range(7, 7 + ARITY[action]))

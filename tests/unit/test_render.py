@@ -13,7 +13,7 @@ from jinja2 import UndefinedError
 
 from bot.arabic import FSI, PDI
 from bot.emulator.telegram_html import parse_html
-from bot.render import Renderer, _atomize, default_templates_dir, truncate_words, visible_text
+from bot.render import Renderer, default_templates_dir, truncate_words
 
 NOW = datetime(2026, 3, 24, 20, 31, tzinfo=UTC)
 RIYADH = ZoneInfo("Asia/Riyadh")
@@ -164,14 +164,3 @@ def test_truncate_words_properties(text: str, limit: int) -> None:
     else:
         assert out.endswith("…")
         assert text.startswith(out[:-1])
-
-
-_HTML_PIECES = st.sampled_from(
-    ["<b>", "</b>", "<a href='x>y'>", "</a>", "</>", "&amp;", "&#1575;", "&#x1F600;", "&zz;", "<", "&"]
-)
-
-
-@given(st.lists(st.one_of(st.text(), _HTML_PIECES)))
-def test_visible_text_is_what_the_splitter_sees(pieces: list[str]) -> None:
-    html = "".join(pieces)
-    assert visible_text(html) == "".join(_atomize(html).char)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.emulator.telegram_html import parse_html
-from bot.render import number_parts, split_message, split_numbered, utf16_len, visible_text
+from bot.html_split import _atomize, number_parts, split_message, split_numbered, utf16_len, visible_text
 from tests.conftest import DATA as ARABIC_NEWS
 
 DATASETS = ARABIC_NEWS / "datasets"
@@ -284,3 +284,14 @@ def test_split_numbered_reserves_room_for_two_digit_markers() -> None:
 def test_limit_too_small() -> None:
     with pytest.raises(ValueError, match="at least 2"):
         split_message("خبر طويل", 1)
+
+
+_HTML_PIECES = st.sampled_from(
+    ["<b>", "</b>", "<a href='x>y'>", "</a>", "</>", "&amp;", "&#1575;", "&#x1F600;", "&zz;", "<", "&"]
+)
+
+
+@given(st.lists(st.one_of(st.text(), _HTML_PIECES)))
+def test_visible_text_is_what_the_splitter_sees(pieces: list[str]) -> None:
+    html = "".join(pieces)
+    assert visible_text(html) == "".join(_atomize(html).char)
