@@ -8,13 +8,13 @@ from typing import Any
 from telegram import User
 
 from bot.models import Reader, ReaderStatus
-from bot.store import Store
+from bot.store.protocols import NewsStore
 
 # Key in a reader's per-user memory (PTB's context.user_data) holding the names last stored.
 _STORED_NAMES = "stored_names"
 
 
-async def welcome(store: Store, user: User, memo: MutableMapping[Any, Any] | None = None) -> tuple[Reader, bool]:
+async def welcome(store: NewsStore, user: User, memo: MutableMapping[Any, Any] | None = None) -> tuple[Reader, bool]:
     """/start: the reader is stored (or its names refreshed) and pushes are on. True when new."""
     reader, created = await store.readers.get_or_create(user.id, user.first_name, user.username)
     if memo is not None:
@@ -27,7 +27,7 @@ async def welcome(store: Store, user: User, memo: MutableMapping[Any, Any] | Non
     return reader, created
 
 
-async def known(store: Store, user: User, memo: MutableMapping[Any, Any] | None = None) -> Reader:
+async def known(store: NewsStore, user: User, memo: MutableMapping[Any, Any] | None = None) -> Reader:
     """Any contact: the reader is stored on first contact, its status left as it is.
 
     With ``memo`` (the reader's context.user_data) the write is skipped while the names already

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.render import Renderer
 
 if TYPE_CHECKING:
-    from bot.store import Store
+    from bot.store.protocols import NewsStore
 
 Clock = Callable[[], datetime]
 
@@ -32,18 +32,18 @@ class NewsBot:
         self.settings = settings or Settings()
         self.renderer = renderer or Renderer(tz=self.settings.timezone, clock=clock)
         self.clock = clock
-        self._store: Store | None = None
+        self._store: NewsStore | None = None
         # Long-lived services started in post_init (delivery worker, feed poller), by name.
         self.services: dict[str, Any] = {}
 
     @property
-    def store(self) -> Store:
+    def store(self) -> NewsStore:
         if self._store is None:
             raise RuntimeError("the store is not open: it opens in post_init and closes in post_shutdown")
         return self._store
 
     @store.setter
-    def store(self, store: Store | None) -> None:
+    def store(self, store: NewsStore | None) -> None:
         self._store = store
 
     def is_admin(self, user_id: int | None) -> bool:
@@ -58,7 +58,7 @@ class NewsContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
         return self.bot_data
 
     @property
-    def store(self) -> Store:
+    def store(self) -> NewsStore:
         return self.bot_data.store
 
     @property

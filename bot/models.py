@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 
 class TopicKind(StrEnum):
@@ -185,3 +186,45 @@ class StoreStats:
     subscriptions: int = 0
     deliveries_by_state: dict[str, int] = field(default_factory=dict)
     subscriptions_by_topic: list[tuple[str, int]] = field(default_factory=list)
+
+
+# -- what the store hands back to its callers (bot/store/protocols.py) ---------------------------
+
+UpsertStatus = Literal["added", "updated", "unchanged"]
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertOutcome:
+    """What storing one item did: added (a new article), updated (new content) or unchanged."""
+
+    guid: str
+    article_id: int
+    status: UpsertStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDelivery:
+    """A delivery taken for sending, with what the sender needs to know about its reader."""
+
+    id: int
+    reader_id: int
+    article_id: int | None
+    broadcast_id: int | None
+    mode: str
+    attempts: int
+    arabic_digits: bool = False
+    quiet_start: int | None = None
+    quiet_end: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestReader:
+    """A digest reader with queued items: their hours and when the oldest queued item was recorded."""
+
+    reader_id: int
+    digest_hours: tuple[int, ...]
+    last_digest_at: int | None
+    oldest_queued_at: int
+    arabic_digits: bool
+    quiet_start: int | None
+    quiet_end: int | None

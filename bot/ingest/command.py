@@ -7,7 +7,7 @@ from typing import TextIO
 
 from bot.ingest.fetch import MAX_BYTES, TIMEOUT_SECONDS
 from bot.ingest.service import IngestReport, ingest_sources
-from bot.store import Store
+from bot.store.protocols import NewsStore
 
 EXIT_OK = 0
 EXIT_REJECTED = 1  # some items were refused; the rest is stored
@@ -37,7 +37,7 @@ def print_report(report: IngestReport, out: TextIO, err: TextIO) -> int:
 
 
 async def run_ingest(
-    store: Store, sources: list[str], *, max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT_SECONDS
+    store: NewsStore, sources: list[str], *, max_bytes: int = MAX_BYTES, timeout: float = TIMEOUT_SECONDS
 ) -> int:
     report = await ingest_sources(store, sources, progress=sys.stderr.isatty(), max_bytes=max_bytes, timeout=timeout)
     return print_report(report, sys.stdout, sys.stderr)

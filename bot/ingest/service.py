@@ -21,7 +21,7 @@ from bot.ingest.seedfile import parse_seed_json
 from bot.ingest.seedpage import parse_seed_page
 from bot.ingest.topics import TopicAssigner
 from bot.models import ParsedItem, TopicSpec
-from bot.store import Store
+from bot.store.protocols import NewsStore
 
 BATCH_SIZE = 1000  # items per transaction
 PROGRESS_MIN_ITEMS = 2000  # below this a progress bar is noise
@@ -78,7 +78,7 @@ def parse_source(
 
 class _Ingestor:
     def __init__(
-        self, store: Store, http: httpx.AsyncClient | None, progress: bool, max_bytes: int, timeout: float
+        self, store: NewsStore, http: httpx.AsyncClient | None, progress: bool, max_bytes: int, timeout: float
     ) -> None:
         self.store = store
         self.http = http
@@ -183,7 +183,7 @@ class _Ingestor:
 
 
 async def ingest_sources(
-    store: Store,
+    store: NewsStore,
     sources: Sequence[str],
     *,
     progress: bool = False,
@@ -206,7 +206,7 @@ def _seed_files(seeds_dir: Path) -> list[str]:
     return sorted(str(p) for p in seeds_dir.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-async def seed_if_new(store: Store, seeds_dir: Path) -> IngestReport | None:
+async def seed_if_new(store: NewsStore, seeds_dir: Path) -> IngestReport | None:
     """Load every file of `seeds_dir` (sorted by name) into a store that has no articles yet."""
     if await store.articles.count() > 0:
         return None

@@ -1,4 +1,8 @@
-"""The SQLite connection: pragmas, numbered migrations shipped in the package, write transactions."""
+"""The SQLite connection: pragmas, numbered migrations shipped in the package, write transactions.
+
+Every query's failure leaves this module as one of the store's own errors (`bot.store.errors`,
+translated by `bot.store.sqlite_errors`), so nothing above `bot/store` handles a sqlite3 exception.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,15 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import aiosqlite
+
+from bot.store.aiosqlite_adapter import run_on_connection_thread
+from bot.store.errors import StoreError
+from bot.store.sqlite_errors import error_class, is_driver_misuse, translate
+
+__all__ = ["Database", "StoreError", "migrations", "now_ts"]
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +34,6 @@ T = TypeVar("T")
 
 class _WriteOpen(Exception):
     """A `write()` transaction is open on the connection: `transaction()` waits for the lock."""
-
-
-class StoreError(RuntimeError):
-    """The store file cannot be used (unreadable, newer schema, not a database)."""
 
 
 def now_ts() -> int:
@@ -76,7 +82,7 @@ class Database:
             await db._migrate()
         except sqlite3.DatabaseError as exc:
             await conn.close()
-            raise StoreError(f"{path}: not a usable newsbot store ({exc})") from exc
+            raise error_class(exc)(f"{path}: not a usable newsbot store ({exc})") from exc
         except BaseException:
             await conn.close()
             raise
@@ -85,9 +91,15 @@ class Database:
     async def close(self) -> None:
         await self.conn.close()
 
+    def _raise(self, exc: sqlite3.Error) -> NoReturn:
+        """Raise the store's error for a query's failure, naming the file (a bug in how this package
+        uses sqlite3 is raised as it is)."""
+        if is_driver_misuse(exc):
+            raise exc
+        raise translate(exc, str(self.path)) from exc
+
     async def schema_version(self) -> int:
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
+        row = await self.fetch_one("PRAGMA user_version")
         return int(row[0]) if row else 0
 
     async def _migrate(self) -> None:
@@ -109,11 +121,17 @@ class Database:
 
     async def fetch_all(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
         """Every row of a query, in one trip to the connection's thread (execute, fetch and close)."""
-        return list(await self.conn.execute_fetchall(sql, tuple(params)))
+        try:
+            return list(await self.conn.execute_fetchall(sql, tuple(params)))
+        except sqlite3.Error as exc:
+            self._raise(exc)
 
     async def fetch_one(self, sql: str, params: Iterable[object] = ()) -> sqlite3.Row | None:
         """The first row of a query that returns at most a few (by key, or a count), or None."""
-        found = await self.conn.execute_fetchall(sql, tuple(params))
+        try:
+            found = await self.conn.execute_fetchall(sql, tuple(params))
+        except sqlite3.Error as exc:
+            self._raise(exc)
         return next(iter(found), None)
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -125,8 +143,7 @@ class Database:
         is only waited for when a `write()` transaction is open on the connection at that moment.
         """
 
-        def run() -> T:
-            raw = self.conn._conn  # the sqlite3 connection, only ever used on aiosqlite's thread
+        def run(raw: sqlite3.Connection) -> T:
             if raw.in_transaction:
                 raise _WriteOpen  # a write() is between two of its statements
             raw.execute("BEGIN IMMEDIATE")
@@ -138,34 +155,35 @@ class Database:
             raw.commit()
             return result
 
-        # aiosqlite runs every call on its one thread through _execute; this is one more such call.
-        # _execute and _conn are aiosqlite's private API (0.20-0.22, pinned in pyproject.toml); the
-        # store's contract tests exercise this path, so an aiosqlite that changes it fails them.
+        # One more call queued on aiosqlite's thread, through the one module that uses its private API.
         try:
-            first: T = await self.conn._execute(run)
-            return first
-        except _WriteOpen:
-            pass
-        async with self._write_lock:  # no write() is open while this is held
-            result: T = await self.conn._execute(run)
-            return result
+            try:
+                return await run_on_connection_thread(self.conn, run)
+            except _WriteOpen:
+                pass
+            async with self._write_lock:  # no write() is open while this is held
+                return await run_on_connection_thread(self.conn, run)
+        except sqlite3.Error as exc:
+            self._raise(exc)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction: BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
+        """A write transaction: BEGIN IMMEDIATE … COMMIT, rolled back on any error (a sqlite3 error
+        raised by a statement inside leaves as the store's error)."""
         async with self._write_lock:
             try:
                 # BEGIN inside the try: a task cancelled while awaiting it has still queued it on
                 # aiosqlite's thread, and the rollback below (queued after it) must close it.
                 await self.conn.execute("BEGIN IMMEDIATE")
                 yield self.conn
-            except BaseException:
+                await self.conn.commit()
+            except BaseException as exc:
                 # Shielded: a cancelled task (shutdown) still rolls back, so no transaction is left
                 # open for the next writer ("cannot start a transaction within a transaction").
                 await asyncio.shield(self.conn.rollback())
+                if isinstance(exc, sqlite3.Error):
+                    self._raise(exc)
                 raise
-            else:
-                await self.conn.commit()
 
 
 def _statements(sql: str) -> list[str]:
