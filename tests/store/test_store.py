@@ -100,7 +100,7 @@ async def test_fan_out_once_per_reader_and_not_before_subscription(store: NewsSt
     a = await store.topics.upsert(TopicSpec("a", "أ"))
     b = await store.topics.upsert(TopicSpec("b", "ب"))
     await store.articles.upsert_many([(item("history"), [a.id])])
-    assert await store.deliveries.fan_out() == 0  # the first round only sets the mark
+    assert await store.deliveries.fan_out() == 0  # the first round only empties the outbox
     for reader in (1, 2, 3):
         await store.readers.get_or_create(reader, "قارئ")
     await store.subscriptions.subscribe(1, a.id)
@@ -192,7 +192,7 @@ async def test_every_topic_in_order_with_the_readers_state(store: NewsStore) -> 
 
 async def test_an_item_stored_in_the_same_second_before_a_subscription_is_not_pushed(store: NewsStore) -> None:
     topic = await store.topics.upsert(TopicSpec("a", "أ"))
-    await store.deliveries.fan_out()  # sets the mark
+    await store.deliveries.fan_out()  # the first round
     await store.readers.get_or_create(1, "قارئ")
     await store.articles.upsert_many([(item("before"), [topic.id])])
     await store.subscriptions.subscribe(1, topic.id)  # same second, but after the item
