@@ -50,6 +50,10 @@ class DeliveryRepository:
         topics the reader follows; an article stored before a subscription is not pushed to it (see
         `SubscriptionRepository`). The first round on a store only empties the outbox, so what was
         already there (seeds, history) is not pushed. Returns the deliveries recorded.
+
+        Two rounds at once (two processes) cannot push an item twice: a delivery is unique per
+        (reader, article). On SQLite the write transaction serializes them; a multi-writer engine
+        takes the rows with `SELECT … FOR UPDATE SKIP LOCKED` so each round works on its own rows.
         """
         now = now_ts()
         async with self._db.write() as conn:
