@@ -25,7 +25,7 @@ def build(path: str, subscribers: int) -> None:
     async def prepare() -> None:
         store = await Store.open(path)
         await store.topics.upsert(TopicSpec("bench", "موضوع القياس"))
-        await store.deliveries.fan_out()  # sets the mark
+        await store.deliveries.fan_out()  # the first round: later items are pushed
         await store.close()
 
     asyncio.run(prepare())

@@ -8,7 +8,7 @@ from typing import Any
 from telegram import User
 
 from bot.models import Reader, ReaderStatus
-from bot.store import Store
+from bot.store.protocols import NewsStore
 
 # Key in a reader's per-user memory (PTB's context.user_data) holding the names last stored.
 _STORED_NAMES = "stored_names"
@@ -17,7 +17,7 @@ _STORED_NAMES = "stored_names"
 class Accounts:
     """The readers' accounts over the store; one instance for the bot's life (bot/app.py)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NewsStore) -> None:
         self.store = store
 
     async def welcome(self, user: User, memo: MutableMapping[Any, Any] | None = None) -> tuple[Reader, bool]:

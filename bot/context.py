@@ -18,7 +18,7 @@ from bot.render import Renderer
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
-    from bot.store import Store
+    from bot.store.protocols import NewsStore
 
 Clock = Callable[[], datetime]
 
@@ -58,7 +58,7 @@ class NewsBot:
         self.settings = settings or Settings()
         self.renderer = renderer or Renderer(tz=self.settings.timezone, clock=clock)
         self.clock = clock
-        self._store: Store | None = None
+        self._store: NewsStore | None = None
         self._services: Services | None = None
         # Push delivery, in the process that runs it (post_init to post_stop); None elsewhere.
         self.delivery: PushDelivery | None = None
@@ -66,13 +66,13 @@ class NewsBot:
         self.metrics: Metrics | None = None
 
     @property
-    def store(self) -> Store:
+    def store(self) -> NewsStore:
         if self._store is None:
             raise RuntimeError("the store is not open: it opens in post_init and closes in post_shutdown")
         return self._store
 
     @store.setter
-    def store(self, store: Store | None) -> None:
+    def store(self, store: NewsStore | None) -> None:
         self._store = store
 
     @property

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.models import StoreStats
-from bot.store import Store
+from bot.store.protocols import NewsStore
 
 if TYPE_CHECKING:
     from bot.ingest.service import IngestReport
@@ -20,7 +20,7 @@ class Editors:
     """The editors' service; ``kick`` runs a delivery round now instead of at the next interval."""
 
     def __init__(
-        self, store: Store, settings: Settings, kick: Callable[[], None], metrics: Metrics | None = None
+        self, store: NewsStore, settings: Settings, kick: Callable[[], None], metrics: Metrics | None = None
     ) -> None:
         self.store = store
         self.settings = settings

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 from urllib.parse import urlsplit
 
 LOCAL_ORIGIN = "local"  # an operator's file item without a web address (a seed page)
@@ -231,3 +232,47 @@ class StoreStats:
     subscriptions: int = 0
     deliveries_by_state: dict[str, int] = field(default_factory=dict)
     subscriptions_by_topic: list[tuple[str, int]] = field(default_factory=list)
+
+
+# -- what the store hands back to its callers (bot/store/protocols.py) ---------------------------
+
+UpsertStatus = Literal["added", "updated", "unchanged", "duplicate"]
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertOutcome:
+    """What storing one item did: added (a new article), updated (new content), unchanged, or
+    duplicate (its identity came earlier in the same batch, which was stored)."""
+
+    guid: str
+    article_id: int
+    status: UpsertStatus
+    origin: str = LEGACY_ORIGIN
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDelivery:
+    """A delivery taken for sending, with what the sender needs to know about its reader."""
+
+    id: int
+    reader_id: int
+    article_id: int | None
+    broadcast_id: int | None
+    mode: str
+    attempts: int
+    arabic_digits: bool = False
+    quiet_start: int | None = None
+    quiet_end: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestReader:
+    """A digest reader with queued items: their hours and when the oldest queued item was recorded."""
+
+    reader_id: int
+    digest_hours: tuple[int, ...]
+    last_digest_at: int | None
+    oldest_queued_at: int
+    arabic_digits: bool
+    quiet_start: int | None
+    quiet_end: int | None

@@ -12,7 +12,7 @@ from enum import IntEnum
 
 from bot.arabic import clean_text
 from bot.models import Article, ArticleKind, ArticleSummary, PushMode, Reader, ReaderSettings, ReaderStatus, Topic
-from bot.store import Store
+from bot.store.protocols import NewsStore
 
 PAGE_SIZE = 10  # headlines a page
 TOPICS_PAGE_SIZE = 8  # topics a page of /topics (two buttons each: well under 100 buttons)
@@ -123,7 +123,7 @@ def parse_article_id(raw: str | None) -> int | None:
 class Reading:
     """The reader-facing service over the store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: NewsStore) -> None:
         self.store = store
 
     # -- headlines -------------------------------------------------------------------------------

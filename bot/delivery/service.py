@@ -28,7 +28,7 @@ class DeliveryService:
         self._kick = asyncio.Event()
 
     async def start(self) -> None:
-        # The first round right away: on a new store it only sets the fan-out mark.
+        # The first round right away: on a new store it only empties the outbox (seeds are not pushed).
         await self.round()
         await self.worker.start()
         self._loop = asyncio.create_task(self._run(), name="delivery-fan-out")

@@ -34,8 +34,7 @@ from bot.context import NewsBot
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.messages import DigestItem, Push, PushRenderer, main_topic
 from bot.delivery.schedule import digest_due, in_quiet_hours
-from bot.models import Article, ReaderStatus
-from bot.store import PendingDelivery
+from bot.models import Article, PendingDelivery, ReaderStatus
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import TextIO
 from bot.ingest.fetch import MAX_BYTES, TIMEOUT_SECONDS
 from bot.ingest.service import IngestReport, ingest_sources
 from bot.redact import redact
-from bot.store import Store
+from bot.store.protocols import NewsStore
 
 EXIT_OK = 0
 EXIT_REJECTED = 1  # some items were refused; the rest is stored
@@ -38,7 +38,7 @@ def print_report(report: IngestReport, out: TextIO, err: TextIO) -> int:
 
 
 async def run_ingest(
-    store: Store,
+    store: NewsStore,
     sources: list[str],
     *,
     max_bytes: int = MAX_BYTES,

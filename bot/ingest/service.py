@@ -24,7 +24,7 @@ from bot.ingest.seedpage import parse_seed_page
 from bot.ingest.text import clean_item
 from bot.ingest.topics import TopicAssigner
 from bot.models import ParsedItem, TopicSpec, item_origin, site_of
-from bot.store import Store
+from bot.store.protocols import NewsStore
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def _prepared(items: Sequence[ParsedItem], origin: str | None, source: str, repo
 class _Ingestor:
     def __init__(
         self,
-        store: Store,
+        store: NewsStore,
         http: httpx.AsyncClient | None,
         progress: bool,
         max_bytes: int,
@@ -235,7 +235,7 @@ class _Ingestor:
 
 
 async def ingest_sources(
-    store: Store,
+    store: NewsStore,
     sources: Sequence[str],
     *,
     progress: bool = False,
@@ -264,7 +264,7 @@ def _seed_files(seeds_dir: Path) -> list[str] | None:
     return sorted(str(p) for p in seeds_dir.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-async def seed_if_new(store: Store, seeds_dir: Path) -> IngestReport | None:
+async def seed_if_new(store: NewsStore, seeds_dir: Path) -> IngestReport | None:
     """Load every file of `seeds_dir` (sorted by name) into a store that has no articles yet."""
     if await store.articles.count() > 0:
         return None

@@ -1,18 +1,30 @@
 """The news store: one SQLite file through aiosqlite, with a repository per kind of record.
 
-SQL lives only in this package.
+SQL lives only in this package. The rest of the bot types against the Protocols in
+`bot.store.protocols` and handles the errors in `bot.store.errors`; `Store` is the SQLite engine
+that implements them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bot.models import StoreStats
-from bot.store.articles import ArticleRepository, UpsertOutcome
+from bot.models import PendingDelivery, StoreStats, UpsertOutcome
+from bot.store.articles import ArticleRepository
 from bot.store.backup import BackupError, BackupResult, backup_store
-from bot.store.db import Database, StoreError, store_error
-from bot.store.deliveries import DeliveryRepository, PendingDelivery
+from bot.store.db import Database, store_error
+from bot.store.deliveries import DeliveryRepository
+from bot.store.errors import StoreBusy, StoreCorrupt, StoreError, StoreRejected, StoreUnavailable
 from bot.store.feeds import FeedRepository
+from bot.store.protocols import (
+    ArticleStore,
+    DeliveryStore,
+    FeedStore,
+    NewsStore,
+    ReaderStore,
+    SubscriptionStore,
+    TopicStore,
+)
 from bot.store.readers import ReaderRepository
 from bot.store.subscriptions import SubscriptionRepository
 from bot.store.topics import TopicRepository
@@ -20,24 +32,34 @@ from bot.store.topics import TopicRepository
 __all__ = [
     "BackupError",
     "BackupResult",
+    "NewsStore",
     "PendingDelivery",
     "Store",
+    "StoreBusy",
+    "StoreCorrupt",
     "StoreError",
+    "StoreRejected",
+    "StoreUnavailable",
     "UpsertOutcome",
     "backup_store",
+    "open_store",
     "store_error",
 ]
 
 
 class Store:
+    """The SQLite store. Each repository is typed as its Protocol, so mypy checks here that the
+    SQLite classes implement what the rest of the bot may call, and nothing else leaks out."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.topics = TopicRepository(db)
-        self.articles = ArticleRepository(db, self.topics)
-        self.readers = ReaderRepository(db)
-        self.subscriptions = SubscriptionRepository(db)
-        self.deliveries = DeliveryRepository(db)
-        self.feeds = FeedRepository(db)
+        topics = TopicRepository(db)
+        self.topics: TopicStore = topics
+        self.articles: ArticleStore = ArticleRepository(db, topics)
+        self.readers: ReaderStore = ReaderRepository(db)
+        self.subscriptions: SubscriptionStore = SubscriptionRepository(db)
+        self.deliveries: DeliveryStore = DeliveryRepository(db)
+        self.feeds: FeedStore = FeedRepository(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
@@ -71,3 +93,8 @@ class Store:
             deliveries_by_state=await self.deliveries.count_by_state(),
             subscriptions_by_topic=await self.subscriptions.count_by_topic(),
         )
+
+
+async def open_store(path: str | Path) -> NewsStore:
+    """The SQLite store at `path`, as the engine-neutral NewsStore (mypy checks `Store` conforms)."""
+    return await Store.open(path)

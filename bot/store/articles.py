@@ -1,34 +1,31 @@
-"""Articles, their topics and the folded full-text index, kept in step in one transaction."""
+"""Articles, their topics, the folded full-text index and the fan-out outbox, kept in step in one
+transaction."""
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeVar
 
-from bot.arabic import fold
 from bot.models import (
     LEGACY_ORIGIN,
     Article,
     ArticleKind,
     ArticleSummary,
     ParsedItem,
+    UpsertOutcome,
+    UpsertStatus,
     item_origin,
     origin_site,
     site_of,
 )
 from bot.store import rows
+from bot.store.cache import RememberedAnswers
 from bot.store.db import Database, now_ts
+from bot.store.hashing import content_hash
+from bot.store.search_terms import indexed, query_words
 from bot.store.topics import TopicRepository
 
-UpsertStatus = Literal["added", "updated", "unchanged", "duplicate"]
-T = TypeVar("T")
-
-# Searches and pages of headlines remembered per process, reused while content_version stands.
-_REMEMBERED = 512
+__all__ = ["ArticleRepository", "UpsertOutcome", "UpsertStatus", "content_hash", "search_terms"]
 
 # A headline row with the topic readers see beside it: a story before a section.
 _SUMMARY = """
@@ -40,20 +37,10 @@ _SUMMARY = """
     FROM articles a
 """
 _NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
-_WORD = re.compile(r"\w+", re.UNICODE)
-_MAX_QUERY_TERMS = 12
 _CHUNK = 400  # bound parameters per IN (...) lookup
 # bm25 weights: headline, lead, body
 _RANK = "bm25(articles_fts, 8.0, 3.0, 1.0)"
 _RANK_WINDOW = 2000  # how many of the newest matches are ranked by relevance
-
-
-@dataclass(frozen=True, slots=True)
-class UpsertOutcome:
-    guid: str
-    article_id: int
-    status: UpsertStatus
-    origin: str = LEGACY_ORIGIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,60 +63,23 @@ class _Stored:
         return origin_site(origin) == (site_of(self.url) or site_of(self.guid))
 
 
-def content_hash(item: ParsedItem, topic_ids: Sequence[int]) -> str:
-    parts = [
-        item.url or "",
-        item.headline,
-        item.lead,
-        rows.body_text(item.body),
-        str(rows.ts(item.published_at) or ""),
-        item.source or "",
-        item.author or "",
-        item.outlet or "",
-        item.image_url or "",
-        item.kind.value,
-        ",".join(str(t) for t in sorted(set(topic_ids))),
-        rows.related_json(item.related),
-    ]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-
-
 def search_terms(query: str) -> list[str]:
     """The folded words of a reader's query, as FTS5 string literals (never FTS5 syntax)."""
-    words = _WORD.findall(fold(query))
-    seen: list[str] = []
-    for word in words:
-        if word not in seen:
-            seen.append(word)
-    return ['"' + w.replace('"', '""') + '"' for w in seen[:_MAX_QUERY_TERMS]]
+    return ['"' + w.replace('"', '""') + '"' for w in query_words(query)]
 
 
 class ArticleRepository:
     def __init__(self, db: Database, topics: TopicRepository) -> None:
         self._db = db
         self._topics = topics
-        self._remembered: OrderedDict[tuple[object, ...], tuple[int, object]] = OrderedDict()
+        # Pages and searches every reader shares, reused while content_version stands.
+        self._remembered = RememberedAnswers(self._content_version)
 
-    async def _recall(self, key: tuple[object, ...], load: Callable[[], Awaitable[T]]) -> T:
-        """`load()`'s answer, reused while no article, link or topic name has changed since.
-
-        Every reader asking for «ترامب» or the first page of the latest sees the same rows; the
-        store's content_version (migration 0005: moved by upsert_many in each batch's transaction,
-        and by triggers when an article is deleted or a topic renamed or deleted, whichever process
-        writes) says whether the remembered answer still stands. The version is read before loading, so an answer is
-        never filed under a version older than what it saw.
-        """
+    async def _content_version(self) -> int:
+        """Moved by upsert_many in each batch's transaction, and by triggers when an article is
+        deleted or a topic renamed or deleted (migration 0005), whichever process writes."""
         row = await self._db.fetch_one("SELECT n FROM content_version WHERE id = 1")
-        version = int(row[0]) if row else -1
-        kept = self._remembered.get(key)
-        if kept is not None and kept[0] == version:
-            self._remembered.move_to_end(key)
-            return kept[1]  # type: ignore[return-value]
-        value = await load()
-        self._remembered[key] = (version, value)
-        if len(self._remembered) > _REMEMBERED:
-            self._remembered.popitem(last=False)
-        return value
+        return int(row[0]) if row else -1
 
     async def upsert_many(self, batch: Sequence[tuple[ParsedItem, Sequence[int]]]) -> list[UpsertOutcome]:
         """Store a batch in one transaction: a new item adds, a known one updates, the same content skips.
@@ -144,7 +94,9 @@ class ArticleRepository:
         other origin gets an item of its own. Ids never change, so deliveries keep pointing at them.
 
         Ids of new rows are allocated inside the write lock, so the article, its topics and its
-        search entry go in together and a reader never sees one without the others.
+        search entry go in together and a reader never sees one without the others. Each added
+        article also enters the outbox in that transaction: the next fan-out round pushes it, once
+        (an update is not pushed again).
         """
         if not batch:
             return []
@@ -220,10 +172,10 @@ class ArticleRepository:
                     article_id = found.id
                     updates.append((*values, now, article_id))
                     unlink.append((article_id,))
-                    fts_del.append((article_id, fold(found.headline), fold(found.lead), fold(found.body)))
+                    fts_del.append((article_id, indexed(found.headline), indexed(found.lead), indexed(found.body)))
                     outcomes[key] = UpsertOutcome(guid, article_id, "updated", origin)
                 links.extend((article_id, t) for t in sorted(set(topic_ids)))
-                fts_add.append((article_id, fold(item.headline), fold(item.lead), fold(body)))
+                fts_add.append((article_id, indexed(item.headline), indexed(item.lead), indexed(body)))
 
             if claims:
                 await conn.executemany("UPDATE articles SET origin = ? WHERE id = ?", claims)
@@ -236,6 +188,7 @@ class ArticleRepository:
                     """,
                     inserts,
                 )
+                await conn.executemany("INSERT INTO outbox (article_id) VALUES (?)", [(r[0],) for r in inserts])
             if updates:
                 await conn.executemany(
                     """
@@ -302,7 +255,7 @@ class ArticleRepository:
         async def load() -> tuple[ArticleSummary, ...]:
             return tuple(rows.summary(r) for r in await self._db.fetch_all(sql, (*params, limit, offset)))
 
-        return list(await self._recall(("latest", limit, offset, topic_id, kind), load))
+        return list(await self._remembered.recall(("latest", limit, offset, topic_id, kind), load))
 
     async def count(self, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> int:
         where, params = self._filters(topic_id, kind)
@@ -311,7 +264,7 @@ class ArticleRepository:
             row = await self._db.fetch_one("SELECT count(*) FROM articles a" + where, params)
             return int(row[0]) if row else 0
 
-        return await self._recall(("count", topic_id, kind), load)
+        return await self._remembered.recall(("count", topic_id, kind), load)
 
     @staticmethod
     def _filters(topic_id: int | None, kind: ArticleKind | None) -> tuple[str, tuple[object, ...]]:
@@ -337,7 +290,7 @@ class ArticleRepository:
                 found = await self._match(" OR ".join(terms), limit, offset)
             return tuple(found)
 
-        return list(await self._recall(("search", tuple(terms), limit, offset), load))
+        return list(await self._remembered.recall(("search", tuple(terms), limit, offset), load))
 
     async def search_count(self, query: str) -> int:
         terms = search_terms(query)
@@ -353,7 +306,7 @@ class ArticleRepository:
                     return int(row[0])
             return 0
 
-        return await self._recall(("search_count", tuple(terms)), load)
+        return await self._remembered.recall(("search_count", tuple(terms)), load)
 
     async def _match(self, expression: str, limit: int, offset: int) -> list[ArticleSummary]:
         # Relevance is ranked among the newest _RANK_WINDOW matches only: a common word («ترامب»)
@@ -374,6 +327,5 @@ class ArticleRepository:
         return [rows.summary(r) for r in await self._db.fetch_all(sql, params)]
 
     async def max_id(self) -> int:
-        async with self._db.conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one("SELECT coalesce(max(id), 0) FROM articles")
         return int(row[0]) if row else 0

@@ -1,4 +1,8 @@
-"""The SQLite connection: pragmas, numbered migrations shipped in the package, write transactions."""
+"""The SQLite connection: pragmas, numbered migrations shipped in the package, write transactions.
+
+Every query's failure leaves this module as one of the store's own errors (`bot.store.errors`,
+translated by `bot.store.sqlite_errors`), so nothing above `bot/store` handles a sqlite3 exception.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,15 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import aiosqlite
+
+from bot.store.aiosqlite_adapter import connect, run_on_connection_thread
+from bot.store.errors import StoreCorrupt, StoreError, StoreUnavailable
+from bot.store.sqlite_errors import is_driver_misuse, translate
+
+__all__ = ["Database", "StoreError", "migrations", "now_ts"]
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +34,6 @@ T = TypeVar("T")
 
 class _WriteOpen(Exception):
     """A `write()` transaction is open on the connection: `transaction()` waits for the lock."""
-
-
-class StoreError(RuntimeError):
-    """The store file cannot be used (unreadable, newer schema, not a database)."""
 
 
 _DAMAGED = ("malformed", "disk image", "corrupt")
@@ -41,24 +47,26 @@ def store_error(path: Path, exc: BaseException) -> StoreError:
     """
     reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
     if isinstance(exc, sqlite3.DatabaseError) and any(word in reason.lower() for word in _DAMAGED):
-        return StoreError(
+        return StoreCorrupt(
             f"{path}: the store is damaged ({reason}): restore it from a copy made by `newsbot backup`, "
             "or move the file aside to start a fresh store"
         )
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in reason:
-        return StoreError(
+        return StoreCorrupt(
             f"{path}: not a usable newsbot store ({reason}): check NEWSBOT_DB; if this is the store, it is "
             "damaged: restore it from a copy made by `newsbot backup`, or move it aside to start a fresh store"
         )
     if isinstance(exc, IsADirectoryError) or path.is_dir():
-        return StoreError(f"{path}: is a folder, not a store file: set NEWSBOT_DB to a file path like data/newsbot.db")
+        return StoreUnavailable(
+            f"{path}: is a folder, not a store file: set NEWSBOT_DB to a file path like data/newsbot.db"
+        )
     parent = next((p for p in path.parents if p.exists()), None)
     if isinstance(exc, (NotADirectoryError, FileExistsError)) or (parent is not None and not parent.is_dir()):
-        return StoreError(
+        return StoreUnavailable(
             f"{path}: {parent or path.parent} is a file, not a folder: set NEWSBOT_DB to a path in a folder"
         )
     if isinstance(exc, PermissionError) or "readonly" in reason or "unable to open" in reason:
-        return StoreError(
+        return StoreUnavailable(
             f"{path}: the store cannot be created or written ({reason}): "
             f"give this user write access to {path.parent} and the file, or set NEWSBOT_DB elsewhere"
         )
@@ -125,9 +133,15 @@ class Database:
     async def close(self) -> None:
         await self.conn.close()
 
+    def _raise(self, exc: sqlite3.Error) -> NoReturn:
+        """Raise the store's error for a query's failure, naming the file (a bug in how this package
+        uses sqlite3 is raised as it is)."""
+        if is_driver_misuse(exc):
+            raise exc
+        raise translate(exc, str(self.path)) from exc
+
     async def schema_version(self) -> int:
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
+        row = await self.fetch_one("PRAGMA user_version")
         return int(row[0]) if row else 0
 
     async def _migrate(self, limit: int | None = None) -> None:
@@ -171,11 +185,17 @@ class Database:
 
     async def fetch_all(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
         """Every row of a query, in one trip to the connection's thread (execute, fetch and close)."""
-        return list(await self.conn.execute_fetchall(sql, tuple(params)))
+        try:
+            return list(await self.conn.execute_fetchall(sql, tuple(params)))
+        except sqlite3.Error as exc:
+            self._raise(exc)
 
     async def fetch_one(self, sql: str, params: Iterable[object] = ()) -> sqlite3.Row | None:
         """The first row of a query that returns at most a few (by key, or a count), or None."""
-        found = await self.conn.execute_fetchall(sql, tuple(params))
+        try:
+            found = await self.conn.execute_fetchall(sql, tuple(params))
+        except sqlite3.Error as exc:
+            self._raise(exc)
         return next(iter(found), None)
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -187,8 +207,7 @@ class Database:
         is only waited for when a `write()` transaction is open on the connection at that moment.
         """
 
-        def run() -> T:
-            raw = self.conn._conn  # the sqlite3 connection, only ever used on aiosqlite's thread
+        def run(raw: sqlite3.Connection) -> T:
             if raw.in_transaction:
                 raise _WriteOpen  # a write() is between two of its statements
             raw.execute("BEGIN IMMEDIATE")
@@ -200,46 +219,39 @@ class Database:
             raw.commit()
             return result
 
-        # aiosqlite runs every call on its one thread through _execute; this is one more such call.
-        # _execute and _conn are aiosqlite's private API (0.20-0.22, pinned in pyproject.toml); the
-        # store's contract tests exercise this path, so an aiosqlite that changes it fails them.
+        # One more call queued on aiosqlite's thread, through the one module that uses its private API.
         try:
-            first: T = await self.conn._execute(run)
-            return first
-        except _WriteOpen:
-            pass
-        async with self._write_lock:  # no write() is open while this is held
-            result: T = await self.conn._execute(run)
-            return result
+            try:
+                return await run_on_connection_thread(self.conn, run)
+            except _WriteOpen:
+                pass
+            async with self._write_lock:  # no write() is open while this is held
+                return await run_on_connection_thread(self.conn, run)
+        except sqlite3.Error as exc:
+            self._raise(exc)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction: BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
+        """A write transaction: BEGIN IMMEDIATE … COMMIT, rolled back on any error (a sqlite3 error
+        raised by a statement inside leaves as the store's error)."""
         async with self._write_lock:
             try:
                 # BEGIN inside the try: a task cancelled while awaiting it has still queued it on
                 # aiosqlite's thread, and the rollback below (queued after it) must close it.
                 await self.conn.execute("BEGIN IMMEDIATE")
                 yield self.conn
-            except BaseException:
+                await self.conn.commit()
+            except BaseException as exc:
                 # Shielded: a cancelled task (shutdown) still rolls back, so no transaction is left
                 # open for the next writer ("cannot start a transaction within a transaction").
                 await asyncio.shield(self.conn.rollback())
+                if isinstance(exc, sqlite3.Error):
+                    self._raise(exc)
                 raise
-            else:
-                await self.conn.commit()
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
-    connecting = aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        return await connecting
-    except BaseException:
-        # aiosqlite stops its thread after a failed connect without waiting for it; wait here, or
-        # the thread reports to an event loop already closed ("Event loop is closed" traceback).
-        # _thread is aiosqlite's private API, like _execute below (pinned in pyproject.toml).
-        await asyncio.to_thread(connecting._thread.join, 5)
-        raise
+    return await connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
 
 
 def _statements(sql: str) -> list[str]:

@@ -2,44 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.models import DeliveryState
+from bot.models import DeliveryState, DigestReader, PendingDelivery
 from bot.store.db import Database, now_ts
 
-FANOUT_MARK = "fanout_mark"
+__all__ = ["DeliveryRepository", "DigestReader", "PendingDelivery"]
 
-
-@dataclass(frozen=True, slots=True)
-class PendingDelivery:
-    """A delivery taken for sending, with what the sender needs to know about its reader."""
-
-    id: int
-    reader_id: int
-    article_id: int | None
-    broadcast_id: int | None
-    mode: str
-    attempts: int
-    arabic_digits: bool = False
-    quiet_start: int | None = None
-    quiet_end: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DigestReader:
-    """A digest reader with queued items: their hours and when the oldest queued item was recorded."""
-
-    reader_id: int
-    digest_hours: tuple[int, ...]
-    last_digest_at: int | None
-    oldest_queued_at: int
-    arabic_digits: bool
-    quiet_start: int | None
-    quiet_end: int | None
-
+# In meta once a fan-out round has run (migration 0007): the first round only empties the outbox.
+FANOUT_STARTED = "fanout_started"
 
 _PENDING_COLUMNS = """
     d.id, d.reader_id, d.article_id, d.broadcast_id, d.mode, d.attempts,
@@ -66,28 +40,34 @@ class DeliveryRepository:
         self._db = db
 
     async def fan_out(self) -> int:
-        """Record a delivery for each active subscriber of each article stored since the last round.
+        """Record a delivery for each active subscriber of each article in the outbox, then delete
+        those outbox rows, in one transaction.
 
-        One per (reader, article) however many of its topics the reader follows; an article stored
-        before a subscription is not pushed to it. The first round on a store only sets the mark, so
-        what was already there (seeds, history) is not pushed. Returns the deliveries recorded.
+        `upsert_many` puts each article it adds in the outbox in the article's own transaction, so
+        an item is fanned out once, by whichever process runs the next round, and a batch committed
+        while a round runs waits for the next one: a round deletes exactly the rows it read, never
+        "everything up to" an id or a time. One delivery per (reader, article) however many of its
+        topics the reader follows; an article stored before a subscription is not pushed to it (see
+        `SubscriptionRepository`). The first round on a store only empties the outbox, so what was
+        already there (seeds, history) is not pushed. Returns the deliveries recorded.
 
-        Article ids are AUTOINCREMENT and SQLite serializes writers, so an article committed later
-        (by this process or by `newsbot ingest` in another) always has a higher id than the mark.
+        Two rounds at once (two processes) cannot push an item twice: a delivery is unique per
+        (reader, article). On SQLite the write transaction serializes them; a multi-writer engine
+        takes the rows with `SELECT … FOR UPDATE SKIP LOCKED` so each round works on its own rows.
         """
         now = now_ts()
         async with self._db.write() as conn:
-            async with conn.execute("SELECT value FROM meta WHERE key = ?", (FANOUT_MARK,)) as cur:
-                row = await cur.fetchone()
-            async with conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
-                top_row = await cur.fetchone()
-            top = int(top_row[0]) if top_row else 0
-            if row is None:
-                await self._set_mark(conn, top)
+            async with conn.execute("SELECT 1 FROM meta WHERE key = ?", (FANOUT_STARTED,)) as cur:
+                started = await cur.fetchone() is not None
+            if not started:
+                await conn.execute("DELETE FROM outbox")
+                await conn.execute("INSERT INTO meta (key, value) VALUES (?, '1')", (FANOUT_STARTED,))
                 return 0
-            mark = int(row[0])
-            if top <= mark:
+            async with conn.execute("SELECT article_id FROM outbox ORDER BY article_id") as cur:
+                taken = [int(r[0]) for r in await cur.fetchall()]
+            if not taken:
                 return 0
+            ids = json.dumps(taken)  # one bound parameter however many, read back by json_each
             # Grouping by (reader, article) gives one row per pair, whatever the number of shared topics.
             cur = await conn.execute(
                 """
@@ -96,22 +76,15 @@ class DeliveryRepository:
                 FROM article_topics at
                 JOIN subscriptions s ON s.topic_id = at.topic_id
                 JOIN readers r ON r.id = s.reader_id
-                WHERE at.article_id > ? AND at.article_id <= ?
+                WHERE at.article_id IN (SELECT value FROM json_each(?))
                   AND r.status = 'active' AND at.article_id > s.after_article
                 GROUP BY at.article_id, s.reader_id
                 """,
-                (now, mark, top),
+                (now, ids),
             )
             recorded = cur.rowcount
-            await self._set_mark(conn, top)
+            await conn.execute("DELETE FROM outbox WHERE article_id IN (SELECT value FROM json_each(?))", (ids,))
         return recorded
-
-    @staticmethod
-    async def _set_mark(conn: aiosqlite.Connection, value: int) -> None:
-        await conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (FANOUT_MARK, str(value)),
-        )
 
     async def create_broadcast(self, text: str, created_by: int | None) -> tuple[int, int]:
         """Store a breaking-news text and record one delivery per active reader, in one transaction.
@@ -135,8 +108,7 @@ class DeliveryRepository:
         return broadcast_id, recorded
 
     async def broadcast_text(self, broadcast_id: int) -> str | None:
-        async with self._db.conn.execute("SELECT text FROM broadcasts WHERE id = ?", (broadcast_id,)) as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one("SELECT text FROM broadcasts WHERE id = ?", (broadcast_id,))
         return str(row[0]) if row else None
 
     async def claim(self, limit: int, *, now: int | None = None) -> list[PendingDelivery]:
@@ -214,7 +186,7 @@ class DeliveryRepository:
 
     async def digest_readers(self) -> list[DigestReader]:
         """Active readers with queued digest items, with what deciding whether one is due needs."""
-        async with self._db.conn.execute(
+        rows = await self._db.fetch_all(
             """
             SELECT r.id, r.digest_hours, r.last_digest_at, q.oldest, r.arabic_digits, r.quiet_start, r.quiet_end
             FROM (
@@ -224,8 +196,7 @@ class DeliveryRepository:
             WHERE r.status = 'active'
             ORDER BY r.id
             """
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [
             DigestReader(
                 reader_id=int(r[0]),
@@ -257,9 +228,8 @@ class DeliveryRepository:
 
     async def count_by_state(self) -> dict[str, int]:
         counts = {s.value: 0 for s in DeliveryState}
-        async with self._db.conn.execute("SELECT state, count(*) FROM deliveries GROUP BY state") as cur:
-            for state, n in await cur.fetchall():
-                counts[state] = int(n)
+        for state, n in await self._db.fetch_all("SELECT state, count(*) FROM deliveries GROUP BY state"):
+            counts[state] = int(n)
         return counts
 
     async def count_unsent_by_state(self) -> dict[str, int]:
@@ -276,8 +246,8 @@ class DeliveryRepository:
 
     async def for_reader(self, reader_id: int) -> list[tuple[int | None, int | None, str, str | None]]:
         """(article id, broadcast id, state, error) of a reader's deliveries, oldest first."""
-        async with self._db.conn.execute(
+        found = await self._db.fetch_all(
             "SELECT article_id, broadcast_id, state, error FROM deliveries WHERE reader_id = ? ORDER BY id",
             (reader_id,),
-        ) as cur:
-            return [(r[0], r[1], str(r[2]), r[3]) for r in await cur.fetchall()]
+        )
+        return [(r[0], r[1], str(r[2]), r[3]) for r in found]

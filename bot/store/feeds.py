@@ -23,13 +23,11 @@ class FeedRepository:
         return feed
 
     async def get(self, url: str) -> Feed | None:
-        async with self._db.conn.execute("SELECT * FROM feeds WHERE url = ?", (url,)) as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one("SELECT * FROM feeds WHERE url = ?", (url,))
         return rows.feed(row) if row else None
 
     async def all(self) -> list[Feed]:
-        async with self._db.conn.execute("SELECT * FROM feeds ORDER BY id") as cur:
-            return [rows.feed(r) for r in await cur.fetchall()]
+        return [rows.feed(r) for r in await self._db.fetch_all("SELECT * FROM feeds ORDER BY id")]
 
     async def record_poll(
         self,

@@ -91,7 +91,6 @@ class ReaderRepository:
 
     async def count_by_status(self) -> dict[str, int]:
         counts = {s.value: 0 for s in ReaderStatus}
-        async with self._db.conn.execute("SELECT status, count(*) FROM readers GROUP BY status") as cur:
-            for status, n in await cur.fetchall():
-                counts[status] = int(n)
+        for status, n in await self._db.fetch_all("SELECT status, count(*) FROM readers GROUP BY status"):
+            counts[status] = int(n)
         return counts

@@ -1,10 +1,14 @@
-"""Row ↔ model conversion shared by the repositories."""
+"""Row ↔ model conversion shared by the repositories, engine-neutral.
+
+A row is anything that answers `row["column"]` (sqlite3.Row; asyncpg's Record alike), so an engine
+whose tables use the same column names reuses these converters.
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from bot.models import (
     Article,
@@ -21,6 +25,12 @@ from bot.models import (
 )
 
 
+class Row(Protocol):
+    """A result row read by column name."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
 def ts(dt: datetime | None) -> int | None:
     return None if dt is None else int(dt.timestamp())
 
@@ -33,7 +43,7 @@ def dt_required(value: int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-def topic(row: sqlite3.Row, article_count: int = 0) -> Topic:
+def topic(row: Row, article_count: int = 0) -> Topic:
     keywords = tuple(k for k in row["keywords"].split("\n") if k)
     return Topic(
         id=row["id"],
@@ -61,7 +71,7 @@ def body_paragraphs(text: str) -> tuple[str, ...]:
     return tuple(p for p in text.split("\n\n") if p)
 
 
-def article(row: sqlite3.Row, topics: tuple[Topic, ...]) -> Article:
+def article(row: Row, topics: tuple[Topic, ...]) -> Article:
     return Article(
         id=row["id"],
         guid=row["guid"],
@@ -83,7 +93,7 @@ def article(row: sqlite3.Row, topics: tuple[Topic, ...]) -> Article:
     )
 
 
-def summary(row: sqlite3.Row) -> ArticleSummary:
+def summary(row: Row) -> ArticleSummary:
     return ArticleSummary(
         id=row["id"],
         headline=row["headline"],
@@ -97,7 +107,7 @@ def summary(row: sqlite3.Row) -> ArticleSummary:
     )
 
 
-def reader(row: sqlite3.Row) -> Reader:
+def reader(row: Row) -> Reader:
     hours = tuple(int(h) for h in row["digest_hours"].split(",") if h.strip())
     return Reader(
         id=row["id"],
@@ -117,7 +127,7 @@ def reader(row: sqlite3.Row) -> Reader:
     )
 
 
-def feed(row: sqlite3.Row) -> Feed:
+def feed(row: Row) -> Feed:
     return Feed(
         id=row["id"],
         url=row["url"],

@@ -1,4 +1,20 @@
-"""Subscriptions: which reader follows which topic."""
+"""Subscriptions: which reader follows which topic.
+
+"Items stored before a subscription are not pushed to it", exactly: a subscription keeps in
+`after_article` the highest article id at the moment it is made, read inside its own write
+transaction, and fan-out pushes an article to it only when the article's id is above. On SQLite
+that is commit order: writers are serialized (BEGIN IMMEDIATE) and ids are AUTOINCREMENT, so an
+article committed after the subscription has a higher id, and one committed before has a lower one.
+
+A multi-writer engine (PostgreSQL) must not compare ids: a sequence hands out ids when rows are
+inserted, not when they commit, so an article with a lower id can commit after the subscription
+(and be skipped) or a higher one before it. It needs a value that follows commit order instead:
+e.g. `upsert_many` takes the next value of a counter row it updates in its transaction (as it
+already moves `content_version`), stored on the article or its outbox row; `subscribe` and
+`toggle` read that counter with `SELECT … FOR SHARE`, which waits for an open batch to commit, and
+keep it as the mark; fan-out pushes an article to a subscription when the article's value is above
+the mark. The row lock orders the two transactions, so the comparison is exact under concurrency.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +25,7 @@ from bot.store import rows
 from bot.store.db import Database, now_ts
 
 # A new subscription follows what is stored after it: it keeps the newest article id at this moment,
-# read inside the same write transaction (ids only grow, and writers are serialized).
+# read inside the same write transaction (ids only grow, and writers are serialized; see above).
 _SINCE_NOW = "SELECT ?, ?, ?, (SELECT coalesce(max(id), 0) FROM articles)"
 
 
@@ -80,16 +96,15 @@ class SubscriptionRepository:
         return [rows.topic(r, r["article_count"]) for r in found]
 
     async def count(self) -> int:
-        async with self._db.conn.execute("SELECT count(*) FROM subscriptions") as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one("SELECT count(*) FROM subscriptions")
         return int(row[0]) if row else 0
 
     async def count_by_topic(self) -> list[tuple[str, int]]:
-        async with self._db.conn.execute(
+        found = await self._db.fetch_all(
             """
             SELECT t.name, count(s.reader_id) FROM topics t
             LEFT JOIN subscriptions s ON s.topic_id = t.id
             GROUP BY t.id ORDER BY count(s.reader_id) DESC, t.id
             """
-        ) as cur:
-            return [(r[0], int(r[1])) for r in await cur.fetchall()]
+        )
+        return [(r[0], int(r[1])) for r in found]

@@ -53,6 +53,5 @@ class TopicRepository:
         return tuple(rows.topic(r) for r in found)
 
     async def count(self) -> int:
-        async with self._db.conn.execute("SELECT count(*) FROM topics") as cur:
-            row = await cur.fetchone()
+        row = await self._db.fetch_one("SELECT count(*) FROM topics")
         return int(row[0]) if row else 0

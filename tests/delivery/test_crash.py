@@ -71,7 +71,7 @@ async def test_sigkill_mid_round_then_restart_loses_nothing(tmp_path: Path) -> N
     store = await Store.open(db)
     topic = await store.topics.by_slug("t-alpha")
     assert topic is not None
-    await store.deliveries.fan_out()  # the mark: item 0 is history
+    await store.deliveries.fan_out()  # the first round: item 0 is history
     async with BotApiEmulator(rate_limits=False) as emulator:
         for reader_id in range(10_001, 10_001 + READERS):
             emulator.user(reader_id, register=True)

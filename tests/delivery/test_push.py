@@ -55,8 +55,7 @@ async def subscribe(reader: ChatClient, slug: str) -> None:
 
 async def topics_in_store(h: BotHarness, tmp_path: Path) -> None:
     await ingest_elsewhere(h.settings.db_path, write_seed(tmp_path / "topics.json", [item(0, "t-alpha")]))
-    # A round now moves the fan-out mark past item 0 before anyone subscribes (times are in whole
-    # seconds, so a subscription in the same second as an item would otherwise count as before it).
+    # A round now takes item 0 from the outbox before anyone subscribes, so it reaches nobody.
     await service(h).round()
 
 

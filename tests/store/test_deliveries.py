@@ -1,28 +1,20 @@
-"""The delivery queue's contract: recorded once, taken once, marked, requeued after a crash."""
+"""The delivery queue's contract: recorded once, taken once, marked, requeued after a crash (each
+test once per engine in tests/store/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
+import asyncio
 
 from bot.models import ParsedItem, PushMode, ReaderStatus, TopicSpec
-from bot.store import Store
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "d.db")
-    yield s
-    await s.close()
+from bot.store.protocols import NewsStore
+from tests.store.conftest import StoreOpener
 
 
 def item(guid: str, headline: str = "عنوان") -> ParsedItem:
     return ParsedItem(guid=guid, headline=headline, lead="مقدمة")
 
 
-async def _setup(store: Store, readers: int) -> int:
+async def _setup(store: NewsStore, readers: int) -> int:
     topic = await store.topics.upsert(TopicSpec("a", "أ"))
     assert await store.deliveries.fan_out() == 0
     for reader in range(1, readers + 1):
@@ -31,7 +23,7 @@ async def _setup(store: Store, readers: int) -> int:
     return topic.id
 
 
-async def test_claim_takes_each_delivery_once_and_requeue_brings_back_only_in_flight(store: Store) -> None:
+async def test_claim_takes_each_delivery_once_and_requeue_brings_back_only_in_flight(store: NewsStore) -> None:
     topic = await _setup(store, 3)
     await store.articles.upsert_many([(item("x"), [topic])])
     assert await store.deliveries.fan_out() == 3
@@ -47,7 +39,7 @@ async def test_claim_takes_each_delivery_once_and_requeue_brings_back_only_in_fl
     assert all(d.attempts == 2 for d in again)
 
 
-async def test_an_updated_item_is_not_pushed_again(store: Store) -> None:
+async def test_an_updated_item_is_not_pushed_again(store: NewsStore) -> None:
     topic = await _setup(store, 1)
     await store.articles.upsert_many([(item("x"), [topic])])
     assert await store.deliveries.fan_out() == 1
@@ -55,13 +47,13 @@ async def test_an_updated_item_is_not_pushed_again(store: Store) -> None:
     assert await store.deliveries.fan_out() == 0
 
 
-async def test_an_item_without_a_topic_is_never_recorded(store: Store) -> None:
+async def test_an_item_without_a_topic_is_never_recorded(store: NewsStore) -> None:
     await _setup(store, 2)
     await store.articles.upsert_many([(item("orphan"), [])])
     assert await store.deliveries.fan_out() == 0
 
 
-async def test_not_before_holds_a_retry(store: Store) -> None:
+async def test_not_before_holds_a_retry(store: NewsStore) -> None:
     topic = await _setup(store, 1)
     await store.articles.upsert_many([(item("x"), [topic])])
     await store.deliveries.fan_out()
@@ -71,7 +63,7 @@ async def test_not_before_holds_a_retry(store: Store) -> None:
     assert [x.id for x in await store.deliveries.claim(5, now=200)] == [d.id]
 
 
-async def test_broadcast_records_one_delivery_per_active_reader(store: Store) -> None:
+async def test_broadcast_records_one_delivery_per_active_reader(store: NewsStore) -> None:
     await _setup(store, 3)
     await store.readers.set_status(2, ReaderStatus.STOPPED)
     broadcast_id, recorded = await store.deliveries.create_broadcast("نص عاجل", 4242)
@@ -82,7 +74,7 @@ async def test_broadcast_records_one_delivery_per_active_reader(store: Store) ->
     assert all(d.mode == "broadcast" and d.broadcast_id == broadcast_id for d in claimed)
 
 
-async def test_blocking_cancels_pending_including_in_flight(store: Store) -> None:
+async def test_blocking_cancels_pending_including_in_flight(store: NewsStore) -> None:
     topic = await _setup(store, 1)
     await store.articles.upsert_many([(item("x"), [topic]), (item("y"), [topic])])
     await store.deliveries.fan_out()
@@ -92,7 +84,7 @@ async def test_blocking_cancels_pending_including_in_flight(store: Store) -> Non
     assert counts["cancelled"] == 2 and counts["queued"] == 0 and counts["sending"] == 0
 
 
-async def test_digest_items_wait_for_the_digest_round_and_are_marked_together(store: Store) -> None:
+async def test_digest_items_wait_for_the_digest_round_and_are_marked_together(store: NewsStore) -> None:
     topic = await _setup(store, 2)
     await store.readers.change_settings(2, push_mode="digest", digest_hours=(9,), arabic_digits=True)
     await store.articles.upsert_many([(item("x"), [topic]), (item("y"), [topic])])
@@ -110,7 +102,7 @@ async def test_digest_items_wait_for_the_digest_round_and_are_marked_together(st
     assert (await store.deliveries.count_by_state())["sent"] == 2
 
 
-async def test_release_puts_taken_deliveries_back(store: Store) -> None:
+async def test_release_puts_taken_deliveries_back(store: NewsStore) -> None:
     topic = await _setup(store, 2)
     await store.articles.upsert_many([(item("x"), [topic])])
     await store.deliveries.fan_out()
@@ -119,3 +111,89 @@ async def test_release_puts_taken_deliveries_back(store: Store) -> None:
     assert (await store.deliveries.count_by_state())["queued"] == 2
     await store.deliveries.mark_failed(taken[0].id, "refused", 5)
     assert [(s, e) for _, _, s, e in await store.deliveries.for_reader(taken[0].reader_id)] == [("failed", "refused")]
+
+
+# -- the outbox: what fan-out pushes is what upsert_many recorded, once ------------------------------
+
+
+async def _deliveries_per_article(store: NewsStore, readers: int) -> dict[int, int]:
+    per_article: dict[int, int] = {}
+    for reader in range(1, readers + 1):
+        for article_id, _, _, _ in await store.deliveries.for_reader(reader):
+            assert article_id is not None
+            per_article[article_id] = per_article.get(article_id, 0) + 1
+    return per_article
+
+
+async def test_an_item_stored_once_is_fanned_out_once(store: NewsStore) -> None:
+    topic = await _setup(store, 2)
+    [added] = await store.articles.upsert_many([(item("x"), [topic])])
+    assert await store.deliveries.fan_out() == 2
+    assert await store.deliveries.fan_out() == 0
+    # stored again unchanged, or changed: neither is a new item
+    await store.articles.upsert_many([(item("x"), [topic])])
+    await store.articles.upsert_many([(item("x", "عنوان آخر"), [topic])])
+    assert await store.deliveries.fan_out() == 0
+    assert await _deliveries_per_article(store, 2) == {added.article_id: 2}
+
+
+async def test_what_a_new_store_holds_before_the_first_round_is_never_pushed(store: NewsStore) -> None:
+    topic = await store.topics.upsert(TopicSpec("a", "أ"))
+    await store.readers.get_or_create(1, "قارئ")
+    await store.subscriptions.subscribe(1, topic.id)
+    await store.articles.upsert_many([(item("seed"), [topic.id])])  # the seeds of a new store
+    assert await store.deliveries.fan_out() == 0  # the first round
+    assert await store.deliveries.fan_out() == 0
+    [new] = await store.articles.upsert_many([(item("new"), [topic.id])])
+    assert await store.deliveries.fan_out() == 1
+    assert await _deliveries_per_article(store, 1) == {new.article_id: 1}
+
+
+async def test_a_batch_committed_while_fan_out_runs_is_not_skipped(open_store: StoreOpener) -> None:
+    """Rounds on one connection and batches on another (the bot and `newsbot ingest`), at once:
+    every item reaches every subscriber exactly once, whichever commits first."""
+    bot, ingest = await open_store(), await open_store()
+    try:
+        topic = await _setup(bot, 3)
+
+        async def batches() -> None:
+            for n in range(25):
+                await ingest.articles.upsert_many([(item(f"b{n}-{k}"), [topic]) for k in range(4)])
+                await asyncio.sleep(0)
+
+        async def rounds() -> None:
+            for _ in range(25):
+                await bot.deliveries.fan_out()
+                await asyncio.sleep(0)
+
+        await asyncio.gather(batches(), rounds())
+        await bot.deliveries.fan_out()  # whatever the last batch left
+        per_article = await _deliveries_per_article(bot, 3)
+        assert len(per_article) == 100
+        assert set(per_article.values()) == {3}
+        assert await bot.deliveries.fan_out() == 0
+    finally:
+        await ingest.close()
+        await bot.close()
+
+
+async def test_a_restart_neither_doubles_nor_loses_a_push(open_store: StoreOpener) -> None:
+    store = await open_store()
+    topic = await _setup(store, 2)
+    [pushed] = await store.articles.upsert_many([(item("pushed"), [topic])])
+    assert await store.deliveries.fan_out() == 2
+    [waiting] = await store.articles.upsert_many([(item("waiting"), [topic])])  # stored, not yet fanned out
+    await store.close()
+
+    store = await open_store()
+    try:
+        assert await store.deliveries.fan_out() == 2  # only the waiting one, and it is not the first round
+        assert await store.deliveries.fan_out() == 0
+        assert await _deliveries_per_article(store, 2) == {pushed.article_id: 2, waiting.article_id: 2}
+    finally:
+        await store.close()
+    store = await open_store()
+    try:
+        assert await store.deliveries.fan_out() == 0
+    finally:
+        await store.close()

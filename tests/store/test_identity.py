@@ -158,7 +158,9 @@ async def test_migration_keeps_every_item_delivery_and_mark(tmp_path: Path) -> N
     assert _rows(path, "SELECT * FROM deliveries ORDER BY id") == before_deliveries
     assert _rows(path, "SELECT * FROM article_topics ORDER BY article_id") == before_links
     assert _rows(path, "SELECT * FROM subscriptions") == before_subs
-    assert _rows(path, "SELECT value FROM meta WHERE key = 'fanout_mark'") == [("3",)]
+    # the fan-out mark became the outbox (migration 0007): nothing above it was waiting, the new item is
+    assert _rows(path, "SELECT key, value FROM meta WHERE key LIKE 'fanout%'") == [("fanout_started", "1")]
+    assert _rows(path, "SELECT article_id FROM outbox") == [(5,)]
     assert _rows(path, "PRAGMA foreign_key_check") == []
     assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
 

@@ -1,0 +1,240 @@
+"""What the rest of the bot may ask of a store: one Protocol per repository and one for the whole.
+
+As aiogram's BaseStorage is to its backends, these are the seam between the bot and a storage
+engine. Services, handlers, delivery and ingestion type against them; the SQLite classes in this
+package implement them (mypy checks it where `Store` builds its repositories), and a second engine
+(PostgreSQL) implements the same methods with the same behaviour, which the contract suite in
+`tests/store/` checks by adding one store factory.
+
+Only models from `bot.models` and builtins cross this seam: no driver types, no SQL. Failures are
+the store's own errors (`bot.store.errors`), never a driver's exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.models import (
+    Article,
+    ArticleKind,
+    ArticleSummary,
+    DigestReader,
+    Feed,
+    ParsedItem,
+    PendingDelivery,
+    Reader,
+    ReaderSettings,
+    ReaderStatus,
+    StoreStats,
+    Topic,
+    TopicSpec,
+    UpsertOutcome,
+)
+
+
+class TopicStore(Protocol):
+    """The site's stories and sections, each with its article count."""
+
+    async def upsert(self, spec: TopicSpec) -> Topic:
+        """Create the topic, or update its name, kind and keywords when the slug exists."""
+        ...
+
+    async def all(self) -> list[Topic]:
+        """Every topic: stories first, then sections, each in the order they were created."""
+        ...
+
+    async def by_slug(self, slug: str) -> Topic | None: ...
+
+    async def by_id(self, topic_id: int) -> Topic | None: ...
+
+    async def count(self) -> int: ...
+
+
+class ArticleStore(Protocol):
+    """Articles with their topics and search index, changed together or not at all."""
+
+    async def upsert_many(self, batch: Sequence[tuple[ParsedItem, Sequence[int]]]) -> list[UpsertOutcome]:
+        """Store a batch in one transaction (a new GUID adds, a known one updates, the same content
+        is skipped); every article added enters the fan-out outbox in that same transaction."""
+        ...
+
+    async def get(self, article_id: int) -> Article | None: ...
+
+    async def by_guid(self, guid: str) -> Article | None: ...
+
+    async def latest(
+        self, limit: int, offset: int = 0, *, topic_id: int | None = None, kind: ArticleKind | None = None
+    ) -> list[ArticleSummary]:
+        """Newest first (by publication, else storage time), optionally within a topic or of a kind."""
+        ...
+
+    async def count(self, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> int: ...
+
+    async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[ArticleSummary]:
+        """Best matches first over folded text; every word must match, else any word may."""
+        ...
+
+    async def search_count(self, query: str) -> int: ...
+
+    async def max_id(self) -> int:
+        """The highest article id (0 when empty)."""
+        ...
+
+
+class ReaderStore(Protocol):
+    """Telegram chats the bot serves, with their status and settings."""
+
+    async def get_or_create(
+        self, reader_id: int, first_name: str | None = None, username: str | None = None
+    ) -> tuple[Reader, bool]:
+        """The reader, created on first contact (its names kept up to date). True when new."""
+        ...
+
+    async def get(self, reader_id: int) -> Reader | None: ...
+
+    async def set_status(self, reader_id: int, status: ReaderStatus) -> bool:
+        """True when the status changed. Leaving 'active' cancels the reader's pending pushes."""
+        ...
+
+    async def update_settings(self, reader_id: int, settings: ReaderSettings) -> Reader | None: ...
+
+    async def change_settings(self, reader_id: int, **changes: object) -> Reader | None:
+        """Change some settings fields by name (push_mode, digest_hours, quiet_start, …)."""
+        ...
+
+    async def count_by_status(self) -> dict[str, int]: ...
+
+
+class SubscriptionStore(Protocol):
+    """Which reader follows which topic. A subscription follows only what is stored after it."""
+
+    async def subscribe(self, reader_id: int, topic_id: int) -> bool:
+        """True when the subscription is new."""
+        ...
+
+    async def unsubscribe(self, reader_id: int, topic_id: int) -> bool:
+        """True when there was a subscription to remove."""
+        ...
+
+    async def toggle(self, reader_id: int, topic_id: int) -> bool | None:
+        """Subscribe or unsubscribe atomically; True when subscribed afterwards, None when there is
+        no such topic (nothing changed)."""
+        ...
+
+    async def topic_ids(self, reader_id: int) -> set[int]: ...
+
+    async def every_topic(self, reader_id: int) -> list[tuple[Topic, bool]]:
+        """Every topic (as `TopicStore.all` orders them), each with whether the reader follows it."""
+        ...
+
+    async def topics(self, reader_id: int) -> list[Topic]: ...
+
+    async def count(self) -> int: ...
+
+    async def count_by_topic(self) -> list[tuple[str, int]]: ...
+
+
+class DeliveryStore(Protocol):
+    """Deliveries: one per (reader, item), recorded before sending, marked when Telegram confirms."""
+
+    async def fan_out(self) -> int:
+        """Record one delivery per active subscriber of each article in the outbox, and empty the
+        outbox of what was recorded, in one transaction. The first round on a store only empties
+        it (what a new store was seeded with is not pushed). Returns the deliveries recorded."""
+        ...
+
+    async def create_broadcast(self, text: str, created_by: int | None) -> tuple[int, int]:
+        """Store a breaking-news text and one delivery per active reader: (broadcast id, recorded)."""
+        ...
+
+    async def broadcast_text(self, broadcast_id: int) -> str | None: ...
+
+    async def claim(self, limit: int, *, now: int | None = None) -> list[PendingDelivery]:
+        """Take up to `limit` due instant or broadcast deliveries, oldest first, marking them in flight."""
+        ...
+
+    async def mark_sent(self, sent: Sequence[tuple[int, int | None]]) -> None:
+        """(delivery id, Telegram message id) pairs confirmed by Telegram."""
+        ...
+
+    async def release(self, delivery_ids: Sequence[int]) -> None:
+        """Put deliveries taken but not sent back in the queue, keeping their attempts."""
+        ...
+
+    async def retry_later(self, delivery_id: int, not_before: int, error: str) -> None: ...
+
+    async def mark_failed(self, delivery_id: int, error: str, attempts: int | None = None) -> None: ...
+
+    async def requeue_in_flight(self) -> int:
+        """After a crash: what was in flight goes again. Returns how many."""
+        ...
+
+    async def digest_readers(self) -> list[DigestReader]: ...
+
+    async def claim_digest(self, reader_id: int, limit: int) -> list[PendingDelivery]: ...
+
+    async def mark_digest_sent(self, reader_id: int, delivery_ids: Sequence[int], message_id: int, at: int) -> None:
+        """A digest message confirmed: its items are sent and the reader's last digest time moves on."""
+        ...
+
+    async def count_by_state(self) -> dict[str, int]: ...
+
+    async def count_unsent_by_state(self) -> dict[str, int]:
+        """Deliveries in every state but 'sent' (cheap enough for each /metrics scrape)."""
+        ...
+
+    async def for_reader(self, reader_id: int) -> list[tuple[int | None, int | None, str, str | None]]:
+        """(article id, broadcast id, state, error) of a reader's deliveries, oldest first."""
+        ...
+
+
+class FeedStore(Protocol):
+    """Configured feeds with their conditional-request state."""
+
+    async def upsert(self, url: str, topic_slug: str | None = None) -> Feed: ...
+
+    async def get(self, url: str) -> Feed | None: ...
+
+    async def all(self) -> list[Feed]: ...
+
+    async def record_poll(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None, error: str | None = None
+    ) -> None:
+        """Remember a poll: validators from a good answer are kept for the next conditional request."""
+        ...
+
+
+class NewsStore(Protocol):
+    """The whole store: its repositories, and what concerns all of them."""
+
+    @property
+    def topics(self) -> TopicStore: ...
+
+    @property
+    def articles(self) -> ArticleStore: ...
+
+    @property
+    def readers(self) -> ReaderStore: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionStore: ...
+
+    @property
+    def deliveries(self) -> DeliveryStore: ...
+
+    @property
+    def feeds(self) -> FeedStore: ...
+
+    @property
+    def is_new(self) -> bool:
+        """True when this open created the store."""
+        ...
+
+    async def stats(self) -> StoreStats: ...
+
+    async def ping(self) -> None:
+        """A trivial query: raises the store's error when the store cannot answer (health checks)."""
+        ...
+
+    async def close(self) -> None: ...
