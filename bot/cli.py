@@ -6,15 +6,13 @@ import argparse
 import asyncio
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Sequence
 from importlib import metadata
-from pathlib import Path
 
 from bot import logs, redact
 from bot.config import ConfigError, Settings, load_settings
-from bot.store import Store, StoreError, backup_store, store_error
+from bot.store import Store, StoreError, backup_store
 
 log = logging.getLogger("newsbot")
 
@@ -99,10 +97,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_stats(settings))
     except StoreError as exc:
         print(redact.redact(f"newsbot: {exc}"), file=sys.stderr)  # noqa: T201
-        return 2
-    except sqlite3.DatabaseError as exc:  # opened, then a damaged page met while reading or writing
-        db_path = Path(args.db) if args.command == "console" and args.db else settings.db_path
-        print(redact.redact(f"newsbot: {store_error(db_path, exc)}"), file=sys.stderr)  # noqa: T201
         return 2
     except KeyboardInterrupt:
         return 130

@@ -48,10 +48,9 @@ import logging
 import os
 import shutil
 import socket
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from aiohttp import web
 from telegram import Update
@@ -62,9 +61,20 @@ if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
     from prometheus_client.registry import Collector
 
-    from bot.context import NewsBot
+    from bot.store.protocols import NewsStore
 
 log = logging.getLogger(__name__)
+
+
+class NewsBot(Protocol):
+    """What /healthz and the gauges need of the bot's resources (bot.context.NewsBot): the store
+    while it is open, and the figures. A protocol, so this module does not import the context."""
+
+    @property
+    def store(self) -> NewsStore: ...
+
+    metrics: Metrics | None
+
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 HEALTH_TIMEOUT = 2.0  # seconds the store has to answer /healthz's query
@@ -204,13 +214,13 @@ class Metrics:
             self._updated.inc(updated)
 
     def store_error(self, where: str, error: BaseException) -> None:
-        """Count `error` when it came from the store (SQLite or the store's own checks)."""
+        """Count `error` when it came from the store."""
         if is_store_error(error):
             self._store_errors[where].inc()
 
 
 def is_store_error(error: BaseException) -> bool:
-    return isinstance(error, sqlite3.Error | StoreError)
+    return isinstance(error, StoreError)  # sqlite3's errors are translated at the store's boundary
 
 
 # -- /healthz ----------------------------------------------------------------------------------

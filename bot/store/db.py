@@ -21,7 +21,7 @@ import aiosqlite
 
 from bot.store.aiosqlite_adapter import connect, run_on_connection_thread
 from bot.store.errors import StoreCorrupt, StoreError, StoreUnavailable
-from bot.store.sqlite_errors import is_driver_misuse, translate
+from bot.store.sqlite_errors import error_class, is_driver_misuse, translate
 
 __all__ = ["Database", "StoreError", "migrations", "now_ts"]
 
@@ -138,6 +138,8 @@ class Database:
         uses sqlite3 is raised as it is)."""
         if is_driver_misuse(exc):
             raise exc
+        if error_class(exc) is StoreCorrupt:  # what to do about it: restore a backup or start afresh
+            raise store_error(self.path, exc) from exc
         raise translate(exc, str(self.path)) from exc
 
     async def schema_version(self) -> int:
