@@ -27,13 +27,13 @@ from telegram.ext import Defaults, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
-from bot.context import NewsBot
 from bot.delivery.worker import DeliveryPolicy, DeliveryWorker
-from bot.emulator.server import BotApiEmulator
-from bot.harness import TEST_TOKEN
+from bot.devtools.emulator.server import BotApiEmulator
+from bot.devtools.harness import TEST_TOKEN
 from bot.models import ParsedItem, TopicSpec
+from bot.runtime.context import NewsBot
+from bot.runtime.telegram_http import AiohttpRequest
 from bot.store import Store
-from bot.telegram_http import AiohttpRequest
 
 FIRST_READER = 100_000
 LEAN = "--httpx" not in sys.argv

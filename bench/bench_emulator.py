@@ -20,7 +20,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.emulator.server import BotApiEmulator
+from bot.devtools.emulator.server import BotApiEmulator
 
 CHATS = 200
 

@@ -18,7 +18,7 @@ import feedparser
 import feedparser_rs
 
 from bench.fixtures import FEEDS, SEEDS, multiplied_feeds
-from bot.ingest.feeds import compare_parsers, parse_feed, read_feed
+from bot.ingest.parsers.feeds import compare_parsers, parse_feed, read_feed
 from bot.ingest.service import ingest_sources
 from bot.store import Store
 
@@ -57,7 +57,7 @@ async def main(total: int) -> None:
             print(f"  {candidate:<15} {path.name:<22} {'identical' if not diffs else f'{len(diffs)} differences'}")
             for d in diffs[:3]:
                 print(f"      {d}")
-    from bot.ingest.feeds import READERS
+    from bot.ingest.parsers.feeds import READERS
 
     print("Edge cases (True = right)")
     for label, (data, check) in EDGE_CASES.items():
@@ -80,7 +80,7 @@ async def main(total: int) -> None:
     rate("feedparser.parse", feedparser.parse, docs, total)
     rate("fastfeedparser.parse", fastfeedparser.parse, docs, total)
     rate("feedparser_rs.parse", feedparser_rs.parse, docs, total)
-    rate("bot.ingest.feeds.parse_feed", parse_feed, docs, total)
+    rate("bot.ingest.parsers.feeds.parse_feed", parse_feed, docs, total)
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = []

@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.emulator.server import BotApiEmulator
-from bot.harness import TEST_TOKEN
+from bot.devtools.emulator.server import BotApiEmulator
+from bot.devtools.harness import TEST_TOKEN
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -5,7 +5,7 @@
 The same read-modify-write (is there such a topic? delete the subscription, else insert it), done
 TOGGLES times on a fresh store two ways:
 - `Database.transaction()`: one call on aiosqlite's thread, BEGIN IMMEDIATE to COMMIT, through
-  `bot/store/aiosqlite_adapter.py` (aiosqlite's private `_execute`/`_conn`) - what the bot does;
+  `bot/store/sqlite/aiosqlite_adapter.py` (aiosqlite's private `_execute`/`_conn`) - what the bot does;
 - `Database.write()`: public aiosqlite only, one trip to that thread per statement (BEGIN, SELECT,
   DELETE, maybe INSERT, COMMIT), the write lock held throughout.
 Each runs alone (one reader tapping) and with 50 readers tapping at once while 8 tasks keep the
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.models import TopicSpec
 from bot.store import Store
-from bot.store.db import now_ts
+from bot.store.sqlite.db import now_ts
 
 Toggle = Callable[[int, int], Awaitable[bool | None]]
 

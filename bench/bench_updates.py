@@ -4,7 +4,7 @@ A store of 100,000 articles (the seed items with variations) and 10,000 readers;
 once send /latest, /article, /search, page turns and subscribe taps. Rate limits are off.
 
 This process runs the emulator and the readers; the bot runs in a child process exactly as
-`newsbot run` does (`bot.runner.run`: the Application from `bot.app.build_application`, long
+`newsbot run` does (`bot.cli.run.run`: the Application from `bot.app.build_application`, long
 polling the emulator over loopback HTTP), with `--workers` processes sharing the readers
 (NEWSBOT_WORKERS; 2 by default, the issue's two cores). Latency is measured on the emulator's clock, from the
 moment an update is queued to the moment the bot's answering call arrives: the message that
@@ -46,10 +46,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.config import Settings
-from bot.emulator.client import EmulatedUser
-from bot.emulator.server import BotApiEmulator
-from bot.emulator.state import SentRecord
-from bot.harness import TEST_TOKEN
+from bot.devtools.emulator.client import EmulatedUser
+from bot.devtools.emulator.server import BotApiEmulator
+from bot.devtools.emulator.state import SentRecord
+from bot.devtools.harness import TEST_TOKEN
 from bot.ingest.service import seed_if_new
 from bot.models import ParsedItem
 from bot.store import Store
@@ -108,8 +108,8 @@ async def build_store(path: Path, articles: int, readers: int) -> None:
 
 def run_bot(api_url: str, db: Path, profile: Path | None, workers: int, metrics_port: int | None) -> int:
     """The child process: `newsbot run` against the emulator, until SIGTERM."""
-    from bot import logs
-    from bot.runner import run
+    from bot.cli.run import run
+    from bot.runtime import logs
 
     logs.configure("WARNING")
     settings = dataclasses.replace(

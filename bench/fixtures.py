@@ -7,9 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from bot.ingest.antcorpus import parse_ant
-from bot.ingest.feeds import parse_feed
-from bot.ingest.seedpage import parse_seed_page
+from bot.ingest.parsers.antcorpus import parse_ant
+from bot.ingest.parsers.feeds import parse_feed
+from bot.ingest.parsers.seedpage import parse_seed_page
 from bot.models import ParsedItem
 
 REPO = Path(__file__).resolve().parent.parent

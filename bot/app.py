@@ -28,35 +28,35 @@ from telegram.ext import (
     filters,
 )
 
-import handlers.actions
-import handlers.admin
-import handlers.articles
-import handlers.buttons
-import handlers.errors
-import handlers.flood
-import handlers.headlines
-import handlers.help
-import handlers.inline
-import handlers.membership
-import handlers.search
-import handlers.settings
-import handlers.start
-import handlers.topics
-import handlers.unknown
-from bot.accounts import Accounts
-from bot.callbacks import Action, pattern
+import handlers.admins.commands
+import handlers.readers.actions
+import handlers.readers.articles
+import handlers.readers.buttons
+import handlers.readers.headlines
+import handlers.readers.help
+import handlers.readers.inline
+import handlers.readers.search
+import handlers.readers.settings
+import handlers.readers.start
+import handlers.readers.topics
+import handlers.readers.unknown
+import handlers.system.errors
+import handlers.system.flood
+import handlers.system.membership
 from bot.config import Settings
-from bot.context import Clock, NewsBot, NewsContext, Services, utc_now
 from bot.delivery.service import DeliveryService, start_delivery
-from bot.editors import Editors
-from bot.feedpoll import start_feed_polling
-from bot.metrics import Metrics, MetricsServer
-from bot.processing import TrackingUpdateProcessor
-from bot.reading import Reading
-from bot.render import Renderer
+from bot.runtime.context import Clock, NewsBot, NewsContext, Services, utc_now
+from bot.runtime.feedpoll import start_feed_polling
+from bot.runtime.metrics import Metrics, MetricsServer
+from bot.runtime.processing import TrackingUpdateProcessor
+from bot.runtime.telegram_http import AiohttpRequest
+from bot.runtime.workers import Sharding, ShardingBot, ShardingRequest, WorkerPool
+from bot.services.accounts import Accounts
+from bot.services.editors import Editors
+from bot.services.reading import Reading
 from bot.store import Store
-from bot.telegram_http import AiohttpRequest
-from bot.workers import ShardingBot, WorkerPool
+from bot.ui.callbacks import Action, pattern
+from bot.ui.render import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -80,54 +80,69 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 
 def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext, Any]]]:
     """Every handler, in order: (group, handler). Lower groups run first; in a group the first match wins."""
-    flood = handlers.flood.FloodGuard(news.settings.flood_limit, news.settings.flood_window)
+    flood = handlers.system.flood.FloodGuard(news.settings.flood_limit, news.settings.flood_window)
     return [
         # Group -1 runs before everything: a flooding reader is answered once, then ignored.
         (-1, TypeHandler(Update, flood)),
-        (0, CommandHandler("start", handlers.start.start)),
-        (0, CommandHandler("help", handlers.help.help_command)),
+        (0, CommandHandler("start", handlers.readers.start.start)),
+        (0, CommandHandler("help", handlers.readers.help.help_command)),
         # Editors' commands (NEWSBOT_ADMINS); the broadcast confirmation before the readers' buttons.
-        (0, CommandHandler("stats", handlers.admin.stats)),
-        (0, CommandHandler("broadcast", handlers.admin.broadcast)),
-        (0, CommandHandler("ingest", handlers.admin.ingest)),
-        (0, CallbackQueryHandler(handlers.admin.broadcast_answer, pattern=handlers.admin.BROADCAST_DATA)),
+        (0, CommandHandler("stats", handlers.admins.commands.stats)),
+        (0, CommandHandler("broadcast", handlers.admins.commands.broadcast)),
+        (0, CommandHandler("ingest", handlers.admins.commands.ingest)),
+        (
+            0,
+            CallbackQueryHandler(
+                handlers.admins.commands.broadcast_answer, pattern=handlers.admins.commands.BROADCAST_DATA
+            ),
+        ),
         # A reader blocking or unblocking the bot.
-        (0, ChatMemberHandler(handlers.membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)),
+        (0, ChatMemberHandler(handlers.system.membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)),
         # Reader commands, buttons and inline mode (docs/product.md «Readers»).
-        (0, CommandHandler("latest", handlers.headlines.latest)),
-        (0, CommandHandler("videos", handlers.headlines.videos)),
-        (0, CommandHandler("live", handlers.headlines.live)),
-        (0, CommandHandler("follow", handlers.headlines.follow)),
-        (0, CommandHandler("topics", handlers.topics.topics)),
-        (0, CommandHandler("mysubs", handlers.topics.mysubs)),
-        (0, CommandHandler("search", handlers.search.search_command)),
-        (0, CommandHandler("article", handlers.articles.article_command)),
-        (0, CommandHandler("settings", handlers.settings.settings_command)),
-        (0, CommandHandler("stop", handlers.settings.stop)),
+        (0, CommandHandler("latest", handlers.readers.headlines.latest)),
+        (0, CommandHandler("videos", handlers.readers.headlines.videos)),
+        (0, CommandHandler("live", handlers.readers.headlines.live)),
+        (0, CommandHandler("follow", handlers.readers.headlines.follow)),
+        (0, CommandHandler("topics", handlers.readers.topics.topics)),
+        (0, CommandHandler("mysubs", handlers.readers.topics.mysubs)),
+        (0, CommandHandler("search", handlers.readers.search.search_command)),
+        (0, CommandHandler("article", handlers.readers.articles.article_command)),
+        (0, CommandHandler("settings", handlers.readers.settings.settings_command)),
+        (0, CommandHandler("stop", handlers.readers.settings.stop)),
         # Readers' inline buttons: one handler per action, by its pattern on the versioned data;
         # anything else (an older version, forged, unknown) gets the stale-button notice.
-        (0, CallbackQueryHandler(handlers.buttons.latest_page, pattern=pattern(Action.LATEST))),
-        (0, CallbackQueryHandler(handlers.buttons.videos_page, pattern=pattern(Action.VIDEOS))),
-        (0, CallbackQueryHandler(handlers.buttons.live_page, pattern=pattern(Action.LIVE))),
-        (0, CallbackQueryHandler(handlers.buttons.article, pattern=pattern(Action.ARTICLE))),
-        (0, CallbackQueryHandler(handlers.buttons.topics_page, pattern=pattern(Action.TOPICS))),
-        (0, CallbackQueryHandler(handlers.buttons.topic_toggle, pattern=pattern(Action.TOPIC_TOGGLE))),
-        (0, CallbackQueryHandler(handlers.buttons.topic_open, pattern=pattern(Action.TOPIC_OPEN))),
-        (0, CallbackQueryHandler(handlers.buttons.topic_page, pattern=pattern(Action.TOPIC_PAGE))),
-        (0, CallbackQueryHandler(handlers.buttons.topic_subscribe, pattern=pattern(Action.TOPIC_SUB))),
-        (0, CallbackQueryHandler(handlers.buttons.mysubs_remove, pattern=pattern(Action.MYSUBS_REMOVE))),
-        (0, CallbackQueryHandler(handlers.buttons.search_page, pattern=pattern(Action.SEARCH_PAGE))),
-        (0, CallbackQueryHandler(handlers.buttons.setting, pattern=pattern(Action.SETTING))),
-        (0, CallbackQueryHandler(handlers.buttons.stop, pattern=pattern(Action.STOP))),
-        (0, CallbackQueryHandler(handlers.buttons.stale)),
-        (0, InlineQueryHandler(handlers.inline.inline_query)),
+        (0, CallbackQueryHandler(handlers.readers.buttons.latest_page, pattern=pattern(Action.LATEST))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.videos_page, pattern=pattern(Action.VIDEOS))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.live_page, pattern=pattern(Action.LIVE))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.article, pattern=pattern(Action.ARTICLE))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.topics_page, pattern=pattern(Action.TOPICS))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.topic_toggle, pattern=pattern(Action.TOPIC_TOGGLE))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.topic_open, pattern=pattern(Action.TOPIC_OPEN))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.topic_page, pattern=pattern(Action.TOPIC_PAGE))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.topic_subscribe, pattern=pattern(Action.TOPIC_SUB))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.mysubs_remove, pattern=pattern(Action.MYSUBS_REMOVE))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.search_page, pattern=pattern(Action.SEARCH_PAGE))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.setting, pattern=pattern(Action.SETTING))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.stop, pattern=pattern(Action.STOP))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.stale)),
+        (0, InlineQueryHandler(handlers.readers.inline.inline_query)),
         # The main keyboard's labels, before plain text: a tapped label is a command, not a query.
-        (0, MessageHandler(filters.Text(list(handlers.actions.MAIN_ACTIONS)), handlers.actions.main_action)),
+        (
+            0,
+            MessageHandler(
+                filters.Text(list(handlers.readers.actions.MAIN_ACTIONS)), handlers.readers.actions.main_action
+            ),
+        ),
         # Plain text: the words after «🔎 بحث», else the unknown-text answer.
-        (0, MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, handlers.search.plain_text)),
+        (
+            0,
+            MessageHandler(
+                filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, handlers.readers.search.plain_text
+            ),
+        ),
         # Last: anything unknown gets a short Arabic answer and the way forward.
-        (0, MessageHandler(filters.COMMAND, handlers.unknown.unknown_command)),
-        (0, MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, handlers.unknown.unknown_text)),
+        (0, MessageHandler(filters.COMMAND, handlers.readers.unknown.unknown_command)),
+        (0, MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, handlers.readers.unknown.unknown_text)),
     ]
 
 
@@ -193,6 +208,7 @@ def build_application(
 
     context_types = ContextTypes(context=NewsContext, bot_data=NewsBot)
     on_answer = news.metrics.bot_api_answer if news.metrics is not None else None
+    sharding = Sharding()
     bot = ShardingBot(
         settings.token,
         base_url=settings.api_url,
@@ -200,7 +216,8 @@ def build_application(
         defaults=Defaults(parse_mode=ParseMode.HTML),
         # aiohttp, not PTB's default httpx client: a third of the bot's CPU went to httpcore's pool.
         request=AiohttpRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15, on_answer=on_answer),
-        get_updates_request=AiohttpRequest(connection_pool_size=2, read_timeout=40, on_answer=on_answer),
+        get_updates_request=ShardingRequest(sharding, connection_pool_size=2, read_timeout=40, on_answer=on_answer),
+        sharding=sharding,
     )
     app: NewsApplication = (
         ApplicationBuilder()
@@ -215,8 +232,35 @@ def build_application(
     app.bot_data = news
     for group, handler in handlers_in_order:
         app.add_handler(handler, group=group)
-    app.add_error_handler(handlers.errors.on_error)
+    app.add_error_handler(handlers.system.errors.on_error)
     return app
+
+
+async def start_in_loop(app: NewsApplication, **polling: Any) -> None:
+    """Start `app` polling inside an event loop that is already running (the test harness, the
+    console), in the order python-telegram-bot's own `run_polling` follows: initialize, the
+    post_init set up above, polling, start. `run_polling` owns the loop, so it cannot serve here;
+    this is the one place besides it where the bot's start-up steps run."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    if app.updater is not None:
+        await app.updater.start_polling(**polling)
+    await app.start()
+
+
+async def stop_in_loop(app: NewsApplication) -> None:
+    """Stop what `start_in_loop` started, in `run_polling`'s order: polling, the Application, the
+    post_stop set up above, shutdown, post_shutdown. Safe after a start that failed half-way."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    if app.post_stop is not None:
+        await app.post_stop(app)
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)
 
 
 def attach_store(news: NewsBot, store: Store) -> None:
@@ -225,7 +269,12 @@ def attach_store(news: NewsBot, store: Store) -> None:
     news.services = Services(
         reading=Reading(store),
         accounts=Accounts(store),
-        editors=Editors(store, news.settings, kick=news.kick_delivery, metrics=news.metrics),
+        editors=Editors(
+            store,
+            news.settings,
+            kick=news.kick_delivery,
+            on_ingested=news.metrics.ingested if news.metrics is not None else None,
+        ),
     )
 
 

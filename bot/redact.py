@@ -1,6 +1,6 @@
 """The one place secrets are taken out of text: the bot token, the webhook secret, and URLs carrying them.
 
-Every log record passes through `RedactingFilter` (installed on the root handler by `bot.logs`,
+Every log record passes through `RedactingFilter` (installed on the root handler by `bot.runtime.logs`,
 so python-telegram-bot's, httpx's, aiohttp's and asyncio's loggers included) and every error line
 the `newsbot` command prints passes through `redact`. Three layers, so a secret is caught even
 before the configured one is known (a configuration error) or when it appears in another form:

@@ -4,4 +4,5 @@ source "$(dirname "$0")/_venv.sh" dev
 echo "== ruff check"; .venv/bin/ruff check .
 echo "== ruff format --check"; .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
+echo "== lint-imports (layer contracts in pyproject.toml)"; .venv/bin/lint-imports
 echo "== pytest"; .venv/bin/pytest "$@"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.harness import BotHarness
+from bot.devtools.harness import BotHarness
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATA = REPO / "tests" / "data"  # real Arabic news files, with their sources in tests/data/SOURCES.md

@@ -1,6 +1,6 @@
 """What a push looks like: text from the templates (autoescaped, leads truncated) and its buttons.
 
-The article buttons carry the reader side's article callback (`bot.callbacks`, action ARTICLE), the
+The article buttons carry the reader side's article callback (`bot.ui.callbacks`, action ARTICLE), the
 same data as the article buttons of /latest, so a press opens the whole article in the chat.
 `article_link` gives the deep link (`https://t.me/<bot>?start=a<ID>`) for places without buttons.
 """
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton
 
-from bot.callbacks import Action, encode
-from bot.keyboards import Keyboard
 from bot.models import Article, Topic, TopicKind
-from bot.render import Renderer, truncate_words
+from bot.ui.callbacks import Action, encode
+from bot.ui.keyboards import Keyboard
+from bot.ui.render import Renderer, truncate_words
 
 DIGEST_MAX_ITEMS = 15  # listed in one digest message (and as many buttons); the rest are counted
 _BUTTON_TEXT = 48

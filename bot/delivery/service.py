@@ -13,8 +13,8 @@ import logging
 
 from telegram import Bot
 
-from bot.context import NewsBot
 from bot.delivery.worker import DeliveryPolicy, DeliveryWorker
+from bot.runtime.context import NewsBot
 
 log = logging.getLogger(__name__)
 

@@ -30,11 +30,11 @@ from telegram import Bot, LinkPreviewOptions, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.context import NewsBot
 from bot.delivery.limiter import RateLimiter
 from bot.delivery.messages import DigestItem, Push, PushRenderer, main_topic
 from bot.delivery.schedule import digest_due, in_quiet_hours
 from bot.models import Article, PendingDelivery, ReaderStatus
+from bot.runtime.context import NewsBot
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.ingest.antcorpus import parse_ant
-from bot.ingest.feeds import parse_feed
-from bot.ingest.seedfile import item_to_json, topic_to_json
-from bot.ingest.seedpage import parse_seed_page, seed_page_guid
+from bot.ingest.parsers.antcorpus import parse_ant
+from bot.ingest.parsers.feeds import parse_feed
+from bot.ingest.parsers.seedfile import item_to_json, topic_to_json
+from bot.ingest.parsers.seedpage import parse_seed_page, seed_page_guid
 from bot.ingest.topics import KNOWN_TOPICS, TopicAssigner
 from bot.models import ArticleKind, ParsedItem
 

@@ -12,15 +12,15 @@ from pathlib import Path
 import httpx
 from tqdm import tqdm
 
-from bot.ingest.antcorpus import parse_ant
-from bot.ingest.article_html import PARSER as ARTICLE_PARSER
-from bot.ingest.article_html import parse_article_html
-from bot.ingest.detect import SourceType, decode_text, detect
-from bot.ingest.feeds import parse_feed
 from bot.ingest.fetch import MAX_BYTES, TIMEOUT_SECONDS, Fetched, fetch_client, fetch_url, is_url, read_path
+from bot.ingest.parsers.antcorpus import parse_ant
+from bot.ingest.parsers.article_html import PARSER as ARTICLE_PARSER
+from bot.ingest.parsers.article_html import parse_article_html
+from bot.ingest.parsers.detect import SourceType, decode_text, detect
+from bot.ingest.parsers.feeds import parse_feed
+from bot.ingest.parsers.seedfile import parse_seed_json
+from bot.ingest.parsers.seedpage import parse_seed_page
 from bot.ingest.result import ParseResult, SourceError
-from bot.ingest.seedfile import parse_seed_json
-from bot.ingest.seedpage import parse_seed_page
 from bot.ingest.text import clean_item
 from bot.ingest.topics import TopicAssigner
 from bot.models import ParsedItem, TopicSpec, item_origin, site_of

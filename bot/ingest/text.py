@@ -11,8 +11,8 @@ import unicodedata
 from dataclasses import replace
 from html.parser import HTMLParser
 
-from bot.arabic import clean_text
 from bot.models import ParsedItem
+from bot.text.arabic import clean_text
 
 _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLOCK_TAGS = frozenset(
@@ -65,7 +65,7 @@ def html_to_text(markup: str) -> str:
     return " ".join(html_to_paragraphs(markup))
 
 
-# What bot.arabic.clean_text drops or rewrites: control characters, bidi marks, embeddings,
+# What bot.text.arabic.clean_text drops or rewrites: control characters, bidi marks, embeddings,
 # overrides (U+202A-202E) and isolates (U+2066-2069), zero-width characters (U+200B, U+2060-2064,
 # U+FEFF) and odd line breaks. ZWNJ (U+200C) and ZWJ (U+200D) stay, as everywhere else: Persian
 # and Urdu words in Arabic feeds need ZWNJ to be spelled right, ZWJ holds emoji sequences and
@@ -76,7 +76,7 @@ _UNCLEAN = re.compile(
 
 
 def clean_field(text: str) -> str:
-    """One line of a source's text cleaned like every other text (bot.arabic.clean_text), on one
+    """One line of a source's text cleaned like every other text (bot.text.arabic.clean_text), on one
     line; text that is already clean is returned as it is (the common case, checked cheaply)."""
     if _UNCLEAN.search(text) is None and unicodedata.is_normalized("NFC", text):
         return text

@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from bot.arabic import fold
 from bot.models import ParsedItem, TopicKind, TopicSpec
+from bot.text.arabic import fold
 
 _SLUG_OK = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 

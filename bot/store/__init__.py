@@ -10,12 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.models import PendingDelivery, StoreStats, UpsertOutcome
-from bot.store.articles import ArticleRepository
-from bot.store.backup import BackupError, BackupResult, backup_store
-from bot.store.db import Database, store_error
-from bot.store.deliveries import DeliveryRepository
 from bot.store.errors import StoreBusy, StoreCorrupt, StoreError, StoreRejected, StoreUnavailable
-from bot.store.feeds import FeedRepository
 from bot.store.protocols import (
     ArticleStore,
     DeliveryStore,
@@ -25,9 +20,14 @@ from bot.store.protocols import (
     SubscriptionStore,
     TopicStore,
 )
-from bot.store.readers import ReaderRepository
-from bot.store.subscriptions import SubscriptionRepository
-from bot.store.topics import TopicRepository
+from bot.store.sqlite.articles import ArticleRepository
+from bot.store.sqlite.backup import BackupError, BackupResult, backup_store
+from bot.store.sqlite.db import Database, store_error
+from bot.store.sqlite.deliveries import DeliveryRepository
+from bot.store.sqlite.feeds import FeedRepository
+from bot.store.sqlite.readers import ReaderRepository
+from bot.store.sqlite.subscriptions import SubscriptionRepository
+from bot.store.sqlite.topics import TopicRepository
 
 __all__ = [
     "BackupError",

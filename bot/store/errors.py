@@ -1,7 +1,7 @@
 """The store's own errors: what callers above `bot/store` see, whatever engine is underneath.
 
 Each engine translates its driver's exceptions into these at its boundary (the SQLite store in
-`bot/store/sqlite_errors.py`), so services, handlers and the command line never import a driver to
+`bot/store/sqlite/errors.py`), so services, handlers and the command line never import a driver to
 handle a failure. `newsbot` turns any StoreError into one line on stderr and exit code 2.
 """
 

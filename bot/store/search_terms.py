@@ -1,6 +1,6 @@
 """Search text, engine-neutral: what a reader's query means as words, and what the index holds.
 
-Both sides go through `bot.arabic.fold`, so «غزه» finds «غزة» and «اسرائيل» finds «إسرائيل»
+Both sides go through `bot.text.arabic.fold`, so «غزه» finds «غزة» and «اسرائيل» finds «إسرائيل»
 whatever the engine's own tokenizer does. An engine quotes the words in its own query syntax
 (FTS5 string literals in SQLite); a reader's text is never taken as query syntax.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from bot.arabic import fold
+from bot.text.arabic import fold
 
 MAX_QUERY_TERMS = 12
 _WORD = re.compile(r"\w+", re.UNICODE)

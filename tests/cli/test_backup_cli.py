@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.harness import BotHarness, ChatClient
+from bot.devtools.harness import BotHarness, ChatClient
 from tests.delivery.support import ingest_elsewhere, item, write_seed
 
 pytestmark = pytest.mark.slow

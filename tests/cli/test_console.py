@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from bot.cli.console import STILL_WORKING, Console, render_entities
 from bot.config import Settings
-from bot.console import STILL_WORKING, Console, render_entities
-from bot.harness import BotHarness
+from bot.devtools.harness import BotHarness
 from tests.conftest import ADMIN_ID, DATA
 
 pytestmark = pytest.mark.slow

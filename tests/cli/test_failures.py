@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.emulator.server import BotApiEmulator
+from bot.devtools.emulator.server import BotApiEmulator
 from bot.ingest.service import ingest_sources
 from bot.store import Store
 

@@ -9,7 +9,7 @@ from importlib import metadata
 
 import pytest
 
-from bot.cli import build_parser, main
+from bot.cli.main import build_parser, main
 
 
 def subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[argparse.ArgumentParser]:

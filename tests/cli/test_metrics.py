@@ -14,8 +14,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.emulator.server import BotApiEmulator
-from bot.harness import TEST_TOKEN
+from bot.devtools.emulator.server import BotApiEmulator
+from bot.devtools.harness import TEST_TOKEN
 from tests.cli.test_run import finish, free_port, start_bot
 from tests.cli.test_workers import Bot, children, greeted
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.emulator.server import BotApiEmulator
-from bot.harness import TEST_TOKEN
+from bot.devtools.emulator.server import BotApiEmulator
+from bot.devtools.harness import TEST_TOKEN
 
 pytestmark = pytest.mark.slow
 

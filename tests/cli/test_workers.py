@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator.server import BotApiEmulator
-from bot.emulator.state import StoredMessage
-from bot.harness import TEST_TOKEN
+from bot.devtools.emulator.server import BotApiEmulator
+from bot.devtools.emulator.state import StoredMessage
+from bot.devtools.harness import TEST_TOKEN
 from tests.cli.test_run import free_port, start_bot
 
 pytestmark = pytest.mark.slow
 
 
 def children(pid: int) -> list[int]:
-    """Worker processes of `pid` (python -m bot.workers), from Linux /proc."""
+    """Worker processes of `pid` (python -m bot.cli.worker), from Linux /proc."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -27,7 +27,7 @@ def children(pid: int) -> list[int]:
             cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if ppid == str(pid) and b"bot.workers" in cmdline:
+        if ppid == str(pid) and b"bot.cli.worker" in cmdline:
             found.append(int(stat.parent.name))
     return found
 

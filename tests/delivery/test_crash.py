@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator.server import BotApiEmulator
-from bot.emulator.state import SentRecord
-from bot.harness import TEST_TOKEN
+from bot.devtools.emulator.server import BotApiEmulator
+from bot.devtools.emulator.state import SentRecord
+from bot.devtools.harness import TEST_TOKEN
 from bot.store import Store
 from tests.delivery.support import REPO, ingest_elsewhere, item, write_seed
 

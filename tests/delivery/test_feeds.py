@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from bot.config import FeedSource, Settings
-from bot.harness import BotHarness
+from bot.devtools.harness import BotHarness
 from tests.conftest import ADMIN_ID, DATA
 
 # The real Al Jazeera feed under new URLs: the seeds already hold its items at their own URLs.

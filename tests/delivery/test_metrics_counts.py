@@ -8,8 +8,8 @@ import dataclasses
 from pathlib import Path
 
 from bot.config import FeedSource, Settings
-from bot.harness import BotHarness
-from bot.metrics import Metrics
+from bot.devtools.harness import BotHarness
+from bot.runtime.metrics import Metrics
 from tests.delivery.support import ingest_elsewhere, item, write_seed
 from tests.delivery.test_feeds import FeedServer, feed_server  # noqa: F401 - the fixture
 from tests.delivery.test_push import pushes, service, settle, subscribe, topics_in_store

@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import Settings
 from bot.delivery.service import DeliveryService
-from bot.harness import BotHarness, ChatClient
+from bot.devtools.harness import BotHarness, ChatClient
 from bot.models import ReaderStatus
 from tests.delivery.support import ingest_elsewhere, item, write_seed
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from bot.config import Settings
-from bot.harness import BotHarness
-from handlers.flood import FloodGuard
+from bot.devtools.harness import BotHarness
+from handlers.system.flood import FloodGuard
 
 
 def test_the_window_allows_the_limit_then_warns_once_then_recovers() -> None:

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from bot.harness import BotHarness, ChatClient
+from bot.devtools.harness import BotHarness, ChatClient
 
 _HOSTILE = [
     "<b>",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.harness import BotHarness
-from bot.html_split import utf16_len
+from bot.devtools.harness import BotHarness
 from bot.models import ParsedItem
+from bot.text.html_split import utf16_len
 
 
 async def _long_article(harness: BotHarness) -> int:

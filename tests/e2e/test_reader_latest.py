@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.harness import BotHarness
+from bot.devtools.harness import BotHarness
 
 NUMBERED = re.compile(r"^(\d+)\. ", re.MULTILINE)
 

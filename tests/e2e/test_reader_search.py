@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.harness import BotHarness
+from bot.devtools.harness import BotHarness
 
 
 async def test_search_is_folded_and_best_first(harness: BotHarness) -> None:

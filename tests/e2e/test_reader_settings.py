@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.harness import BotHarness
+from bot.devtools.harness import BotHarness
 from bot.models import PushMode, ReaderStatus
 
 

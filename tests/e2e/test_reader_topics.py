@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.harness import BotHarness
+from bot.devtools.harness import BotHarness
 
 
 async def _topic_id(harness: BotHarness, slug: str) -> int:

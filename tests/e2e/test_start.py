@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Settings
-from bot.emulator.server import BotApiEmulator
-from bot.harness import BotHarness
+from bot.devtools.emulator.server import BotApiEmulator
+from bot.devtools.harness import BotHarness
 from bot.models import ReaderStatus
 
 

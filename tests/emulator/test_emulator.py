@@ -15,7 +15,7 @@ from aiohttp import web
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
 
-from bot.emulator.server import BotApiEmulator
+from bot.devtools.emulator.server import BotApiEmulator
 
 TOKEN = "123456:TEST-token"
 
@@ -666,7 +666,7 @@ async def test_a_real_application_polls_and_replies(emu: BotApiEmulator) -> None
 
 async def test_every_registered_method_is_answered_in_any_case(http: httpx.AsyncClient) -> None:
     # The registry is the one list of method names: each is routed, whatever its spelling's case.
-    from bot.emulator.registry import NAMES
+    from bot.devtools.emulator.registry import NAMES
 
     assert len(NAMES) == len(set(NAMES)) == 24
     assert {"getUpdates", "sendMessage", "answerCallbackQuery", "setWebhook"} <= set(NAMES)
@@ -677,7 +677,7 @@ async def test_every_registered_method_is_answered_in_any_case(http: httpx.Async
 
 
 def test_a_method_name_cannot_be_registered_twice() -> None:
-    from bot.emulator.registry import METHODS, api_method
+    from bot.devtools.emulator.registry import METHODS, api_method
 
     before = dict(METHODS)
 

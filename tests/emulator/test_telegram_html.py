@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.emulator.telegram_html import EntityParseError, parse_html, utf16_len
+from bot.devtools.emulator.telegram_html import EntityParseError, parse_html, utf16_len
 
 
 def test_utf16_len_counts_surrogate_pairs() -> None:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.arabic import clean_text
-from bot.harness import BotHarness
-from bot.ingest.detect import SourceType, detect
-from bot.ingest.feeds import parse_feed
+from bot.devtools.harness import BotHarness
+from bot.ingest.parsers.detect import SourceType, detect
+from bot.ingest.parsers.feeds import parse_feed
 from bot.ingest.reasons import arabic_reason
 from bot.ingest.service import ingest_sources
 from bot.ingest.text import clean_field
 from bot.store import Store
+from bot.text.arabic import clean_text
 
 RLO, LRO, PDF, LRI, PDI, ZWSP, ZWNJ, BOM, WJ = (
     "\u202e",

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from bot.config import Settings, load_settings
-from bot.harness import BotHarness
+from bot.devtools.harness import BotHarness
 from bot.ingest import fetch
 from bot.ingest.fetch import FetchRefused, fetch_client, fetch_url, internal_kind
 from bot.ingest.service import ingest_sources

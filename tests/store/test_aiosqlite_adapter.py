@@ -1,4 +1,4 @@
-"""The aiosqlite private API `bot/store/aiosqlite_adapter.py` relies on still exists and behaves.
+"""The aiosqlite private API `bot/store/sqlite/aiosqlite_adapter.py` relies on still exists and behaves.
 
 These fail the day an aiosqlite release renames `_execute` or `_conn`, runs calls elsewhere than the
 connection's one thread, or stops handing back results and exceptions: then the adapter (the only
@@ -16,7 +16,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.store.aiosqlite_adapter import connect, run_on_connection_thread
+from bot.store.sqlite.aiosqlite_adapter import connect, run_on_connection_thread
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.arabic import fold
 from bot.ingest.service import ingest_sources
 from bot.models import ParsedItem, TopicSpec
 from bot.store import Store
-from bot.store.db import Database
+from bot.store.sqlite.db import Database
+from bot.text.arabic import fold
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 

@@ -13,8 +13,8 @@ import pytest
 
 from bot.models import ParsedItem, TopicSpec
 from bot.store import Store, StoreBusy, StoreCorrupt, StoreError, StoreRejected, StoreUnavailable
-from bot.store.db import migrations
-from bot.store.sqlite_errors import translate
+from bot.store.sqlite.db import migrations
+from bot.store.sqlite.errors import translate
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -294,5 +294,10 @@ def test_the_engine_neutral_store_modules_import_no_driver_and_no_sqlite_module(
     for name in ENGINE_NEUTRAL:
         imports = _imports(REPO / "bot" / "store" / f"{name}.py")
         assert not {i.split(".")[0] for i in imports} & DRIVERS, name
-        sqlite_side = {"bot.store.db", "bot.store.sqlite_errors", "bot.store.aiosqlite_adapter", "bot.store.articles"}
+        sqlite_side = {
+            "bot.store.sqlite.db",
+            "bot.store.sqlite.errors",
+            "bot.store.sqlite.aiosqlite_adapter",
+            "bot.store.sqlite.articles",
+        }
         assert not imports & sqlite_side, name

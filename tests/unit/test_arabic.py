@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.arabic import (
+from bot.text.arabic import (
     FSI,
     NOUNS,
     PDI,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.callbacks import ARITY, MAX_BYTES, VERSION, Action, Callback, args_of, decode, encode, pattern
+from bot.ui.callbacks import ARITY, MAX_BYTES, VERSION, Action, Callback, args_of, decode, encode, pattern
 
 
 @pytest.mark.parametrize("action", list(Action))

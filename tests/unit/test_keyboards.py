@@ -11,7 +11,7 @@ from telegram import (
     WebAppInfo,
 )
 
-from bot.keyboards import Keyboard, main_keyboard, stop_confirm
+from bot.ui.keyboards import Keyboard, main_keyboard, stop_confirm
 
 
 def test_every_kind_of_button_serialises_as_ptb_does() -> None:

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from telegram import CallbackQuery, Chat, InlineQuery, Message, Update, User
 
-from bot import metrics as metrics_module
 from bot.config import ConfigError, Settings, load_settings
-from bot.context import NewsBot
-from bot.metrics import Metrics, MetricsServer, check_health
+from bot.runtime import metrics as metrics_module
+from bot.runtime.context import NewsBot
+from bot.runtime.metrics import Metrics, MetricsServer, check_health
 from bot.store import Store
 
 USER = User(5, "قارئ", is_bot=False)

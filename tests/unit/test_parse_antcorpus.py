@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.ingest.antcorpus import parse_ant
+from bot.ingest.parsers.antcorpus import parse_ant
 from tests.conftest import DATA as ARABIC_NEWS
 
 DATA = ARABIC_NEWS / "datasets"

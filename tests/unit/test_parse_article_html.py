@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
 
-from bot.ingest.article_html import parse_article_html
+from bot.ingest.parsers.article_html import parse_article_html
 from tests.conftest import DATA as ARABIC_NEWS
 
 DATA = ARABIC_NEWS / "articles"

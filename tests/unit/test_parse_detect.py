@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest.detect import SourceType, detect
+from bot.ingest.parsers.detect import SourceType, detect
 from bot.ingest.result import SourceError
 from tests.conftest import DATA, SEED_PAGE
 

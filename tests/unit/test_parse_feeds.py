@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.ingest.feeds import compare_parsers, parse_feed, read_feed
+from bot.ingest.parsers.feeds import compare_parsers, parse_feed, read_feed
 from bot.ingest.result import SourceError
 from tests.conftest import DATA as ARABIC_NEWS
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.ingest.parsers.seedfile import parse_seed_json
 from bot.ingest.result import SourceError
-from bot.ingest.seedfile import parse_seed_json
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 

@@ -1,4 +1,4 @@
-from bot.ingest.seedpage import parse_seed_page, story_count
+from bot.ingest.parsers.seedpage import parse_seed_page, story_count
 from bot.ingest.topics import is_valid_slug
 from bot.models import TopicKind
 from tests.conftest import SEED_PAGE

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from telegram import Update
 
-from bot.processing import TrackingUpdateProcessor
+from bot.runtime.processing import TrackingUpdateProcessor
 
 
 async def _nothing() -> None:

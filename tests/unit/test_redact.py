@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import logs, redact
+from bot import redact
+from bot.runtime import logs
 
 TOKEN = "987654321:AAHsecret-part-of-the-token_xyz0123456"
 SECRET = "webhook-secret-42"

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jinja2 import UndefinedError
 
-from bot.arabic import FSI, PDI
-from bot.emulator.telegram_html import parse_html
-from bot.render import Renderer, default_templates_dir, truncate_words
+from bot.devtools.emulator.telegram_html import parse_html
+from bot.text.arabic import FSI, PDI
+from bot.ui.render import Renderer, default_templates_dir, truncate_words
 
 NOW = datetime(2026, 3, 24, 20, 31, tzinfo=UTC)
 RIYADH = ZoneInfo("Asia/Riyadh")

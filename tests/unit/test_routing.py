@@ -8,10 +8,10 @@ from telegram import CallbackQuery, Update, User
 from telegram.ext import CallbackQueryHandler
 
 from bot.app import handler_list
-from bot.callbacks import ARITY, Action, encode, pattern
 from bot.config import Settings
-from bot.context import NewsBot
-from handlers import buttons
+from bot.runtime.context import NewsBot
+from bot.ui.callbacks import ARITY, Action, encode, pattern
+from handlers.readers import buttons
 
 
 def _button_routes() -> list[CallbackQueryHandler[Any, Any]]:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.emulator.telegram_html import parse_html
-from bot.html_split import _atomize, number_parts, split_message, split_numbered, utf16_len, visible_text
+from bot.devtools.emulator.telegram_html import parse_html
+from bot.text.html_split import _atomize, number_parts, split_message, split_numbered, utf16_len, visible_text
 from tests.conftest import DATA as ARABIC_NEWS
 
 DATASETS = ARABIC_NEWS / "datasets"

@@ -13,7 +13,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.telegram_http import AiohttpRequest
+from bot.runtime.telegram_http import AiohttpRequest
 
 
 @pytest.fixture

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
-from bot.workers import frame, read_frame, shard_key
+from bot.runtime.workers import Sharding, frame, read_frame, shard_key
 
 USER = {"id": 1234, "is_bot": False, "first_name": "ليلى"}
 CHAT = {"id": 1234, "type": "private"}
@@ -40,3 +41,42 @@ async def test_frames_come_back_whole_in_order_then_end() -> None:
     reader.feed_eof()
     assert [await read_frame(reader) for _ in payloads] == payloads
     assert await read_frame(reader) is None
+
+
+class _Pool:
+    """A stand-in for WorkerPool.dispatch: shard 1 of 2 takes odd user ids."""
+
+    def __init__(self) -> None:
+        self.handed: list[int] = []
+
+    def dispatch(self, raw: dict[str, object]) -> bool:
+        user = raw["message"]["from"]["id"]  # type: ignore[index]
+        if user % 2:
+            self.handed.append(raw["update_id"])  # type: ignore[arg-type]
+            return True
+        return False
+
+
+def _answer(*users: int) -> bytes:
+    result = [{"update_id": 10 + i, "message": {"from": {"id": u}, "text": "س"}} for i, u in enumerate(users)]
+    return json.dumps({"ok": True, "result": result}).encode()
+
+
+def test_the_getupdates_answer_keeps_this_shards_updates_and_the_offset_covers_the_rest() -> None:
+    sharding = Sharding()
+    assert sharding.keep(_answer(1, 2)) == _answer(1, 2)  # no pool: untouched
+    pool = _Pool()
+    sharding.pool = pool  # type: ignore[assignment]
+    kept = json.loads(sharding.keep(_answer(1, 2, 3, 4)))
+    assert [u["update_id"] for u in kept["result"]] == [11, 13]
+    assert kept["result"][0]["message"]["text"] == "س"
+    assert pool.handed == [10, 12]
+    assert sharding.next_offset == 14  # the last update, handed on or kept, is confirmed next time
+
+
+def test_answers_that_are_not_updates_pass_unchanged() -> None:
+    sharding = Sharding()
+    sharding.pool = _Pool()  # type: ignore[assignment]
+    for body in (b"not json", b'{"ok": false, "description": "Conflict"}', b'{"ok": true, "result": []}'):
+        assert sharding.keep(body) == body
+    assert sharding.next_offset == 0

@@ -1,0 +1,1 @@
+"""The `newsbot` command line: its commands, the console and `newsbot run`."""

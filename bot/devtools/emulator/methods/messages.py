@@ -1,0 +1,192 @@
+"""Chats and the bot's messages in them: send, edit, delete, chat actions, getChat."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bot.devtools.emulator import rules
+from bot.devtools.emulator.registry import api_method
+from bot.devtools.emulator.rules import Params, bad_request
+from bot.devtools.emulator.state import ApiError, Chat, JSONDict, SentRecord, StoredMessage
+from bot.devtools.emulator.world import World
+
+_NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly the same "
+    "as a current content and reply markup of the message"
+)
+
+
+def _link_preview(params: Params) -> JSONDict | None:
+    options = params.obj("link_preview_options", "link preview options")
+    if options is not None and not isinstance(options, dict):
+        raise bad_request("can't parse link preview options JSON object")
+    if options is None and params.has("disable_web_page_preview"):
+        options = {"is_disabled": params.flag("disable_web_page_preview")}
+    return options
+
+
+def _edit_target(world: World, params: Params) -> tuple[Chat, StoredMessage]:
+    chat = world.chat_for(params, writing=True)
+    message_id = params.integer("message_id")
+    if message_id is None:
+        raise bad_request("message identifier is not specified")
+    message = chat.messages.get(message_id)
+    if message is None or message.deleted:
+        raise bad_request("message to edit not found")
+    if not message.from_bot:
+        raise bad_request("message can't be edited")
+    return chat, message
+
+
+def _inline_markup(params: Params) -> JSONDict | None:
+    markup = rules.check_reply_markup(params.obj("reply_markup", "reply keyboard markup"))
+    if markup is not None and "inline_keyboard" not in markup:
+        raise bad_request("inline keyboard expected")
+    return markup
+
+
+@api_method("sendMessage")
+async def send_message(world: World, params: Params) -> Any:
+    chat = world.chat_for(params, writing=True)
+    text, entities, parse_mode = rules.message_text(params)
+    markup = rules.check_reply_markup(params.obj("reply_markup", "reply keyboard markup"))
+    link_preview = _link_preview(params)
+    if world.rate_limits:
+        retry_after = world.limits.check(chat.chat_id, world.clock())
+        if retry_after:
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+    disable_notification = params.flag("disable_notification")
+    inline = markup if markup is not None and "inline_keyboard" in markup else None
+    if markup is not None and "keyboard" in markup:
+        chat.reply_keyboard = markup
+    elif markup is not None and markup.get("remove_keyboard"):
+        chat.reply_keyboard = None
+    message = StoredMessage(
+        chat.take_message_id(),
+        True,
+        int(time.time()),
+        text,
+        entities,
+        inline,
+        disable_notification=disable_notification,
+        link_preview_options=link_preview,
+    )
+    chat.messages[message.message_id] = message
+    world.bot_messages.setdefault(chat.chat_id, []).append(message)
+    world.keep(
+        SentRecord(
+            "sendMessage",
+            chat.chat_id,
+            message.message_id,
+            text,
+            parse_mode,
+            entities,
+            markup,
+            disable_notification,
+            link_preview,
+            world.clock(),
+        )
+    )
+    return world.message_dict(chat, message)
+
+
+@api_method("editMessageText")
+async def edit_message_text(world: World, params: Params) -> Any:
+    inline_id = params.text("inline_message_id")
+    if inline_id:
+        text, entities, parse_mode = rules.message_text(params)
+        markup = _inline_markup(params)
+        link_preview = _link_preview(params)
+        world.keep(
+            SentRecord(
+                "editMessageText", None, None, text, parse_mode, entities, markup, False, link_preview,
+                world.clock(), inline_id,
+            )
+        )  # fmt: skip
+        return True
+    chat, message = _edit_target(world, params)
+    text, entities, parse_mode = rules.message_text(params)
+    markup = _inline_markup(params)
+    link_preview = _link_preview(params)
+    if text == message.text and entities == message.entities and markup == message.reply_markup:
+        raise bad_request(_NOT_MODIFIED)
+    message.text, message.entities, message.reply_markup = text, entities, markup
+    if link_preview is not None:
+        message.link_preview_options = link_preview
+    message.edit_date = int(time.time())
+    world.keep(
+        SentRecord(
+            "editMessageText", chat.chat_id, message.message_id, text, parse_mode, entities, markup,
+            False, link_preview, world.clock(),
+        )
+    )  # fmt: skip
+    return world.message_dict(chat, message)
+
+
+@api_method("editMessageReplyMarkup")
+async def edit_message_reply_markup(world: World, params: Params) -> Any:
+    inline_id = params.text("inline_message_id")
+    if inline_id:
+        markup = _inline_markup(params)
+        world.keep(
+            SentRecord(
+                "editMessageReplyMarkup", None, None, None, None, [], markup, False, None, world.clock(),
+                inline_id,
+            )
+        )  # fmt: skip
+        return True
+    chat, message = _edit_target(world, params)
+    markup = _inline_markup(params)
+    if markup == message.reply_markup:
+        raise bad_request(_NOT_MODIFIED)
+    message.reply_markup = markup
+    message.edit_date = int(time.time())
+    world.keep(
+        SentRecord(
+            "editMessageReplyMarkup", chat.chat_id, message.message_id, message.text, None,
+            message.entities, markup, False, None, world.clock(),
+        )
+    )  # fmt: skip
+    return world.message_dict(chat, message)
+
+
+@api_method("deleteMessage")
+async def delete_message(world: World, params: Params) -> Any:
+    chat = world.chat_for(params, writing=False)
+    message_id = params.integer("message_id")
+    if message_id is None:
+        raise bad_request("message identifier is not specified")
+    message = chat.messages.get(message_id)
+    if message is None or message.deleted:
+        raise bad_request("message to delete not found")
+    message.deleted = True
+    world.keep(SentRecord("deleteMessage", chat.chat_id, message_id, None, None, [], None, False, None, world.clock()))
+    return True
+
+
+@api_method("sendChatAction")
+async def send_chat_action(world: World, params: Params) -> Any:
+    world.chat_for(params, writing=True)
+    action = params.text("action")
+    if not action:
+        raise bad_request("action is empty")
+    if action not in rules.CHAT_ACTIONS:
+        raise bad_request("wrong parameter action in request")
+    return True
+
+
+@api_method("getChat")
+async def get_chat(world: World, params: Params) -> Any:
+    chat = world.chat_for(params, writing=False)
+    data = chat.as_dict()
+    data["accent_color_id"] = 0
+    data["max_reaction_count"] = 11
+    data["accepted_gift_types"] = {
+        "unlimited_gifts": False,
+        "limited_gifts": False,
+        "unique_gifts": False,
+        "premium_subscription": False,
+        "gifts_from_channels": False,
+    }
+    return data

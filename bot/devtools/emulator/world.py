@@ -1,0 +1,209 @@
+"""The emulated Telegram's state: users, chats and their messages, pending updates and queries,
+what the bot did, and the settings a test may switch. The Bot API methods (``methods/``), the
+client side (``client.py``) and the HTTP front (``http.py``) all act on one :class:`World`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+
+from bot.devtools.emulator.faults import Faults
+from bot.devtools.emulator.limits import RateLimits
+from bot.devtools.emulator.rules import Params, bad_request
+from bot.devtools.emulator.state import (
+    ApiError,
+    CallRecord,
+    Chat,
+    ChatLine,
+    JSONDict,
+    PendingQuery,
+    SentRecord,
+    StoredMessage,
+    UserAccount,
+)
+from bot.devtools.emulator.waits import Waiters
+
+__all__ = ["World"]
+
+_DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+
+def _update_type(update: JSONDict) -> str:
+    for key in update:
+        if key != "update_id":
+            return key
+    return ""
+
+
+class World:
+    """Everything the emulator knows; use it from the event loop's thread only."""
+
+    def __init__(
+        self,
+        *,
+        bot_username: str = "newsbot_emulator_bot",
+        bot_name: str = "أخبار",
+        rate_limits: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bot_username = bot_username
+        self.bot_name = bot_name
+        self.valid_token: str | None = None
+        self.rate_limits = rate_limits
+        self.limits = RateLimits()
+        self.faults = Faults()
+        self.clock = clock  # monotonic seconds; tests may swap it to move time without sleeping
+        self.callback_query_ttl = 15.0
+        self.inline_query_ttl = 15.0
+        self.webhook_retry_delay = 0.05  # first pause after a failed webhook delivery; doubles
+        self.webhook_retry_max_delay = 1.0
+        self.record_calls = True
+
+        self.users: dict[int, UserAccount] = {}
+        self.chats: dict[int, Chat] = {}
+        self.sent: list[SentRecord] = []
+        self.calls: list[CallRecord] = []
+        self.refusals: list[CallRecord] = []
+        self.listeners: list[Callable[[SentRecord], None]] = []
+        self.updates: list[JSONDict] = []
+        self.allowed_updates: list[str] = []
+        self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_deliveries = 0
+        self.webhook_last_error: tuple[int, str] | None = None
+        self.commands: dict[tuple[str, str], list[JSONDict]] = {}
+        self.descriptions: dict[tuple[str, str], str] = {}
+        self.menu_button: JSONDict = {"type": "default"}
+        self.callback_queries: dict[str, PendingQuery] = {}
+        self.inline_queries: dict[str, PendingQuery] = {}
+        self.bot_messages: dict[int, list[StoredMessage]] = {}  # chat id -> the bot's messages, in order
+        self.long_polls_waiting = 0  # getUpdates calls waiting for updates right now
+        self.poll_generation = 0  # moves with every long poll; an older one is answered 409
+        self.waiters = Waiters()
+        self.update_ids = itertools.count(100_001)
+        self.query_ids = itertools.count(5_000_000_001)
+
+    @property
+    def bot_user(self) -> JSONDict:
+        return {
+            "id": 7_000_000_001,
+            "is_bot": True,
+            "first_name": self.bot_name,
+            "username": self.bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": True,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    def wake(self) -> None:
+        """Tell the waits that the state changed."""
+        self.waiters.wake()
+
+    # -- records of calls ----------------------------------------------------------------------
+
+    def record_refusal(self, method: str, params: JSONDict, status: int, description: str) -> None:
+        record = CallRecord(method, params, status, description, self.clock())
+        self.refusals.append(record)
+        if self.record_calls:
+            self.calls.append(record)
+
+    def keep(self, record: SentRecord) -> None:
+        """A message the bot sent, edited or deleted: recorded, shown to listeners, waits woken."""
+        self.sent.append(record)
+        for listener in self.listeners:
+            listener(record)
+        self.wake()
+
+    # -- updates -------------------------------------------------------------------------------
+
+    def queue(self, update: JSONDict) -> JSONDict:
+        """Queue what Telegram would send the bot; returns it with its ``update_id``."""
+        update = {"update_id": next(self.update_ids), **update}
+        self.updates.append(update)
+        self.wake()
+        return update
+
+    def _allowed(self, update: JSONDict) -> bool:
+        kind = _update_type(update)
+        if self.allowed_updates:
+            return kind in self.allowed_updates
+        return kind not in _DEFAULT_EXCLUDED_UPDATES
+
+    def drop_unwanted(self) -> None:
+        """Telegram does not keep updates of types the bot did not ask for."""
+        if any(not self._allowed(u) for u in self.updates):
+            self.updates = [u for u in self.updates if self._allowed(u)]
+
+    # -- chats ---------------------------------------------------------------------------------
+
+    def register_chat(self, user_id: int) -> Chat:
+        """The private chat with ``user_id``, created if needed (the user must exist)."""
+        chat = self.chats.get(user_id)
+        if chat is None:
+            account = self.users.get(user_id)
+            if account is None:
+                account = self.users[user_id] = UserAccount(user_id, "قارئ")
+            chat = self.chats[user_id] = Chat(user_id, "private", user=account, members={user_id: "member"})
+        return chat
+
+    def chat_view(self, chat_id: int) -> list[ChatLine]:
+        """The chat as its user sees it: current texts after edits, deleted messages gone."""
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            return []
+        return [
+            ChatLine(m.message_id, m.from_bot, m.text, m.entities, m.reply_markup, m.edit_date is not None)
+            for m in chat.messages.values()
+            if not m.deleted
+        ]
+
+    def reply_keyboard(self, chat_id: int) -> JSONDict | None:
+        """The custom reply keyboard the user currently sees in ``chat_id``, if any."""
+        chat = self.chats.get(chat_id)
+        return chat.reply_keyboard if chat is not None else None
+
+    def chat_for(self, params: Params, *, writing: bool) -> Chat:
+        """The chat a call names by ``chat_id`` (an id or ``@username``); refused as Telegram does."""
+        raw = params.raw.get("chat_id")
+        if raw is None or raw == "":
+            raise bad_request("chat_id is empty")
+        chat: Chat | None = None
+        if isinstance(raw, str) and raw.startswith("@"):
+            name = raw[1:].lower()
+            chat = next(
+                (c for c in self.chats.values() if c.user and (c.user.username or "").lower() == name),
+                None,
+            )
+        else:
+            try:
+                chat = self.chats.get(int(raw))
+            except (TypeError, ValueError):
+                chat = None
+        if chat is None or (chat.user is not None and chat.user.deleted):
+            raise bad_request("chat not found")
+        if writing and chat.user is not None and chat.user.blocked_bot:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat
+
+    def message_dict(self, chat: Chat, message: StoredMessage) -> JSONDict:
+        """A stored message as the Bot API's ``Message`` object."""
+        data: JSONDict = {
+            "message_id": message.message_id,
+            "from": self.bot_user if message.from_bot else self.users[message.sender_id].as_dict(),
+            "chat": chat.as_dict(),
+            "date": message.date,
+        }
+        if message.edit_date is not None:
+            data["edit_date"] = message.edit_date
+        data["text"] = message.text
+        if message.entities:
+            data["entities"] = message.entities
+        if message.link_preview_options:
+            data["link_preview_options"] = message.link_preview_options
+        if message.reply_markup is not None:
+            data["reply_markup"] = message.reply_markup
+        return data

@@ -1,0 +1,272 @@
+"""What readers do in Telegram, as plain data: pages of headlines, topics with their state, articles,
+search, inline results and settings changes. Handlers turn these into one template each.
+
+Nothing here knows about Telegram objects; the reader is identified by id.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from enum import IntEnum
+
+from bot.models import Article, ArticleKind, ArticleSummary, PushMode, Reader, ReaderSettings, ReaderStatus, Topic
+from bot.store.protocols import NewsStore
+from bot.text.arabic import clean_text
+
+PAGE_SIZE = 10  # headlines a page
+TOPICS_PAGE_SIZE = 8  # topics a page of /topics (two buttons each: well under 100 buttons)
+INLINE_PAGE_SIZE = 20  # inline results per answer (Telegram allows 50)
+MAX_QUERY_CHARS = 256  # a search query longer than this is refused with a clear answer
+INLINE_QUERY_CHARS = 256  # Telegram's own cap on inline queries; longer ones are cut
+DIGEST_HOURS = (6, 8, 12, 16, 20, 22)  # hours offered as buttons
+QUIET_PRESETS: tuple[tuple[int, int] | None, ...] = (None, (22, 7), (23, 6), (0, 8))
+_WORD = re.compile(r"\w", re.UNICODE)
+_ARTICLE_REF = re.compile(r"#?(\d{1,12})")
+
+
+class Setting(IntEnum):
+    """Settings a button can change; the value's meaning depends on the field."""
+
+    PUSH_MODE = 0  # 0 instant, 1 digest
+    DIGEST_HOUR = 1  # the hour to add or remove
+    QUIET = 2  # index into QUIET_PRESETS
+    DIGITS = 3  # 0 western, 1 Arabic-Indic
+    PREVIEWS = 4  # 0 off, 1 on
+
+
+class Paging:
+    """Paging buttons for a result with ``page`` (from 0) out of ``pages``."""
+
+    __slots__ = ()
+    page: int
+    pages: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.page + 1 < self.pages
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Paging):
+    """One page of headlines. ``page`` counts from 0; ``pages`` is at least 1."""
+
+    items: list[ArticleSummary]
+    page: int
+    pages: int
+    total: int
+    size: int = PAGE_SIZE
+
+    @property
+    def start(self) -> int:
+        """The number shown beside the first headline (1-based)."""
+        return self.page * self.size + 1
+
+
+@dataclass(frozen=True, slots=True)
+class TopicState:
+    topic: Topic
+    subscribed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TopicsPage(Paging):
+    topics: list[TopicState]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicPage:
+    topic: Topic
+    subscribed: bool
+    headlines: Page
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOutcome:
+    """``status``: ok (headlines found or not), empty (no query), too_long, no_words (nothing searchable)."""
+
+    query: str
+    status: str
+    page: Page | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InlineBatch:
+    items: list[ArticleSummary]
+    next_offset: str
+
+
+def _pages(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
+def _clamp(page: int, pages: int) -> int:
+    return min(max(page, 0), pages - 1)
+
+
+def parse_article_id(raw: str | None) -> int | None:
+    """An article id from a reader's text («123», «#123», «١٢٣»), or None."""
+    if raw is None:
+        return None
+    text = raw.strip().translate({0x0660 + d: str(d) for d in range(10)})
+    match = _ARTICLE_REF.fullmatch(text)
+    return int(match.group(1)) if match else None
+
+
+class Reading:
+    """The reader-facing service over the store."""
+
+    def __init__(self, store: NewsStore) -> None:
+        self.store = store
+
+    # -- headlines -------------------------------------------------------------------------------
+
+    async def latest(self, page: int = 0, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> Page:
+        total = await self.store.articles.count(topic_id=topic_id, kind=kind)
+        pages = _pages(total, PAGE_SIZE)
+        page = _clamp(page, pages)
+        items = await self.store.articles.latest(PAGE_SIZE, page * PAGE_SIZE, topic_id=topic_id, kind=kind)
+        return Page(items, page, pages, total)
+
+    async def videos(self, page: int = 0) -> Page:
+        """Articles of kind video; when there are none, the «فيديوهات» section."""
+        found = await self.latest(page, kind=ArticleKind.VIDEO)
+        if found.total:
+            return found
+        section = await self.store.topics.by_slug("videos")
+        return await self.latest(page, topic_id=section.id) if section else found
+
+    async def live(self, page: int = 0) -> Page:
+        return await self.latest(page, kind=ArticleKind.LIVE)
+
+    # -- topics ----------------------------------------------------------------------------------
+
+    async def topics(self, reader_id: int, page: int = 0) -> TopicsPage:
+        everything = await self.store.subscriptions.every_topic(reader_id)
+        pages = _pages(len(everything), TOPICS_PAGE_SIZE)
+        page = _clamp(page, pages)
+        chunk = everything[page * TOPICS_PAGE_SIZE : (page + 1) * TOPICS_PAGE_SIZE]
+        return TopicsPage([TopicState(t, mine) for t, mine in chunk], page, pages, len(everything))
+
+    async def topic(self, reader_id: int, topic_id: int, page: int = 0) -> TopicPage | None:
+        found = await self.store.topics.by_id(topic_id)
+        if found is None:
+            return None
+        mine = await self.store.subscriptions.topic_ids(reader_id)
+        return TopicPage(found, found.id in mine, await self.latest(page, topic_id=found.id))
+
+    async def topic_by_id(self, topic_id: int) -> Topic | None:
+        return await self.store.topics.by_id(topic_id)
+
+    async def topic_by_slug(self, reader_id: int, slug: str) -> TopicPage | None:
+        found = await self.store.topics.by_slug(slug)
+        return await self.topic(reader_id, found.id) if found else None
+
+    async def toggle(self, reader_id: int, topic_id: int) -> bool | None:
+        """Subscribe or unsubscribe; True when subscribed afterwards, None for an unknown topic."""
+        return await self.store.subscriptions.toggle(reader_id, topic_id)
+
+    async def subscribe(self, reader_id: int, topic_id: int) -> bool:
+        return await self.store.subscriptions.subscribe(reader_id, topic_id)
+
+    async def my_topics(self, reader_id: int) -> list[Topic]:
+        return await self.store.subscriptions.topics(reader_id)
+
+    async def unsubscribe(self, reader_id: int, topic_id: int) -> bool:
+        return await self.store.subscriptions.unsubscribe(reader_id, topic_id)
+
+    # -- articles and search ---------------------------------------------------------------------
+
+    async def article(self, article_id: int) -> Article | None:
+        return await self.store.articles.get(article_id)
+
+    async def search(self, raw_query: str, page: int = 0) -> SearchOutcome:
+        query = clean_text(raw_query)
+        if not query:
+            return SearchOutcome("", "empty")
+        if len(query) > MAX_QUERY_CHARS:
+            return SearchOutcome(query, "too_long")
+        if not _WORD.search(query):
+            return SearchOutcome(query, "no_words")
+        total = await self.store.articles.search_count(query)
+        pages = _pages(total, PAGE_SIZE)
+        page = _clamp(page, pages)
+        items = await self.store.articles.search(query, PAGE_SIZE, page * PAGE_SIZE) if total else []
+        return SearchOutcome(query, "ok", Page(items, page, pages, total))
+
+    async def inline(self, raw_query: str, offset: str) -> InlineBatch:
+        """Articles for an inline query: the latest for an empty query, «#ID» for one article."""
+        start = int(offset) if offset.isascii() and offset.isdigit() and len(offset) < 7 else 0
+        query = clean_text(raw_query[: INLINE_QUERY_CHARS * 4])[:INLINE_QUERY_CHARS]
+        article_id = parse_article_id(query) if query.startswith("#") else None
+        if article_id is not None:
+            found = await self.store.articles.get(article_id) if start == 0 else None
+            items = [_summary(found)] if found else []
+            return InlineBatch(items, "")
+        if not query:
+            items = await self.store.articles.latest(INLINE_PAGE_SIZE, start)
+        elif _WORD.search(query):
+            items = await self.store.articles.search(query, INLINE_PAGE_SIZE, start)
+        else:
+            items = []
+        more = len(items) == INLINE_PAGE_SIZE and start + INLINE_PAGE_SIZE < 1000
+        return InlineBatch(items, str(start + INLINE_PAGE_SIZE) if more else "")
+
+    # -- settings and status ---------------------------------------------------------------------
+
+    async def change_setting(self, reader: Reader, field: int, value: int) -> Reader | None:
+        """Apply one settings button. None when the button is not valid; the same reader when nothing changes."""
+        new = _changed(reader.settings, field, value)
+        if new is None:
+            return None
+        if new == reader.settings:
+            return reader
+        return await self.store.readers.update_settings(reader.id, new)
+
+    async def stop(self, reader_id: int) -> bool:
+        """Stop every push; True when the reader was receiving them."""
+        return await self.store.readers.set_status(reader_id, ReaderStatus.STOPPED)
+
+
+def _summary(article: Article) -> ArticleSummary:
+    first = article.topics[0] if article.topics else None
+    return ArticleSummary(
+        article.id,
+        article.headline,
+        article.lead,
+        article.url,
+        article.published_at,
+        article.stored_at,
+        article.kind,
+        first.name if first else None,
+        first.slug if first else None,
+    )
+
+
+def _changed(current: ReaderSettings, field: int, value: int) -> ReaderSettings | None:
+    try:
+        setting = Setting(field)
+    except ValueError:
+        return None
+    if setting is Setting.PUSH_MODE and value in (0, 1):
+        return replace(current, push_mode=PushMode.DIGEST if value else PushMode.INSTANT)
+    if setting is Setting.DIGEST_HOUR and 0 <= value <= 23:
+        hours = set(current.digest_hours) ^ {value}
+        if not hours:
+            return current  # a digest needs at least one hour: the last one stays
+        return replace(current, digest_hours=tuple(sorted(hours)))
+    if setting is Setting.QUIET and 0 <= value < len(QUIET_PRESETS):
+        preset = QUIET_PRESETS[value]
+        return replace(current, quiet_start=preset[0] if preset else None, quiet_end=preset[1] if preset else None)
+    if setting is Setting.DIGITS and value in (0, 1):
+        return replace(current, arabic_digits=bool(value))
+    if setting is Setting.PREVIEWS and value in (0, 1):
+        return replace(current, link_previews=bool(value))
+    return None

@@ -1,0 +1,1 @@
+"""The SQLite engine of the store: one file through aiosqlite, numbered migrations, repositories."""

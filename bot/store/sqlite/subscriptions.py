@@ -1,0 +1,110 @@
+"""Subscriptions: which reader follows which topic.
+
+"Items stored before a subscription are not pushed to it", exactly: a subscription keeps in
+`after_article` the highest article id at the moment it is made, read inside its own write
+transaction, and fan-out pushes an article to it only when the article's id is above. On SQLite
+that is commit order: writers are serialized (BEGIN IMMEDIATE) and ids are AUTOINCREMENT, so an
+article committed after the subscription has a higher id, and one committed before has a lower one.
+
+A multi-writer engine (PostgreSQL) must not compare ids: a sequence hands out ids when rows are
+inserted, not when they commit, so an article with a lower id can commit after the subscription
+(and be skipped) or a higher one before it. It needs a value that follows commit order instead:
+e.g. `upsert_many` takes the next value of a counter row it updates in its transaction (as it
+already moves `content_version`), stored on the article or its outbox row; `subscribe` and
+`toggle` read that counter with `SELECT … FOR SHARE`, which waits for an open batch to commit, and
+keep it as the mark; fan-out pushes an article to a subscription when the article's value is above
+the mark. The row lock orders the two transactions, so the comparison is exact under concurrency.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bot.models import Topic
+from bot.store import rows
+from bot.store.sqlite.db import Database, now_ts
+
+# A new subscription follows what is stored after it: it keeps the newest article id at this moment,
+# read inside the same write transaction (ids only grow, and writers are serialized; see above).
+_SINCE_NOW = "SELECT ?, ?, ?, (SELECT coalesce(max(id), 0) FROM articles)"
+
+
+class SubscriptionRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def subscribe(self, reader_id: int, topic_id: int) -> bool:
+        """True when the subscription is new."""
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                "INSERT OR IGNORE INTO subscriptions (reader_id, topic_id, created_at, after_article) " + _SINCE_NOW,
+                (reader_id, topic_id, now_ts()),
+            )
+            return cur.rowcount == 1
+
+    async def unsubscribe(self, reader_id: int, topic_id: int) -> bool:
+        """True when there was a subscription to remove."""
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                "DELETE FROM subscriptions WHERE reader_id = ? AND topic_id = ?", (reader_id, topic_id)
+            )
+            return cur.rowcount == 1
+
+    async def toggle(self, reader_id: int, topic_id: int) -> bool | None:
+        """Subscribe when not subscribed, else unsubscribe, in one transaction; True when subscribed
+        afterwards, None (and nothing changed) when there is no such topic."""
+        now = now_ts()
+
+        def flip(conn: sqlite3.Connection) -> bool | None:
+            if conn.execute("SELECT 1 FROM topics WHERE id = ?", (topic_id,)).fetchone() is None:
+                return None
+            cur = conn.execute("DELETE FROM subscriptions WHERE reader_id = ? AND topic_id = ?", (reader_id, topic_id))
+            if cur.rowcount == 1:
+                return False
+            conn.execute(
+                "INSERT INTO subscriptions (reader_id, topic_id, created_at, after_article) " + _SINCE_NOW,
+                (reader_id, topic_id, now),
+            )
+            return True
+
+        return await self._db.transaction(flip)
+
+    async def topic_ids(self, reader_id: int) -> set[int]:
+        found = await self._db.fetch_all("SELECT topic_id FROM subscriptions WHERE reader_id = ?", (reader_id,))
+        return {int(r[0]) for r in found}
+
+    async def every_topic(self, reader_id: int) -> list[tuple[Topic, bool]]:
+        """Every topic (as `TopicRepository.all` orders them), each with whether the reader follows it."""
+        found = await self._db.fetch_all(
+            """
+            SELECT t.*, s.reader_id IS NOT NULL AS subscribed
+            FROM topics t LEFT JOIN subscriptions s ON s.topic_id = t.id AND s.reader_id = ?
+            ORDER BY t.kind = 'section', t.id
+            """,
+            (reader_id,),
+        )
+        return [(rows.topic(r, r["article_count"]), bool(r["subscribed"])) for r in found]
+
+    async def topics(self, reader_id: int) -> list[Topic]:
+        found = await self._db.fetch_all(
+            """
+            SELECT t.* FROM subscriptions s JOIN topics t ON t.id = s.topic_id
+            WHERE s.reader_id = ? ORDER BY s.created_at, t.id
+            """,
+            (reader_id,),
+        )
+        return [rows.topic(r, r["article_count"]) for r in found]
+
+    async def count(self) -> int:
+        row = await self._db.fetch_one("SELECT count(*) FROM subscriptions")
+        return int(row[0]) if row else 0
+
+    async def count_by_topic(self) -> list[tuple[str, int]]:
+        found = await self._db.fetch_all(
+            """
+            SELECT t.name, count(s.reader_id) FROM topics t
+            LEFT JOIN subscriptions s ON s.topic_id = t.id
+            GROUP BY t.id ORDER BY count(s.reader_id) DESC, t.id
+            """
+        )
+        return [(r[0], int(r[1])) for r in found]

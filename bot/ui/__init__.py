@@ -1,0 +1,1 @@
+"""What readers see: the one Jinja2 renderer, keyboards and versioned callback data."""

@@ -1,0 +1,1 @@
+"""Handlers for editors' commands (NEWSBOT_ADMINS)."""

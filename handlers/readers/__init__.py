@@ -1,0 +1,1 @@
+"""Handlers for readers' commands, buttons, inline queries and messages."""

@@ -1,0 +1,1 @@
+"""Handlers the bot runs for itself: errors, flood control, chat membership."""

@@ -1,0 +1,46 @@
+"""The error handler: one log record per failure; the reader gets Arabic, never a traceback.
+
+Every error PTB catches reaches this handler (a handler's, a job's, getUpdates'), and PTB logs
+nothing itself once an error handler is registered, so this is the one place each is logged: an
+unexpected one with its traceback on the record, an expected one (Telegram unreachable or
+refusing a reader who left) in one line.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.runtime.context import NewsContext
+
+log = logging.getLogger("newsbot.errors")
+
+# Telegram's answers the bot meets in normal life: a traceback would tell nothing more.
+EXPECTED = (Forbidden, NetworkError, RetryAfter)
+
+
+async def on_error(update: object, context: NewsContext) -> None:
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    what = f"update {update_id}" if update_id is not None else f"job {context.job.name}" if context.job else "polling"
+    metrics = context.news.metrics
+    if metrics is not None and error is not None:
+        if isinstance(update, Update):
+            metrics.failed(update)
+        metrics.store_error("job" if context.job else "update", error)
+    reason = str(error)[:300]
+    if isinstance(error, EXPECTED):
+        log.warning("%s failed: %s: %s", what, type(error).__name__, reason)
+    else:
+        log.error("%s failed: %s: %s", what, type(error).__name__, reason, exc_info=error)
+    if not isinstance(update, Update) or isinstance(error, Forbidden):
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(context.renderer.render_plain("error_short.html.j2"), show_alert=False)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(context.renderer.render("error.html.j2"))
+    except TelegramError as exc:  # the reader may be gone; nothing more to do than say so once
+        log.warning("update %s: could not tell the reader about the error: %s", update_id, exc)
