@@ -15,7 +15,7 @@ from telegram import CallbackQuery, Message, Update
 
 from bot.models import Reader, Topic
 from bot.runtime.context import NewsContext
-from bot.services.reading import MAX_QUERY_CHARS, Page, TopicsPage
+from bot.services.reading import MAX_QUERY_CHARS, Page, Reading, TopicsPage
 from bot.ui import keyboards
 from bot.ui.callbacks import Action, args_of
 from handlers.readers import articles, replies, search, settings
@@ -62,37 +62,24 @@ async def _answer(query: CallbackQuery, context: NewsContext, notice: Notice) ->
 # -- pages of headlines ---------------------------------------------------------------------------
 
 
-async def _paged(
-    query: CallbackQuery, reader: Reader, context: NewsContext, action: Action, template: str, page: Page
-) -> Notice:
-    ad = reader.settings.arabic_digits
-    text = context.renderer.render(template, page=page, ad=ad, live_url=live_url(context))
-    await replies.edit_in_place(query, reader, text, keyboards.latest(page, ad, action))
-    return None
+def _headlines(action: Action, template: str, fetch: Callable[[Reading, int], Awaitable[Page]]) -> ButtonHandler:
+    """The handler turning a page of headlines (the latest, videos, live) in place."""
+
+    async def turn(
+        query: CallbackQuery, message: Message, args: tuple[int, ...], reader: Reader, context: NewsContext
+    ) -> Notice:
+        page = await fetch(context.reading, args[0])
+        ad = reader.settings.arabic_digits
+        text = context.renderer.render(template, page=page, ad=ad, live_url=live_url(context))
+        await replies.edit_in_place(query, reader, text, keyboards.latest(page, ad, action))
+        return None
+
+    return _button(turn)
 
 
-@_button
-async def latest_page(
-    query: CallbackQuery, message: Message, args: tuple[int, ...], reader: Reader, context: NewsContext
-) -> Notice:
-    page = await context.reading.latest(args[0])
-    return await _paged(query, reader, context, Action.LATEST, "latest.html.j2", page)
-
-
-@_button
-async def videos_page(
-    query: CallbackQuery, message: Message, args: tuple[int, ...], reader: Reader, context: NewsContext
-) -> Notice:
-    page = await context.reading.videos(args[0])
-    return await _paged(query, reader, context, Action.VIDEOS, "videos.html.j2", page)
-
-
-@_button
-async def live_page(
-    query: CallbackQuery, message: Message, args: tuple[int, ...], reader: Reader, context: NewsContext
-) -> Notice:
-    page = await context.reading.live(args[0])
-    return await _paged(query, reader, context, Action.LIVE, "live.html.j2", page)
+latest_page = _headlines(Action.LATEST, "latest.html.j2", Reading.latest)
+videos_page = _headlines(Action.VIDEOS, "videos.html.j2", Reading.videos)
+live_page = _headlines(Action.LIVE, "live.html.j2", Reading.live)
 
 
 @_button

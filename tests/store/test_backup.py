@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 from collections.abc import AsyncIterator
@@ -116,7 +117,7 @@ async def test_a_read_only_folder_is_refused_and_left_empty(store: Store, tmp_pa
         if os.access(folder, os.W_OK):
             # root writes in any folder chmod allows it not to; sysfs refuses even root a new file
             sysfs = Path("/sys")
-            if not sysfs.is_dir():
+            if not await asyncio.to_thread(sysfs.is_dir):
                 pytest.skip("this user (root) may write in a read-only folder, and there is no /sys")
             with pytest.raises(BackupError, match=r"cannot write in the folder /sys \(Permission denied\)"):
                 backup_store(store.path, sysfs / "backup.db")
