@@ -16,10 +16,12 @@ from bot.store.db import Database, store_error
 from bot.store.deliveries import DeliveryRepository
 from bot.store.errors import StoreBusy, StoreCorrupt, StoreError, StoreRejected, StoreUnavailable
 from bot.store.feeds import FeedRepository
+from bot.store.fulltext import FullTextRepository
 from bot.store.protocols import (
     ArticleStore,
     DeliveryStore,
     FeedStore,
+    FullTextStore,
     NewsStore,
     ReaderStore,
     SubscriptionStore,
@@ -60,6 +62,7 @@ class Store:
         self.subscriptions: SubscriptionStore = SubscriptionRepository(db)
         self.deliveries: DeliveryStore = DeliveryRepository(db)
         self.feeds: FeedStore = FeedRepository(db)
+        self.fulltext: FullTextStore = FullTextRepository(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
@@ -92,6 +95,7 @@ class Store:
             subscriptions=await self.subscriptions.count(),
             deliveries_by_state=await self.deliveries.count_by_state(),
             subscriptions_by_topic=await self.subscriptions.count_by_topic(),
+            fulltext_by_state=await self.fulltext.count_by_state(),
         )
 
 
