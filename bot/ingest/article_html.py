@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import trafilatura
@@ -116,18 +116,16 @@ def parse_page_date(value: str | None, tz: tzinfo = UTC) -> PageDate | None:
             return PageDate(datetime(year, month, day, tzinfo=UTC), True)
         hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6) or 0)
         zone = m.group(7)
-        local = datetime(year, month, day, hour, minute, second)
+        if zone is None:
+            aware = datetime(year, month, day, hour, minute, second, tzinfo=tz)
+        elif zone.upper() in ("Z", "GMT", "UTC"):
+            aware = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        else:
+            sign = -1 if zone[0] == "-" else 1
+            offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[-2:]))
+            aware = datetime(year, month, day, hour, minute, second, tzinfo=timezone(sign * offset))
     except ValueError:
         return None
-    if zone is None:
-        aware = local.replace(tzinfo=tz)
-    elif zone.upper() in ("Z", "GMT", "UTC"):
-        aware = local.replace(tzinfo=UTC)
-    else:
-        try:
-            aware = datetime.fromisoformat(local.isoformat() + zone[:3] + ":" + zone[-2:])
-        except ValueError:
-            return None
     if not 1990 <= aware.year <= 2100:
         return None
     return PageDate(aware.astimezone(UTC), False)

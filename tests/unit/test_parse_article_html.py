@@ -59,7 +59,7 @@ def quality(name: str) -> tuple[float, float]:
 @pytest.mark.parametrize("name", [CNN, SPUTNIK, YOUM7])
 def test_extraction_recovers_the_article_and_little_else(name: str) -> None:
     recovered, extra = quality(name)
-    print(f"{name}: recovered {recovered:.3f}, extra {extra:.3f}")
+    print(f"{name}: recovered {recovered:.3f}, extra {extra:.3f}")  # noqa: T201 - the figures, with -s
     assert recovered >= RECOVERED_AT_LEAST
     assert extra <= EXTRA_AT_MOST
 
@@ -110,7 +110,10 @@ def test_page_without_article_is_rejected() -> None:
 
 def test_page_in_another_language_is_rejected() -> None:
     paragraph = "The ministry announced thirty new cases on Tuesday, bringing the total to 196. " * 4
-    page = f"<html><head><title>News</title></head><body><article><h1>News</h1><p>{paragraph}</p><p>{paragraph}</p></article></body></html>"
+    page = (
+        "<html><head><title>News</title></head><body><article><h1>News</h1>"
+        f"<p>{paragraph}</p><p>{paragraph}</p></article></body></html>"
+    )
     result = parse_article_html(page.encode(), origin="en.html")
     assert result.items == []
     assert result.rejections[0].reason == "the page is not in Arabic"
