@@ -50,6 +50,7 @@ from bot.context import Clock, NewsBot, NewsContext, Services, utc_now
 from bot.delivery.service import DeliveryService, start_delivery
 from bot.editors import Editors
 from bot.feedpoll import start_feed_polling
+from bot.fulltext import start_fulltext
 from bot.metrics import Metrics, MetricsServer
 from bot.processing import TrackingUpdateProcessor
 from bot.reading import Reading
@@ -110,6 +111,7 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
         (0, CallbackQueryHandler(handlers.buttons.videos_page, pattern=pattern(Action.VIDEOS))),
         (0, CallbackQueryHandler(handlers.buttons.live_page, pattern=pattern(Action.LIVE))),
         (0, CallbackQueryHandler(handlers.buttons.article, pattern=pattern(Action.ARTICLE))),
+        (0, CallbackQueryHandler(handlers.buttons.article_page, pattern=pattern(Action.ARTICLE_PAGE))),
         (0, CallbackQueryHandler(handlers.buttons.topics_page, pattern=pattern(Action.TOPICS))),
         (0, CallbackQueryHandler(handlers.buttons.topic_toggle, pattern=pattern(Action.TOPIC_TOGGLE))),
         (0, CallbackQueryHandler(handlers.buttons.topic_open, pattern=pattern(Action.TOPIC_OPEN))),
@@ -162,6 +164,7 @@ def build_application(
         # Push delivery (fan-out, sending worker, digests) and feed polling live as long as the bot.
         news.delivery = await start_delivery(news, app.bot)
         await start_feed_polling(app, news)
+        news.fulltext = await start_fulltext(news.store, settings, news.metrics)
         await _start_workers(app, settings)
         if metrics_socket is not None and news.metrics is not None:
             nonlocal server
@@ -223,7 +226,7 @@ def attach_store(news: NewsBot, store: Store) -> None:
     """The store, and the services over it that handlers call, for the Application's life."""
     news.store = store
     news.services = Services(
-        reading=Reading(store),
+        reading=Reading(store, pages=lambda: news.fulltext),
         accounts=Accounts(store),
         editors=Editors(store, news.settings, kick=news.kick_delivery, metrics=news.metrics),
     )
@@ -233,6 +236,9 @@ async def _stop_delivery(news: NewsBot) -> None:
     delivery, news.delivery = news.delivery, None
     if delivery is not None:
         await delivery.stop()
+    fulltext, news.fulltext = news.fulltext, None
+    if fulltext is not None:
+        await fulltext.stop()
 
 
 def settle_memory() -> None:
