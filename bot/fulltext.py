@@ -150,7 +150,7 @@ class FullText:
             job = await self.store.fulltext.job(article_id)
             if job is None:
                 return False
-            task = self._begin(job)
+            task = self._reads.get(article_id) or self._begin(job)  # begun meanwhile: joined
         return await asyncio.shield(task)
 
     # -- the background filler -------------------------------------------------------------------
