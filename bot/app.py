@@ -47,6 +47,7 @@ from bot.config import Settings
 from bot.delivery.service import DeliveryService, start_delivery
 from bot.runtime.context import Clock, NewsBot, NewsContext, Services, utc_now
 from bot.runtime.feedpoll import start_feed_polling
+from bot.runtime.fulltext import start_fulltext
 from bot.runtime.metrics import Metrics, MetricsServer
 from bot.runtime.processing import TrackingUpdateProcessor
 from bot.runtime.telegram_http import AiohttpRequest
@@ -115,6 +116,7 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
         (0, CallbackQueryHandler(handlers.readers.buttons.videos_page, pattern=pattern(Action.VIDEOS))),
         (0, CallbackQueryHandler(handlers.readers.buttons.live_page, pattern=pattern(Action.LIVE))),
         (0, CallbackQueryHandler(handlers.readers.buttons.article, pattern=pattern(Action.ARTICLE))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.article_page, pattern=pattern(Action.ARTICLE_PAGE))),
         (0, CallbackQueryHandler(handlers.readers.buttons.topics_page, pattern=pattern(Action.TOPICS))),
         (0, CallbackQueryHandler(handlers.readers.buttons.topic_toggle, pattern=pattern(Action.TOPIC_TOGGLE))),
         (0, CallbackQueryHandler(handlers.readers.buttons.topic_open, pattern=pattern(Action.TOPIC_OPEN))),
@@ -177,6 +179,7 @@ def build_application(
         # Push delivery (fan-out, sending worker, digests) and feed polling live as long as the bot.
         news.delivery = await start_delivery(news, app.bot)
         await start_feed_polling(app, news)
+        news.fulltext = await start_fulltext(news.store, settings, news.metrics)
         await _start_workers(app, settings)
         if metrics_socket is not None and news.metrics is not None:
             nonlocal server
@@ -267,7 +270,7 @@ def attach_store(news: NewsBot, store: Store) -> None:
     """The store, and the services over it that handlers call, for the Application's life."""
     news.store = store
     news.services = Services(
-        reading=Reading(store),
+        reading=Reading(store, pages=lambda: news.fulltext),
         accounts=Accounts(store),
         editors=Editors(
             store,
@@ -282,6 +285,9 @@ async def _stop_delivery(news: NewsBot) -> None:
     delivery, news.delivery = news.delivery, None
     if delivery is not None:
         await delivery.stop()
+    fulltext, news.fulltext = news.fulltext, None
+    if fulltext is not None:
+        await fulltext.stop()
 
 
 def settle_memory() -> None:

@@ -32,6 +32,9 @@ SECONDS = (0.05, 86_400.0)  # intervals, windows and timeouts: from 50 ms to a d
 RATE = (0.1, 1000.0)  # messages per second: Telegram's paid broadcasts reach 1000
 FLOOD_LIMIT = (1, 10_000)
 FETCH_MAX_BYTES = (1024, 1024 * 1024 * 1024)  # 1 KiB to 1 GiB
+FULLTEXT_CONCURRENCY = (1, 256)  # pages read at once, all sites together
+FULLTEXT_PER_HOST = (1, 64)  # pages read at once from one site
+FULLTEXT_ATTEMPTS = (1, 20)  # tries of a page before it is given up
 MAX_WORKERS = 4 * (os.cpu_count() or 1)
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 
@@ -74,6 +77,11 @@ class Settings:
     fetch_timeout: float = 20.0
     fetch_max_bytes: int = 5 * 1024 * 1024
     fetch_allow_private: bool = False  # fetch from loopback/private addresses too (local use only)
+    fulltext: bool = True  # read the page behind each item stored with a link and no body (bot.runtime.fulltext)
+    fulltext_concurrency: int = 8
+    fulltext_per_host: int = 2
+    fulltext_retry: float = 300.0  # seconds before the first retry of a page; doubled at each next one
+    fulltext_attempts: int = 5
     workers: int = 1
 
 
@@ -144,6 +152,26 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
             f"a whole number of processes from 1 to {MAX_WORKERS} (4 per CPU core)",
         ),
         fetch_allow_private=get("NEWSBOT_FETCH_ALLOW_PRIVATE", _flag, False, "1 (fetch internal addresses too) or 0"),
+        fulltext=get("NEWSBOT_FULLTEXT", _flag, defaults.fulltext, "1 (read each item's page for its full text) or 0"),
+        fulltext_concurrency=get(
+            "NEWSBOT_FULLTEXT_CONCURRENCY",
+            _bounded_int(FULLTEXT_CONCURRENCY),
+            defaults.fulltext_concurrency,
+            f"a whole number of pages read at once {_range(FULLTEXT_CONCURRENCY)}",
+        ),
+        fulltext_per_host=get(
+            "NEWSBOT_FULLTEXT_PER_HOST",
+            _bounded_int(FULLTEXT_PER_HOST),
+            defaults.fulltext_per_host,
+            f"a whole number of pages read at once from one site {_range(FULLTEXT_PER_HOST)}",
+        ),
+        fulltext_retry=get("NEWSBOT_FULLTEXT_RETRY", _seconds, defaults.fulltext_retry, f"seconds {_range(SECONDS)}"),
+        fulltext_attempts=get(
+            "NEWSBOT_FULLTEXT_ATTEMPTS",
+            _bounded_int(FULLTEXT_ATTEMPTS),
+            defaults.fulltext_attempts,
+            f"a whole number of tries {_range(FULLTEXT_ATTEMPTS)}",
+        ),
         log_level=get("NEWSBOT_LOG_LEVEL", _log_level, defaults.log_level, "DEBUG, INFO, WARNING or ERROR"),
         log_format=get("NEWSBOT_LOG_FORMAT", _log_format, defaults.log_format, "text or json"),
     )
@@ -221,6 +249,13 @@ def _flood_limit(raw: str) -> int:
 
 def _fetch_max_bytes(raw: str) -> int:
     return int(_bounded(raw, int, FETCH_MAX_BYTES))
+
+
+def _bounded_int(bounds: tuple[int, int]) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        return int(_bounded(raw, int, bounds))
+
+    return parse
 
 
 def _workers(raw: str) -> int:

@@ -108,6 +108,8 @@ class ParsedItem:
     topic_slugs: tuple[str, ...] = ()  # topics named explicitly by the source (seed files, feed config)
     related: tuple[RelatedLink, ...] = ()
     origin: str | None = None  # where it came from; set by ingestion, None: an operator's own file
+    date_only: bool = False  # the source gave published_at as a day without a time (00:00 UTC that day)
+    modified_at: datetime | None = None  # when the page says it was last changed (article pages)
 
 
 def item_origin(item: ParsedItem) -> str:
@@ -153,11 +155,26 @@ class Article:
     topics: tuple[Topic, ...] = ()
     related: tuple[RelatedLink, ...] = ()
     origin: str = LEGACY_ORIGIN  # with guid, the identity (item_origin); "" for rows older than 0006
+    date_only: bool = False  # published_at is a day without a time: shown without one
+    modified_at: datetime | None = None  # when its page says it last changed
+    # Where reading its page stands (bot.runtime.fulltext): None (nothing to read), "pending" (not read
+    # yet), "retrying" (failed, tried again later), "done", "failed" (given up).
+    fulltext: str | None = None
 
     @property
     def shown_at(self) -> datetime:
         """The time readers see: publication, else when it was stored."""
         return self.published_at or self.stored_at
+
+    @property
+    def page_unread(self) -> bool:
+        """Its page has not been read yet: the lead is all there is, for now."""
+        return self.fulltext == "pending" and not self.body
+
+    @property
+    def page_failed(self) -> bool:
+        """Its page could not be read (so far): the full text is on the site."""
+        return self.fulltext in ("retrying", "failed") and not self.body
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +249,8 @@ class StoreStats:
     subscriptions: int = 0
     deliveries_by_state: dict[str, int] = field(default_factory=dict)
     subscriptions_by_topic: list[tuple[str, int]] = field(default_factory=list)
+    # items whose page is read for the full text, by state (pending, retrying, done, failed)
+    fulltext_by_state: dict[str, int] = field(default_factory=dict)
 
 
 # -- what the store hands back to its callers (bot/store/protocols.py) ---------------------------
@@ -276,3 +295,26 @@ class DigestReader:
     arabic_digits: bool
     quiet_start: int | None
     quiet_end: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FullTextJob:
+    """An item whose page is to be read: taken from the queue by the filler (bot.runtime.fulltext)."""
+
+    article_id: int
+    url: str
+    attempts: int  # failed attempts so far
+    lead: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PageText:
+    """What an item's page gave: its paragraphs and what the item may lack (picture, author, date)."""
+
+    body: tuple[str, ...]
+    image_url: str | None = None
+    author: str | None = None
+    outlet: str | None = None
+    published_at: datetime | None = None
+    date_only: bool = False
+    modified_at: datetime | None = None

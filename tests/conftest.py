@@ -27,6 +27,9 @@ def settings(tmp_path: Path) -> Settings:
         admins=frozenset({ADMIN_ID}),
         push_interval=0.2,
         flood_limit=1000,
+        # The seeds' items link to the outlets' real pages: no test reads the web (tests/fulltext
+        # turn this on with pages served on loopback).
+        fulltext=False,
     )
 
 

@@ -167,6 +167,8 @@ async def run_console(
     stdout = stdout or sys.stdout
     if db:
         settings = dataclasses.replace(settings, db_path=Path(db))
+    # The demo needs no network: the seeds' items keep their leads (NEWSBOT_FULLTEXT is for `newsbot run`).
+    settings = dataclasses.replace(settings, fulltext=False)
     interactive = stdin.isatty()
     color = stdout.isatty() and "NO_COLOR" not in os.environ
     async with BotHarness(settings) as harness:

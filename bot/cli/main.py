@@ -126,6 +126,14 @@ def _backup(settings: Settings, path: str, *, force: bool) -> int:
     return 0
 
 
+def _fulltext_line(counts: dict[str, int]) -> str:
+    """Items whose page is read for the full text; the given-up ones show only their lead and link."""
+    return (
+        f"full text: done {counts.get('done', 0)}, pending {counts.get('pending', 0)}, "
+        f"retrying {counts.get('retrying', 0)}, failed {counts.get('failed', 0)} (lead and link only)"
+    )
+
+
 async def _stats(settings: Settings) -> int:
     store = await Store.open(settings.db_path)
     try:
@@ -139,6 +147,7 @@ async def _stats(settings: Settings) -> int:
         f"readers: {stats.readers} (" + ", ".join(f"{k} {v}" for k, v in stats.readers_by_status.items()) + ")",
         f"subscriptions: {stats.subscriptions}",
         "deliveries: " + ", ".join(f"{k} {v}" for k, v in stats.deliveries_by_state.items()),
+        _fulltext_line(stats.fulltext_by_state),
     ]
     lines += [f"  {name}: {n}" for name, n in stats.subscriptions_by_topic if n]
     print("\n".join(lines))  # noqa: T201 - the command's output

@@ -16,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -37,6 +39,31 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 class FetchRefused(SourceError):
     """The address is not on the public web (or not http/https): refused before any request."""
+
+
+class HTTPStatusError(SourceError):
+    """The server answered with an error status; `retry_after` is its Retry-After in seconds, if any."""
+
+    def __init__(self, message: str, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """A Retry-After header's delay in seconds: a number of seconds or an HTTP date; None otherwise."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def internal_kind(ip: IPAddress) -> str | None:
@@ -164,6 +191,7 @@ class Fetched:
     etag: str | None = None
     last_modified: str | None = None
     final_url: str | None = None
+    content_type: str | None = None  # the media type the server declared, lower case, no parameters
 
 
 def is_url(source: str) -> bool:
@@ -228,6 +256,8 @@ async def fetch_url(
             raise SourceError(f"{url}: more than {MAX_REDIRECTS} redirects")
     except FetchRefused as exc:
         raise FetchRefused(f"{url}{_via(url, current)}: {exc}") from None
+    except HTTPStatusError:
+        raise
     except SourceError as exc:
         text = str(exc)
         raise SourceError(text if text.startswith(url) else f"{url}{_via(url, current)}: {text}") from None
@@ -251,7 +281,11 @@ async def _read(
     if response.status_code == 304:
         return Fetched(url, b"", True, etag, last_modified, final)
     if response.status_code >= 400:
-        raise SourceError(f"{url}: HTTP {response.status_code} {response.reason_phrase}")
+        raise HTTPStatusError(
+            f"{url}: HTTP {response.status_code} {response.reason_phrase}",
+            response.status_code,
+            retry_after_seconds(response.headers.get("Retry-After")),
+        )
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise SourceError(f"{url}: {declared} bytes is over the {max_bytes}-byte cap")
@@ -269,4 +303,5 @@ async def _read(
         response.headers.get("ETag"),
         response.headers.get("Last-Modified"),
         final,
+        response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower() or None,
     )

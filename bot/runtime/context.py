@@ -17,6 +17,7 @@ from bot.services.reading import Reading
 from bot.ui.render import Renderer
 
 if TYPE_CHECKING:
+    from bot.runtime.fulltext import FullText
     from bot.runtime.metrics import Metrics
     from bot.store.protocols import NewsStore
 
@@ -64,6 +65,8 @@ class NewsBot:
         self.delivery: PushDelivery | None = None
         # The figures /metrics shows (NEWSBOT_METRICS_LISTEN); None when they are off.
         self.metrics: Metrics | None = None
+        # Reading items' pages for their full text (NEWSBOT_FULLTEXT), post_init to post_stop; None when off.
+        self.fulltext: FullText | None = None
 
     @property
     def store(self) -> NewsStore:
@@ -93,6 +96,11 @@ class NewsBot:
         """A delivery round now, where delivery runs; a worker process leaves it to the next round."""
         if self.delivery is not None:
             self.delivery.kick()
+
+    def kick_fulltext(self) -> None:
+        """New items were stored: the page reader looks at its queue now (where it runs)."""
+        if self.fulltext is not None:
+            self.fulltext.kick()
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.admins

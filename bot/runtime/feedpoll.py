@@ -49,6 +49,8 @@ async def poll_feeds(context: NewsContext) -> None:
         log.warning("feed %s: %s", source, reason)
     if report.added:
         news.kick_delivery()
+    if report.added or report.updated:
+        news.kick_fulltext()
 
 
 async def start_feed_polling(app: Application, news: NewsBot) -> Job[NewsContext] | None:

@@ -82,6 +82,7 @@ HEALTH_TIMEOUT = 2.0  # seconds the store has to answer /healthz's query
 # Labels for updates that are not a known command (their own `command` label values).
 UPDATE_KINDS = ("unknown_command", "text", "button", "inline", "membership", "other")
 PUSH_RESULTS = ("sent", "retry_after", "retried", "failed", "blocked", "gone")
+FULLTEXT_RESULTS = ("filled", "retry", "failed")
 STORE_ERROR_PLACES = ("update", "job", "delivery", "health", "scrape")
 _FAILED_REMEMBERED = 10_000
 
@@ -148,6 +149,13 @@ class Metrics:
             "newsbot_store_errors", "Store operations that failed, by where", ["where"], registry=registry
         )
         self._store_errors = {where: store_errors.labels(where) for where in STORE_ERROR_PLACES}
+        pages = Counter(
+            "newsbot_fulltext_pages",
+            "Item pages read for the full text, by result (filled, retry, failed: given up)",
+            ["result"],
+            registry=registry,
+        )
+        self._pages = {result: pages.labels(result) for result in FULLTEXT_RESULTS}
 
     # -- updates (the hot path) ----------------------------------------------------------------
 
@@ -212,6 +220,10 @@ class Metrics:
             self._added.inc(added)
         if updated:
             self._updated.inc(updated)
+
+    def fulltext_page(self, result: str) -> None:
+        """One item page read for the full text: one of FULLTEXT_RESULTS."""
+        self._pages[result].inc()
 
     def store_error(self, where: str, error: BaseException) -> None:
         """Count `error` when it came from the store."""

@@ -7,8 +7,10 @@ Nothing here knows about Telegram objects; the reader is identified by id.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import IntEnum
+from typing import Protocol
 
 from bot.models import Article, ArticleKind, ArticleSummary, PushMode, Reader, ReaderSettings, ReaderStatus, Topic
 from bot.store.protocols import NewsStore
@@ -120,11 +122,21 @@ def parse_article_id(raw: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-class Reading:
-    """The reader-facing service over the store."""
+class PageReader(Protocol):
+    """Reads an item's page for its full text (bot.runtime.fulltext.FullText)."""
 
-    def __init__(self, store: NewsStore) -> None:
+    async def read_now(self, article_id: int) -> bool: ...
+
+
+class Reading:
+    """The reader-facing service over the store.
+
+    `pages` gives the process's page reader (None while NEWSBOT_FULLTEXT is off or not started).
+    """
+
+    def __init__(self, store: NewsStore, pages: Callable[[], PageReader | None] = lambda: None) -> None:
         self.store = store
+        self._pages = pages
 
     # -- headlines -------------------------------------------------------------------------------
 
@@ -186,6 +198,19 @@ class Reading:
 
     async def article(self, article_id: int) -> Article | None:
         return await self.store.articles.get(article_id)
+
+    def will_complete(self, article: Article) -> bool:
+        """True when the article's page has not been read yet and can be read now (:meth:`complete`)."""
+        return article.page_unread and self._pages() is not None
+
+    async def complete(self, article: Article) -> Article:
+        """The article once its page has been read now (kept for every reader), or as it stands
+        when the page could not give its text (it then carries the failure)."""
+        pages = self._pages()
+        if pages is None or not article.page_unread:
+            return article
+        await pages.read_now(article.id)
+        return await self.store.articles.get(article.id) or article
 
     async def search(self, raw_query: str, page: int = 0) -> SearchOutcome:
         query = clean_text(raw_query)

@@ -15,6 +15,7 @@ from bot.store.protocols import (
     ArticleStore,
     DeliveryStore,
     FeedStore,
+    FullTextStore,
     NewsStore,
     ReaderStore,
     SubscriptionStore,
@@ -25,6 +26,7 @@ from bot.store.sqlite.backup import BackupError, BackupResult, backup_store
 from bot.store.sqlite.db import Database, store_error
 from bot.store.sqlite.deliveries import DeliveryRepository
 from bot.store.sqlite.feeds import FeedRepository
+from bot.store.sqlite.fulltext import FullTextRepository
 from bot.store.sqlite.readers import ReaderRepository
 from bot.store.sqlite.subscriptions import SubscriptionRepository
 from bot.store.sqlite.topics import TopicRepository
@@ -60,6 +62,7 @@ class Store:
         self.subscriptions: SubscriptionStore = SubscriptionRepository(db)
         self.deliveries: DeliveryStore = DeliveryRepository(db)
         self.feeds: FeedStore = FeedRepository(db)
+        self.fulltext: FullTextStore = FullTextRepository(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
@@ -92,6 +95,7 @@ class Store:
             subscriptions=await self.subscriptions.count(),
             deliveries_by_state=await self.deliveries.count_by_state(),
             subscriptions_by_topic=await self.subscriptions.count_by_topic(),
+            fulltext_by_state=await self.fulltext.count_by_state(),
         )
 
 

@@ -21,6 +21,8 @@ from bot.models import (
     ArticleSummary,
     DigestReader,
     Feed,
+    FullTextJob,
+    PageText,
     ParsedItem,
     PendingDelivery,
     Reader,
@@ -205,6 +207,36 @@ class FeedStore(Protocol):
         ...
 
 
+class FullTextStore(Protocol):
+    """Items with a link and no body, waiting for their page to be read (bot.runtime.fulltext). Items
+    enter in `ArticleStore.upsert_many`'s transaction."""
+
+    async def claim(self, limit: int, *, lease: int, now: int | None = None) -> list[FullTextJob]:
+        """Take up to `limit` due items (never tried first), not handed to anyone else for `lease` seconds."""
+        ...
+
+    async def job(self, article_id: int) -> FullTextJob | None:
+        """The item's entry while its page is still to be read, else None."""
+        ...
+
+    async def fill(self, article_id: int, page: PageText) -> bool:
+        """Store the page's text (and the picture, author, date the item lacks) with the search
+        entry, in one transaction. False when the item is gone or already filled."""
+        ...
+
+    async def fail(self, article_id: int, reason: str, *, retry_at: int | None) -> None:
+        """A failed attempt: tried again at `retry_at` (UNIX seconds), or given up when None."""
+        ...
+
+    async def next_due(self) -> int | None:
+        """When the earliest pending item is due, None when none is pending."""
+        ...
+
+    async def count_by_state(self) -> dict[str, int]:
+        """Items per state: pending, retrying, done, failed."""
+        ...
+
+
 class NewsStore(Protocol):
     """The whole store: its repositories, and what concerns all of them."""
 
@@ -225,6 +257,9 @@ class NewsStore(Protocol):
 
     @property
     def feeds(self) -> FeedStore: ...
+
+    @property
+    def fulltext(self) -> FullTextStore: ...
 
     @property
     def is_new(self) -> bool:

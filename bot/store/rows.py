@@ -90,6 +90,9 @@ def article(row: Row, topics: tuple[Topic, ...]) -> Article:
         topics=topics,
         related=related_from_json(row["related"]),
         origin=row["origin"],
+        date_only=bool(row["date_only"]),
+        modified_at=dt(row["modified_at"]),
+        fulltext=row["fulltext_state"],
     )
 
 

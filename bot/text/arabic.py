@@ -242,6 +242,16 @@ def format_date(dt: datetime, tz: tzinfo, *, arabic_digits: bool = False) -> str
     return to_digits(text, arabic_digits)
 
 
+_DAY_PATTERN = "d MMMM y"
+
+
+def format_day(dt: datetime, *, arabic_digits: bool = False) -> str:
+    """«3 أغسطس 2013»: a day given without a time (stored as 00:00 UTC of that day), with no time
+    and no time zone shift."""
+    text = format_datetime(_aware(dt), _DAY_PATTERN, tzinfo=UTC, locale=_AR)
+    return to_digits(text, arabic_digits)
+
+
 _MINUTE = 60
 _HOUR = 60 * _MINUTE
 _DAY = 24 * _HOUR

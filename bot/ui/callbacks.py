@@ -26,6 +26,7 @@ class Action(StrEnum):
     VIDEOS = "vd"  # page
     LIVE = "lv"  # page
     ARTICLE = "ar"  # article id: sends the article
+    ARTICLE_PAGE = "ap"  # article id, page: turns a long article's page in its message
     TOPICS = "tp"  # topics list page
     TOPIC_TOGGLE = "tt"  # topic id, topics list page: (un)subscribe on the topics list
     TOPIC_OPEN = "to"  # topic id: sends the topic's latest as a new message
@@ -42,6 +43,7 @@ ARITY: dict[Action, int] = {
     Action.VIDEOS: 1,
     Action.LIVE: 1,
     Action.ARTICLE: 1,
+    Action.ARTICLE_PAGE: 2,
     Action.TOPICS: 1,
     Action.TOPIC_TOGGLE: 2,
     Action.TOPIC_OPEN: 1,

@@ -141,9 +141,14 @@ def mysubs(mine: Sequence[Topic]) -> Keyboard | None:
     return Keyboard(rows)
 
 
-def article(item: Article, share_query: str, link: str | None) -> Keyboard:
-    """The article's topics (each lists its latest), sharing through inline mode, and the site's link."""
-    rows: list[Row] = [[_button("🗂 " + _short(t.name), Action.TOPIC_OPEN, t.id)] for t in item.topics[:3]]
+def article(item: Article, share_query: str, link: str | None, page: int = 0, pages: int = 1) -> Keyboard:
+    """A long article's page turns, its topics (each lists its latest), sharing through inline
+    mode, and the site's link."""
+    rows: list[Row] = []
+    nav = _nav(page > 0, page + 1 < pages, page, lambda p: encode(Action.ARTICLE_PAGE, item.id, p))
+    if nav:
+        rows.append(nav)
+    rows.extend([_button("🗂 " + _short(t.name), Action.TOPIC_OPEN, t.id)] for t in item.topics[:3])
     last: Row = [InlineKeyboardButton("📤 مشاركة", switch_inline_query=share_query)]
     if link:
         last.append(InlineKeyboardButton("🌐 على الموقع", url=link))

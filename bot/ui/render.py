@@ -13,6 +13,8 @@ Filters for template authors (``arabic_digits`` is the reader's setting, ``False
     a number or text with its digits in the reader's set
 ``{{ published | date(arabic_digits) }}``
     «24 مارس 2026، 23:31» in the site's time zone given to :class:`Renderer`
+``{{ published | day(arabic_digits) }}``
+    «3 أغسطس 2013»: a date given without a time, shown without one
 ``{{ published | ago(arabic_digits) }}``
     «منذ 5 دقائق», relative to the Renderer's clock; older than a week gives the date
 ``{{ author | isolate }}``
@@ -33,7 +35,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from bot.resources import resource_dir
-from bot.text.arabic import count_phrase, format_date, isolate, relative_time, to_digits
+from bot.text.arabic import count_phrase, format_date, format_day, isolate, relative_time, to_digits
 from bot.text.html_split import joins_previous, visible_text
 
 __all__ = ["Renderer", "default_templates_dir", "truncate_words"]
@@ -106,6 +108,7 @@ class Renderer:
             count=self._count,
             digits=self._digits,
             date=self._date,
+            day=self._day,
             ago=self._ago,
             isolate=self._isolate,
             truncate_words=truncate_words,
@@ -123,6 +126,10 @@ class Renderer:
 
     def _date(self, dt: datetime, arabic_digits: bool = False) -> str:
         return format_date(dt, self.tz, arabic_digits=arabic_digits)
+
+    @staticmethod
+    def _day(dt: datetime, arabic_digits: bool = False) -> str:
+        return format_day(dt, arabic_digits=arabic_digits)
 
     def _ago(self, dt: datetime, arabic_digits: bool = False) -> str:
         return relative_time(dt, self.clock(), arabic_digits=arabic_digits, tz=self.tz)

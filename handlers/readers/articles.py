@@ -1,8 +1,10 @@
-"""/article ID and the article buttons: the whole article, split over several messages when long."""
+"""/article ID and the article buttons: the whole article in one message, its picture above it, a
+long one paged in place with «‹ السابق» / «التالي ›». An item whose page has not been read yet shows
+its lead at once and is completed in the same message when the page's text arrives."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import LinkPreviewOptions, Message, Update
 
 from bot.models import Article, Reader
 from bot.runtime.context import NewsContext
@@ -19,14 +21,49 @@ def button_url(url: str | None) -> str | None:
     return None
 
 
-async def send_article(context: NewsContext, chat_id: int, reader: Reader, article: Article) -> None:
+def picture(reader: Reader, article: Article) -> LinkPreviewOptions:
+    """The article's picture above its text (a large link preview of the image); without one, the
+    reader's own link-preview setting."""
+    image = button_url(article.image_url)
+    if image is None:
+        return replies.previews(reader)
+    return LinkPreviewOptions(is_disabled=False, url=image, prefer_large_media=True, show_above_text=True)
+
+
+def article_pages(context: NewsContext, reader: Reader, article: Article, *, waiting: bool = False) -> list[str]:
+    """The article rendered and cut into pages within Telegram's limit, numbered «(2/5)» when more
+    than one (never inside a word, a link or a tag: bot.text.html_split)."""
     ad = reader.settings.arabic_digits
-    html = context.renderer.render("article.html.j2", article=article, ad=ad)
-    parts = split_numbered(html, arabic_digits=ad)
-    markup = keyboards.article(article, f"#{article.id}", button_url(article.url))
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        await replies.send(context, chat_id, reader, part, markup if last else None)
+    html = context.renderer.render("article.html.j2", article=article, ad=ad, waiting=waiting)
+    return split_numbered(html, arabic_digits=ad)
+
+
+def article_view(
+    context: NewsContext, reader: Reader, article: Article, page: int = 0, *, waiting: bool = False
+) -> tuple[str, keyboards.Keyboard, LinkPreviewOptions]:
+    """Page `page` of the article (clamped): its text, its keyboard, its picture."""
+    pages = article_pages(context, reader, article, waiting=waiting)
+    page = min(max(page, 0), len(pages) - 1)
+    markup = keyboards.article(article, f"#{article.id}", button_url(article.url), page, len(pages))
+    return pages[page], markup, picture(reader, article)
+
+
+async def send_article(context: NewsContext, chat_id: int, reader: Reader, article: Article) -> None:
+    waiting = context.reading.will_complete(article)
+    text, markup, preview = article_view(context, reader, article, waiting=waiting)
+    sent = await context.bot.send_message(chat_id, text, reply_markup=markup, link_preview_options=preview)
+    if waiting:
+        await complete(context, reader, article, sent)
+
+
+async def complete(context: NewsContext, reader: Reader, article: Article, sent: Message) -> None:
+    """The lead is on screen: read the page now, then show the whole article (or the note that the
+    full text is on the site) in the same message."""
+    done = await context.reading.complete(article)
+    text, markup, preview = article_view(context, reader, done)
+    await context.bot.edit_message_text(
+        text, chat_id=sent.chat_id, message_id=sent.message_id, reply_markup=markup, link_preview_options=preview
+    )
 
 
 async def article_command(update: Update, context: NewsContext) -> None:

@@ -93,6 +93,18 @@ async def article(
     return None
 
 
+@_button
+async def article_page(
+    query: CallbackQuery, message: Message, args: tuple[int, ...], reader: Reader, context: NewsContext
+) -> Notice:
+    found = await context.reading.article(args[0])
+    if found is None:
+        return _MISSING
+    text, markup, preview = articles.article_view(context, reader, found, args[1])
+    await replies.edit_in_place(query, reader, text, markup, preview)
+    return None
+
+
 # -- topics ---------------------------------------------------------------------------------------
 
 

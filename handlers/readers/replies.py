@@ -59,12 +59,18 @@ def _same(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> b
     return old_markup == new_markup
 
 
-async def edit_in_place(query: CallbackQuery, reader: Reader, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+async def edit_in_place(
+    query: CallbackQuery,
+    reader: Reader,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    preview: LinkPreviewOptions | None = None,
+) -> bool:
     """Edit the button's message to show `text`; nothing is sent when it already shows it. True if edited."""
     message = query.message
     if not isinstance(message, Message) or _same(message, text, markup):
         return False
-    await query.edit_message_text(text, reply_markup=markup, link_preview_options=previews(reader))
+    await query.edit_message_text(text, reply_markup=markup, link_preview_options=preview or previews(reader))
     return True
 
 

@@ -25,23 +25,42 @@ async def _long_article(harness: BotHarness) -> int:
     return outcome.article_id
 
 
-async def test_article_shows_headline_lead_body_date_author_source_topics_link(harness: BotHarness) -> None:
+async def test_a_long_article_is_paged_in_one_message(harness: BotHarness) -> None:
     article_id = await _long_article(harness)
-    reply = await harness.reader(901).send(f"/article {article_id}")
-    assert len(reply.sent) >= 2  # split over several messages
-    assert all(utf16_len(text) <= 4096 for text in reply.texts)
-    assert "(1/" in reply.texts[0]
-    text = reply.text
-    assert "مباراة طويلة جدًا" in text and "مقدمة الخبر الطويل" in text
-    assert "<أمام> منافسه & جمهوره" in text  # escaped on the way, shown as written
-    assert "ياسين المصري" in text and "المصدر: وكالات" in text and "🗂 رياضة" in text
-    assert "الخبر على الموقع" in text
-    last = reply.sent[-1]
-    buttons = [b for row in (last.reply_markup or {})["inline_keyboard"] for b in row]
-    assert any(b["text"] == "🗂 رياضة" for b in buttons)
-    assert any(b.get("switch_inline_query") == f"#{article_id}" for b in buttons)
-    assert any(b.get("url") == "https://arabic.rt.com/sport/1-long/" for b in buttons)
-    assert all(r.reply_markup is None for r in reply.sent[:-1])
+    reader = harness.reader(901)
+    reply = await reader.send(f"/article {article_id}")
+    assert len(reply.sent) == 1  # one message, paged in place
+    first = reply.sent[0]
+    assert first.text is not None and utf16_len(first.text) <= 4096 and "(1/" in first.text
+    assert "مباراة طويلة جدًا" in first.text and "مقدمة الخبر الطويل" in first.text
+    assert "<أمام> منافسه & جمهوره" in first.text  # escaped on the way, shown as written
+    labels = [label for label, _ in reply.buttons()]
+    assert "التالي ›" in labels and "‹ السابق" not in labels
+    data = dict(reply.buttons())["التالي ›"]
+    assert data == f"1:ap:{article_id}:1" and len(data.encode()) <= 64
+    texts = [first.text]
+    while "التالي ›" in labels:
+        turned = await reader.press("التالي ›", message_id=first.message_id)
+        assert turned.sent == [] and len(turned.edited) == 1
+        page = turned.edited[0]
+        assert page.message_id == first.message_id
+        assert page.text is not None and utf16_len(page.text) <= 4096
+        texts.append(page.text)
+        labels = [label for label, _ in turned.buttons()]
+        assert "‹ السابق" in labels
+    assert len(texts) >= 2
+    # no word is cut between pages: every page ends at the end of a sentence, before its marker
+    for text in texts[:-1]:
+        body = text.rsplit("\n(", 1)[0]
+        assert body.endswith(("جمهوره.", "الطويل")), body[-30:]
+    last = texts[-1]
+    assert "ياسين المصري" in last and "المصدر: وكالات" in last and "🗂 رياضة" in last
+    assert "الخبر على الموقع" in last
+    buttons = dict(turned.buttons())
+    assert buttons["🗂 رياضة"].startswith("1:to:")
+    assert buttons["🌐 على الموقع"] == "https://arabic.rt.com/sport/1-long/"
+    back = await reader.press("‹ السابق", message_id=first.message_id)
+    assert back.edited[0].text == texts[-2]
     assert harness.emulator.refusals == []
 
 

@@ -35,6 +35,12 @@ def refused(name: str, value: str) -> str:
         ("NEWSBOT_FETCH_MAX_BYTES", "10", "from 1,024 to 1,073,741,824"),
         ("NEWSBOT_WORKERS", "1000000", f"from 1 to {MAX_WORKERS}"),
         ("NEWSBOT_WORKERS", "0", f"from 1 to {MAX_WORKERS}"),
+        ("NEWSBOT_FULLTEXT_CONCURRENCY", "0", "from 1 to 256"),
+        ("NEWSBOT_FULLTEXT_CONCURRENCY", "257", "from 1 to 256"),
+        ("NEWSBOT_FULLTEXT_PER_HOST", "0", "from 1 to 64"),
+        ("NEWSBOT_FULLTEXT_PER_HOST", "2.5", "from 1 to 64"),
+        ("NEWSBOT_FULLTEXT_RETRY", "0", "from 0.05 to 86,400"),
+        ("NEWSBOT_FULLTEXT_ATTEMPTS", "21", "from 1 to 20"),
     ],
 )
 def test_out_of_range_numbers_are_refused_with_the_range(name: str, value: str, range_text: str) -> None:
@@ -54,6 +60,15 @@ def test_the_bounds_themselves_are_accepted() -> None:
     )
     assert settings.rate == 0.1 and settings.push_interval == 0.05 and settings.feed_interval == 86400
     assert settings.workers == MAX_WORKERS == 4 * (os.cpu_count() or 1)
+
+
+def test_full_text_is_on_by_default_and_its_limits_are_read() -> None:
+    assert load_settings({}).fulltext
+    settings = load_settings(
+        {"NEWSBOT_FULLTEXT": "0", "NEWSBOT_FULLTEXT_CONCURRENCY": "256", "NEWSBOT_FULLTEXT_PER_HOST": "1"}
+    )
+    assert (settings.fulltext, settings.fulltext_concurrency, settings.fulltext_per_host) == (False, 256, 1)
+    assert "NEWSBOT_FULLTEXT:" in refused("NEWSBOT_FULLTEXT", "maybe")
 
 
 @pytest.mark.parametrize("value", ["notaurl", "/etc/passwd", "ftp://example.org/feed", "file:///no/such/feed.xml"])

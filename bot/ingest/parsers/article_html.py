@@ -1,19 +1,69 @@
-"""Article pages (HTML): main text and metadata extracted with trafilatura."""
+"""Article pages (HTML): main text and metadata extracted with trafilatura, then cleaned.
+
+trafilatura finds the main text; this module keeps only the article's own paragraphs (comment
+policies, «اقرأ أيضًا» boxes, share prompts and newsletter pleas are dropped), takes the lead the
+page marks as its description when trafilatura left it out, and reads the dates from the page's
+metadata itself (JSON-LD, `<meta>`, `<time>`, else the date in the page's address) with their time
+zone: a date given without a time is kept as a date only (`ParsedItem.date_only`), never given an
+invented time, and a copyright year is never taken for a publication date.
+"""
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from copy import deepcopy
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
 
 import trafilatura
+from lxml import etree
 
 from bot.ingest.result import ParseResult, Rejection
 from bot.models import ParsedItem
 
 PARSER = "trafilatura"
 MIN_TEXT_CHARS = 200  # less main text than this is a navigation or index page, not an article
+MIN_ARABIC_SHARE = 0.5  # of the letters in the text; less is a page in another language
 _BAD_AUTHOR = re.compile(r"https?|logo|\.png|\.jpg|;", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064A\u0671-\u06D3\u06FA-\u06FF]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+# Paragraphs that are the site's, not the article's. Each is matched against a whole paragraph.
+_BOILERPLATE = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        # comment policies («ترحب شبكة CNN بالنقاش الحيوي…», «الآراء الواردة أدناه لا تعبر…»)
+        r"ترحب .{0,40}بالنقاش",
+        r"(التعليقات|تعليقات|مشاركاتك).{0,200}(إرشادات|ارشادات|سياسة الخصوصية|شروط الاستخدام)",
+        r"الآراء الواردة.{0,80}(لا تعبر|لا تعكس)",
+        r"^(أضف|اكتب|اترك) (تعليقك|تعليقا|تعليقًا)",
+        # «read also» boxes
+        r"^\W*(اقرأ|إقرأ|اقرا|طالع) (أيضا|أيضًا|ايضا|المزيد|كذلك)\b",
+        r"^\W*(read (also|more)|see also|related)\b",
+        r"^\W*(ذات صلة|مواضيع ذات صلة|أخبار ذات صلة|قد يهمك)\W*$",
+        # share prompts and follow pleas
+        r"^\W*(شارك|شاركوا|انشر) (هذا|الخبر|المقال|على)",
+        r"^\W*(share (this|on)|follow us|click here)\b",
+        r"^\W*(تابعونا|تابعوا|تابعنا) (على|عبر)",
+        r"^\W*(لمتابعة|للمزيد من) (آخر )?(الأخبار|أخبار)",
+        # newsletter pleas
+        r"(اشترك|اشتركوا|سجّل|سجل) (في|ب|معنا في )?(النشرة|نشرتنا|القائمة البريدية)",
+        r"النشرة (البريدية|الإخبارية)",
+        r"\b(subscribe to|sign up for) (our )?newsletter",
+        # a copyright or rights line
+        r"^\W*(©|جميع الحقوق محفوظة|all rights reserved)",
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PageDate:
+    at: datetime  # aware, UTC
+    date_only: bool  # the page gave a day, not a time
 
 
 def _clean_title(title: str, sitename: str | None) -> str:
@@ -26,38 +76,205 @@ def _clean_title(title: str, sitename: str | None) -> str:
     return title
 
 
-def _date(value: str | None) -> datetime | None:
+# -- dates ---------------------------------------------------------------------------------------
+
+_ISO = re.compile(
+    r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|GMT|UTC)?)?\s*$",
+    re.IGNORECASE,
+)
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "sailthru.date",
+    "parsely-pub-date",
+)
+_MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "lastmod", "dcterms.modified")
+# /2013/middle_east/8/3/ (CNN), /story/2020/8/24/ (Youm7), /2020/08/24/, /2020-08-24
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})/(?:[A-Za-z_-]+/)?(\d{1,2})/(\d{1,2})/|/((?:19|20)\d{2})-(\d{2})-(\d{2})\b")
+
+
+def parse_page_date(value: str | None, tz: tzinfo = UTC) -> PageDate | None:
+    """An ISO 8601 date from a page's metadata: its own offset when it has one, else `tz` (the
+    site's zone); a bare day is a date only."""
     if not value:
         return None
+    m = _ISO.match(value)
+    if m is None:
+        return None
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
     try:
-        parsed = datetime.fromisoformat(value)
+        if m.group(4) is None:
+            return PageDate(datetime(year, month, day, tzinfo=UTC), True)
+        hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6) or 0)
+        zone = m.group(7)
+        if zone is None:
+            aware = datetime(year, month, day, hour, minute, second, tzinfo=tz)
+        elif zone.upper() in ("Z", "GMT", "UTC"):
+            aware = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        else:
+            sign = -1 if zone[0] == "-" else 1
+            offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[-2:]))
+            aware = datetime(year, month, day, hour, minute, second, tzinfo=timezone(sign * offset))
     except ValueError:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if not 1990 <= aware.year <= 2100:
+        return None
+    return PageDate(aware.astimezone(UTC), False)
 
 
-def parse_article_html(data: bytes | str, *, origin: str = "page", url: str | None = None) -> ParseResult:
-    """The article on a page, or a rejection naming why there is none."""
+def _json_ld(tree: Any) -> Iterator[dict[str, Any]]:
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                yield node
+                stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+
+
+def _meta_values(tree: Any, names: tuple[str, ...]) -> Iterator[str]:
+    for name in names:
+        for attr in ("property", "name", "itemprop"):
+            for meta in tree.xpath(
+                f"//meta[translate(@{attr}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')='{name}']"
+            ):
+                content = meta.get("content")
+                if content:
+                    yield content
+
+
+def page_dates(tree: Any, url: str | None, tz: tzinfo = UTC) -> tuple[PageDate | None, PageDate | None]:
+    """(published, modified) from the page's metadata; published falls back to the address."""
+
+    def first(values: Iterator[str]) -> PageDate | None:
+        for value in values:
+            found = parse_page_date(value, tz)
+            if found is not None:
+                return found
+        return None
+
+    def ld(key: str) -> Iterator[str]:
+        for node in _json_ld(tree):
+            value = node.get(key)
+            if isinstance(value, str):
+                yield value
+
+    def time_elements(prop: str) -> Iterator[str]:
+        for element in tree.xpath(f"//time[@itemprop='{prop}'][@datetime]"):
+            yield element.get("datetime")
+
+    published = (
+        first(ld("datePublished"))
+        or first(_meta_values(tree, _PUBLISHED_META))
+        or first(time_elements("datePublished"))
+        or first(ld("dateCreated"))
+    )
+    modified = (
+        first(ld("dateModified")) or first(_meta_values(tree, _MODIFIED_META)) or first(time_elements("dateModified"))
+    )
+    if published is None and url:
+        published = url_date(url)
+    return published, modified
+
+
+def url_date(url: str) -> PageDate | None:
+    """The day an address carries («/2013/middle_east/8/3/» is 3 August 2013), as a date only."""
+    m = _URL_DATE.search(url)
+    if m is None:
+        return None
+    parts = [g for g in m.groups() if g is not None]
+    try:
+        return PageDate(datetime(int(parts[0]), int(parts[1]), int(parts[2]), tzinfo=UTC), True)
+    except ValueError:
+        return None
+
+
+# -- text ----------------------------------------------------------------------------------------
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    """True for a paragraph that is the site's (comment policy, read-also, share, newsletter)."""
+    return any(pattern.search(paragraph) for pattern in _BOILERPLATE)
+
+
+def arabic_share(text: str) -> float:
+    letters = len(_LETTER.findall(text))
+    return len(_ARABIC_LETTER.findall(text)) / letters if letters else 0.0
+
+
+def _marked_lead(tree: Any) -> str | None:
+    """A lead the page marks as the article's description (`itemprop="description"` on an element,
+    not a meta tag): trafilatura often leaves it out of the main text."""
+    for element in tree.xpath("//*[@itemprop='description'][not(self::meta)]"):
+        text = _SPACES.sub(" ", element.text_content()).strip()
+        if len(text) >= 40:
+            return text
+    return None
+
+
+def _parse_tree(data: bytes | str) -> Any:
+    """The page as trafilatura decodes it (its charset detection), parsed once and shared."""
+    try:
+        return trafilatura.load_html(data)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def parse_article_html(
+    data: bytes | str, *, origin: str = "page", url: str | None = None, tz: tzinfo = UTC
+) -> ParseResult:
+    """The article on a page, or a rejection naming why there is none.
+
+    `tz` is the zone of a time the page gives without an offset (the site's zone).
+    """
     result = ParseResult(parser=PARSER)
+    tree = _parse_tree(data)
     doc = trafilatura.bare_extraction(
-        data, url=url, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
+        deepcopy(tree) if tree is not None else data,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        favor_precision=True,
     )
     text = getattr(doc, "text", None) or ""
-    if doc is None or len(text.strip()) < MIN_TEXT_CHARS:
-        result.rejections.append(
-            Rejection(origin, f"no article found on the page (main text {len(text.strip())} chars)")
-        )
+    paragraphs = [p for p in (_SPACES.sub(" ", line).strip() for line in text.split("\n")) if p]
+    paragraphs = [p for p in paragraphs if not is_boilerplate(p)]
+    lead = _marked_lead(tree) if tree is not None else None
+    if lead and paragraphs and lead[:40] not in " ".join(paragraphs):
+        paragraphs.insert(0, lead)
+    kept = "\n".join(paragraphs)
+    if doc is None or len(kept) < MIN_TEXT_CHARS:
+        result.rejections.append(Rejection(origin, f"no article found on the page (main text {len(kept)} chars)"))
+        return result
+    if arabic_share(kept) < MIN_ARABIC_SHARE:
+        result.rejections.append(Rejection(origin, "the page is not in Arabic"))
         return result
     sitename = getattr(doc, "sitename", None) or None
     title = _clean_title(getattr(doc, "title", None) or "", sitename)
     if not title:
         result.rejections.append(Rejection(origin, "no title on the page"))
         return result
-    paragraphs = [p for p in (_SPACES.sub(" ", line).strip() for line in text.split("\n")) if p]
     page_url = getattr(doc, "url", None) or url
     author = getattr(doc, "author", None) or None
     if author and _BAD_AUTHOR.search(author):
         author = None  # a logo or link name that the page marked as the author
+    published, modified = page_dates(tree, page_url or url, tz) if tree is not None else (None, None)
     result.items.append(
         ParsedItem(
             guid=page_url or f"page:{title}",
@@ -65,7 +282,9 @@ def parse_article_html(data: bytes | str, *, origin: str = "page", url: str | No
             url=page_url,
             lead=paragraphs[0],
             body=tuple(paragraphs[1:]),
-            published_at=_date(getattr(doc, "date", None)),
+            published_at=published.at if published else None,
+            date_only=published.date_only if published else False,
+            modified_at=modified.at if modified else None,
             author=author,
             outlet=sitename,
             image_url=getattr(doc, "image", None) or None,

@@ -36,6 +36,11 @@ _SUMMARY = """
          WHERE x.article_id = a.id ORDER BY t.kind = 'section', t.id LIMIT 1) AS topic_slug
     FROM articles a
 """
+# An article with where its page's text stands (rows.article): None when there is no page to read.
+_ARTICLE = """
+    SELECT a.*, CASE WHEN f.state = 'pending' AND f.attempts > 0 THEN 'retrying' ELSE f.state END AS fulltext_state
+    FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = ?
+"""
 _NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
 _CHUNK = 400  # bound parameters per IN (...) lookup
 # bm25 weights: headline, lead, body
@@ -54,6 +59,7 @@ class _Stored:
     headline: str
     lead: str
     body: str
+    filled: bool = False  # the body came from the item's page (bot.runtime.fulltext), not from its source
 
     def claimable_by(self, origin: str, digest: str) -> bool:
         """May a legacy row (origin '') become `origin`'s? When that origin's site is the row's
@@ -61,6 +67,11 @@ class _Stored:
         if digest == self.content_hash:
             return True
         return origin_site(origin) == (site_of(self.url) or site_of(self.guid))
+
+
+def needs_page(item: ParsedItem) -> bool:
+    """An article stored with a web address and no body: its page is read for the text (bot.runtime.fulltext)."""
+    return not item.body and item.kind is ArticleKind.ARTICLE and site_of(item.url) is not None
 
 
 def search_terms(query: str) -> list[str]:
@@ -113,13 +124,21 @@ class ArticleRepository:
                 chunk = guids[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 async with conn.execute(
-                    "SELECT id, origin, guid, url, content_hash, headline, lead, body FROM articles "
-                    f"WHERE guid IN ({marks})",
+                    "SELECT id, origin, guid, url, content_hash, headline, lead, body, "
+                    "EXISTS (SELECT 1 FROM fulltext f WHERE f.article_id = articles.id AND f.state = 'done') "
+                    f"AS filled FROM articles WHERE guid IN ({marks})",
                     chunk,
                 ) as cur:
                     for r in await cur.fetchall():
                         existing[(r["origin"], r["guid"])] = _Stored(
-                            r["id"], r["guid"], r["url"], r["content_hash"], r["headline"], r["lead"], r["body"]
+                            r["id"],
+                            r["guid"],
+                            r["url"],
+                            r["content_hash"],
+                            r["headline"],
+                            r["lead"],
+                            r["body"],
+                            bool(r["filled"]),
                         )
             async with conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
                 row = await cur.fetchone()
@@ -135,10 +154,14 @@ class ArticleRepository:
             unlink: list[tuple[int]] = []
             fts_add: list[tuple[int, str, str, str]] = []
             fts_del: list[tuple[int, str, str, str]] = []
+            to_read: list[tuple[int, int]] = []  # (article id, now): the filler reads its page
             for key, (item, topic_ids) in first.items():
                 origin, guid = key
                 digest = content_hash(item, topic_ids)
                 body = rows.body_text(item.body)
+                found = existing.get(key)
+                if not body and found is not None and found.filled:
+                    body = found.body  # a summary again: the page's text read earlier stays
                 values = (
                     item.url,
                     item.headline,
@@ -152,8 +175,9 @@ class ArticleRepository:
                     item.kind.value,
                     rows.related_json(item.related),
                     digest,
+                    int(item.date_only),
+                    rows.ts(item.modified_at),
                 )
-                found = existing.get(key)
                 if found is None and origin != LEGACY_ORIGIN:
                     legacy = existing.get((LEGACY_ORIGIN, guid))
                     if legacy is not None and legacy.id not in taken and legacy.claimable_by(origin, digest):
@@ -165,6 +189,8 @@ class ArticleRepository:
                     next_id += 1
                     inserts.append((article_id, origin, guid, *values, now, now))
                     outcomes[key] = UpsertOutcome(guid, article_id, "added", origin)
+                    if not body and needs_page(item):
+                        to_read.append((article_id, now))
                 elif found.content_hash == digest:
                     outcomes[key] = UpsertOutcome(guid, found.id, "unchanged", origin)
                     continue
@@ -174,6 +200,8 @@ class ArticleRepository:
                     unlink.append((article_id,))
                     fts_del.append((article_id, indexed(found.headline), indexed(found.lead), indexed(found.body)))
                     outcomes[key] = UpsertOutcome(guid, article_id, "updated", origin)
+                    if not body and needs_page(item):
+                        to_read.append((article_id, now))
                 links.extend((article_id, t) for t in sorted(set(topic_ids)))
                 fts_add.append((article_id, indexed(item.headline), indexed(item.lead), indexed(body)))
 
@@ -183,8 +211,8 @@ class ArticleRepository:
                 await conn.executemany(
                     """
                     INSERT INTO articles (id, origin, guid, url, headline, lead, body, published_at, source, author,
-                        outlet, image_url, kind, related, content_hash, stored_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        outlet, image_url, kind, related, content_hash, date_only, modified_at, stored_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     inserts,
                 )
@@ -194,7 +222,7 @@ class ArticleRepository:
                     """
                     UPDATE articles SET url = ?, headline = ?, lead = ?, body = ?, published_at = ?,
                         source = ?, author = ?, outlet = ?, image_url = ?, kind = ?, related = ?,
-                        content_hash = ?, updated_at = ?
+                        content_hash = ?, date_only = ?, modified_at = ?, updated_at = ?
                     WHERE id = ?
                     """,
                     updates,
@@ -205,6 +233,8 @@ class ArticleRepository:
                     "VALUES ('delete', ?, ?, ?, ?)",
                     fts_del,
                 )
+            if to_read:
+                await conn.executemany("INSERT OR IGNORE INTO fulltext (article_id, updated_at) VALUES (?, ?)", to_read)
             if links:
                 await conn.executemany(
                     "INSERT OR IGNORE INTO article_topics (article_id, topic_id) VALUES (?, ?)", links
@@ -227,7 +257,7 @@ class ArticleRepository:
         return answers
 
     async def get(self, article_id: int) -> Article | None:
-        row = await self._db.fetch_one("SELECT * FROM articles WHERE id = ?", (article_id,))
+        row = await self._db.fetch_one(_ARTICLE, (article_id,))
         if row is None:
             return None
         return rows.article(row, await self._topics.of_article(article_id))

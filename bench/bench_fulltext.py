@@ -1,0 +1,167 @@
+"""Whole articles in the background: how long 200 feed items take to get their bodies, against what
+the concurrency limit allows, and what it costs readers' /latest meanwhile.
+
+Each of `--sites` loopback HTTP servers (one site each: host and port) serves the real saved
+article pages of tests/data/arabic-news/articles, every answer after `--latency` seconds (150 ms).
+`--items` summaries (a headline and a lead, a link to one of those sites) are stored at once, as a
+feed poll stores them, and the filler (bot.runtime.fulltext, NEWSBOT_FULLTEXT_CONCURRENCY and
+NEWSBOT_FULLTEXT_PER_HOST) reads them all. The ideal time is what the limits allow when every page
+takes exactly the latency: ceil(items / min(concurrency, sites × per-host)) × latency.
+
+Readers' side: the real bot (the same Application as `newsbot run`) against the Bot API emulator, in
+this process; one reader sends /latest again and again, each as soon as the last is answered, first
+with the filler idle (its queue empty), then while it fills. p99 is over each phase's answers.
+
+    .venv/bin/python bench/bench_fulltext.py [--items 200] [--latency 0.15] [--sites 8]
+        [--concurrency 8] [--per-host 2]
+
+Targets (issue 14): fill time within 10% of the ideal; /latest p99 while filling ≤ 1.2 × idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import math
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.config import Settings
+from bot.devtools.harness import BotHarness
+from bot.models import ParsedItem
+
+ARTICLES = Path(__file__).resolve().parent.parent / "tests" / "data" / "arabic-news" / "articles"
+PAGES = [p.read_bytes() for p in sorted(ARTICLES.glob("*.html"))]
+
+
+async def start_site(latency: float) -> tuple[web.AppRunner, str]:
+    async def page(request: web.Request) -> web.Response:
+        await asyncio.sleep(latency)
+        body = PAGES[sum(request.path.encode()) % len(PAGES)]
+        return web.Response(body=body, content_type="text/html", charset="utf-8")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+async def latest_loop(harness: BotHarness, stop: asyncio.Event, out: list[float], reader_id: int) -> None:
+    reader = harness.reader(reader_id)
+    while not stop.is_set():
+        started = time.perf_counter()
+        await reader.send("/latest")
+        out.append(time.perf_counter() - started)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=200)
+    parser.add_argument("--latency", type=float, default=0.15)
+    parser.add_argument("--sites", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--per-host", type=int, default=2)
+    parser.add_argument("--idle-seconds", type=float, default=5.0)
+    args = parser.parse_args()
+
+    sites = [await start_site(args.latency) for _ in range(args.sites)]
+    with tempfile.TemporaryDirectory() as folder:
+        settings = dataclasses.replace(
+            Settings(),
+            db_path=Path(folder) / "bench.db",
+            seeds_dir=Path(folder),  # an empty store but for the items below
+            flood_limit=10_000,
+            fulltext=True,
+            fetch_allow_private=True,
+            fulltext_concurrency=args.concurrency,
+            fulltext_per_host=args.per_host,
+        )
+        async with BotHarness(settings) as harness:
+            news = harness.news
+            store = news.store
+            filler = news.fulltext
+            assert filler is not None
+            # warm up: the extraction process, the templates, the first pages
+            await store.articles.upsert_many(
+                [(ParsedItem(guid=f"warm:{i}", headline=f"خبر {i}", lead="مقدمة"), []) for i in range(30)]
+            )
+            await harness.reader(1).send("/latest")
+            warm = await store.articles.upsert_many(
+                [(ParsedItem(guid="warm:page", headline="تسخين", url=f"{sites[0][1]}/warm", lead="مقدمة"), [])]
+            )
+            await filler.read_now(warm[0].article_id)
+
+            idle: list[float] = []
+            stop = asyncio.Event()
+            loop_task = asyncio.create_task(latest_loop(harness, stop, idle, 2))
+            await asyncio.sleep(args.idle_seconds)
+            stop.set()
+            await loop_task
+
+            items = [
+                (
+                    ParsedItem(
+                        guid=f"bench:{n}",
+                        headline=f"خبر الخلاصة رقم {n}",
+                        url=f"{sites[n % args.sites][1]}/story/{n}",
+                        lead="مقدمة الخبر كما جاءت في الخلاصة",
+                        origin="http://feeds.example/feed.xml",
+                    ),
+                    [],
+                )
+                for n in range(args.items)
+            ]
+            busy: list[float] = []
+            stop = asyncio.Event()
+            started = time.perf_counter()
+            await store.articles.upsert_many(items)
+            news.kick_fulltext()
+            loop_task = asyncio.create_task(latest_loop(harness, stop, busy, 3))
+            while (await store.fulltext.count_by_state())["pending"] > 0:  # noqa: ASYNC110 - the store is the clock
+                await asyncio.sleep(0.01)
+            elapsed = time.perf_counter() - started
+            stop.set()
+            await loop_task
+            counts = await store.fulltext.count_by_state()
+
+    for runner, _ in sites:
+        await runner.cleanup()
+    slots = min(args.concurrency, args.sites * args.per_host)
+    ideal = math.ceil(args.items / slots) * args.latency
+    print(
+        f"items {args.items}, sites {args.sites}, latency {args.latency * 1000:.0f} ms, "
+        f"concurrency {args.concurrency}, per host {args.per_host}: {slots} pages at once"
+    )
+    print(f"filled {counts['done']}, failed {counts['failed']}, retrying {counts['retrying']}")
+    print(
+        f"time until every body is filled: {elapsed:.2f} s; ideal {ideal:.2f} s; ratio {elapsed / ideal:.2f} "
+        "(target ≤ 1.10)"
+    )
+    print(
+        f"/latest idle: {len(idle)} answers, median {statistics.median(idle) * 1000:.1f} ms, "
+        f"p99 {p99(idle) * 1000:.1f} ms"
+    )
+    print(
+        f"/latest while filling: {len(busy)} answers, median {statistics.median(busy) * 1000:.1f} ms, "
+        f"p99 {p99(busy) * 1000:.1f} ms; ratio {p99(busy) / p99(idle):.2f} (target ≤ 1.20)"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,319 @@
+"""Whole articles behind summaries: the pages of items stored with a link and no body, read in the
+background (NEWSBOT_FULLTEXT), and at once when a reader opens such an item.
+
+Items wait in the store's full-text queue (migration 0009), which `upsert_many` fills in the
+transaction that stores them. :class:`FullText` takes due items with a lease, reads each page through
+the one public-web fetch (`bot.ingest.fetch`: size cap, timeout, internal addresses refused unless
+NEWSBOT_FETCH_ALLOW_PRIVATE=1, at every redirect), extracts the article (`bot.ingest.parsers.article_html`,
+in a separate process so a long page never holds up readers' answers) and stores its text, picture,
+author and date with the search entry.
+
+Limits: at most NEWSBOT_FULLTEXT_CONCURRENCY pages at once, NEWSBOT_FULLTEXT_PER_HOST of them from
+one site (host and port); a site that answers 429 or 503 with Retry-After is not asked again before
+then. A page that fails for a reason that may pass (timeout, connection, 5xx, 429) is tried again
+after NEWSBOT_FULLTEXT_RETRY seconds, doubled each time, at most NEWSBOT_FULLTEXT_ATTEMPTS times; one
+that cannot become an article (not a web page, too big, a redirect loop or to a refused address, no
+article, another language, empty) is given up at once. Either way the item keeps its lead and link,
+readers see a short note that the full text is on the site, and the log gets one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import tzinfo
+from typing import TYPE_CHECKING
+
+import httpx
+
+from bot.config import Settings
+from bot.ingest.fetch import FetchRefused, HTTPStatusError, fetch_client, fetch_url
+from bot.ingest.parsers.article_html import parse_article_html
+from bot.ingest.result import ParseResult, SourceError
+from bot.models import FullTextJob, PageText, site_of
+from bot.store.protocols import NewsStore
+
+if TYPE_CHECKING:
+    from bot.runtime.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+IDLE_POLL = 10.0  # seconds between looks at the queue when nothing is due (other processes store too)
+BACKLOG_PER_SLOT = 4  # items taken from the store per concurrent read
+MAX_RETRY_DELAY = 86_400.0
+
+
+class PageProblem(Exception):
+    """A page that cannot give the item's text, and will not by asking again."""
+
+
+def _extract(data: bytes, url: str, tz: tzinfo) -> ParseResult:
+    """In the extraction process: the article on the page."""
+    return parse_article_html(data, origin=url, url=url, tz=tz)
+
+
+def _same_start(a: str, b: str) -> bool:
+    """True when one text begins with the other (a feed's lead cut short, or the page's first paragraph)."""
+    a, b = " ".join(a.split()).rstrip(" .…"), " ".join(b.split()).rstrip(" .…")
+    if not a or not b:
+        return False
+    return a.startswith(b[:80]) or b.startswith(a[:80])
+
+
+def page_text(result: ParseResult, lead: str) -> PageText:
+    """What the item stores from its page: the paragraphs without the lead it already shows."""
+    item = result.items[0]
+    paragraphs = [p for p in (item.lead, *item.body) if p]
+    if paragraphs and _same_start(paragraphs[0], lead):
+        paragraphs = paragraphs[1:]
+    return PageText(
+        body=tuple(paragraphs),
+        image_url=item.image_url,
+        author=item.author,
+        outlet=item.outlet,
+        published_at=item.published_at,
+        date_only=item.date_only,
+        modified_at=item.modified_at,
+    )
+
+
+class FullText:
+    """Reads items' pages: the background filler (`start`/`stop`), and `read_now` for a reader."""
+
+    def __init__(
+        self,
+        store: NewsStore,
+        settings: Settings,
+        *,
+        metrics: Metrics | None = None,
+        client: httpx.AsyncClient | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.metrics = metrics
+        self.clock = clock
+        self._client = client or fetch_client(allow_private=settings.fetch_allow_private)
+        self._owns_client = client is None
+        self._executor: Executor | None = None
+        self._reads: dict[int, asyncio.Task[bool]] = {}  # article id -> the read under way
+        self._per_host: dict[str, int] = {}  # reads under way per site
+        self._host_free_at: dict[str, float] = {}  # a site's Retry-After: not asked before (clock)
+        self._wake = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self.lease = int(settings.fetch_timeout * 2 + 60)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start filling in the background."""
+        if self._runner is None:
+            self._runner = asyncio.create_task(self._run(), name="fulltext")
+
+    async def stop(self) -> None:
+        """Stop: reads under way are abandoned (their items are taken again when the lease ends)."""
+        runner, self._runner = self._runner, None
+        tasks = [t for t in (runner, *self._reads.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._reads.clear()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        if self._owns_client:
+            await self._client.aclose()
+
+    def kick(self) -> None:
+        """New items were stored: look at the queue now."""
+        self._wake.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._reads)
+
+    # -- a reader opening an item ------------------------------------------------------------------
+
+    async def read_now(self, article_id: int) -> bool:
+        """Read this item's page now when it is still to be read (joining a read already under way);
+        True when its text was stored. The result is kept for every reader."""
+        task = self._reads.get(article_id)
+        if task is None:
+            job = await self.store.fulltext.job(article_id)
+            if job is None:
+                return False
+            task = self._reads.get(article_id) or self._begin(job)  # begun meanwhile: joined
+        return await asyncio.shield(task)
+
+    # -- the background filler -------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        backlog: deque[FullTextJob] = deque()
+        limit = self.settings.fulltext_concurrency
+        while True:
+            self._wake.clear()
+            try:
+                if len(backlog) < limit * BACKLOG_PER_SLOT // 2:
+                    waiting = {job.article_id for job in backlog} | set(self._reads)
+                    taken = await self.store.fulltext.claim(limit * BACKLOG_PER_SLOT - len(backlog), lease=self.lease)
+                    backlog.extend(job for job in taken if job.article_id not in waiting)
+                wait = self._dispatch(backlog)
+                if wait is None and not backlog:
+                    due = await self.store.fulltext.next_due()
+                    wait = IDLE_POLL if due is None else min(IDLE_POLL, max(0.05, due - self.clock()))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("full text: the queue could not be read; trying again in %g s", IDLE_POLL)
+                wait = IDLE_POLL
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    def _dispatch(self, backlog: deque[FullTextJob]) -> float | None:
+        """Start what the limits allow; the seconds until a waiting site may be asked again, or
+        None when only a finished read can free a slot (or nothing waits)."""
+        now = self.clock()
+        limit, per_host = self.settings.fulltext_concurrency, self.settings.fulltext_per_host
+        soonest: float | None = None
+        kept: deque[FullTextJob] = deque()
+        while backlog:
+            job = backlog.popleft()
+            if job.article_id in self._reads:
+                continue
+            host = site_of(job.url) or ""
+            free_at = self._host_free_at.get(host, 0.0)
+            if len(self._reads) >= limit or self._per_host.get(host, 0) >= per_host or free_at > now:
+                if free_at > now:
+                    soonest = min(soonest or free_at - now, free_at - now)
+                kept.append(job)
+                continue
+            self._begin(job)
+        backlog.extend(kept)
+        return soonest
+
+    def _begin(self, job: FullTextJob) -> asyncio.Task[bool]:
+        host = site_of(job.url) or ""
+        self._per_host[host] = self._per_host.get(host, 0) + 1
+        task = asyncio.create_task(self._read(job), name=f"fulltext-{job.article_id}")
+        self._reads[job.article_id] = task
+
+        def done(_: asyncio.Task[bool]) -> None:
+            self._reads.pop(job.article_id, None)
+            left = self._per_host.get(host, 1) - 1
+            if left:
+                self._per_host[host] = left
+            else:
+                self._per_host.pop(host, None)
+            self._wake.set()
+
+        task.add_done_callback(done)
+        return task
+
+    async def _read(self, job: FullTextJob) -> bool:
+        """Read one page and store what it gave, or why not. Never raises (but when cancelled)."""
+        settings = self.settings
+        try:
+            try:
+                fetched = await fetch_url(
+                    self._client,
+                    job.url,
+                    max_bytes=settings.fetch_max_bytes,
+                    deadline_seconds=settings.fetch_timeout,
+                    allow_private=settings.fetch_allow_private,
+                )
+                if fetched.content_type is not None and fetched.content_type not in HTML_TYPES:
+                    raise PageProblem(f"not a web page ({fetched.content_type})")
+                if not fetched.data.strip():
+                    raise PageProblem("the page is empty")
+                result = await self._extracted(fetched.data, fetched.final_url or job.url)
+                if not result.items:
+                    reason = result.rejections[0].reason if result.rejections else "no article on the page"
+                    raise PageProblem(reason)
+                filled = await self.store.fulltext.fill(job.article_id, page_text(result, job.lead))
+            except PageProblem as exc:
+                await self._give_up(job, str(exc))
+                return False
+            except FetchRefused as exc:
+                await self._give_up(job, str(exc))
+                return False
+            except HTTPStatusError as exc:
+                if exc.status in (408, 425, 429) or exc.status >= 500:
+                    await self._retry(job, str(exc), exc.retry_after)
+                else:
+                    await self._give_up(job, str(exc))
+                return False
+            except SourceError as exc:
+                text = str(exc)
+                if "-byte cap" in text or "redirects" in text:
+                    await self._give_up(job, text)
+                else:
+                    await self._retry(job, text, None)
+                return False
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or the store: logged once with its traceback, tried again later
+            log.exception("full text of item %d (%s): unexpected error", job.article_id, job.url)
+            try:
+                await self._retry(job, f"unexpected error: {type(exc).__name__}", None, logged=True)
+            except Exception:  # the store itself: the lease brings the item back
+                log.warning("full text of item %d: its failure could not be recorded", job.article_id)
+            return False
+        if self.metrics is not None:
+            self.metrics.fulltext_page("filled")
+        log.debug("full text of item %d stored from %s", job.article_id, job.url)
+        return filled
+
+    async def _extracted(self, data: bytes, url: str) -> ParseResult:
+        """The extraction, in a process of its own (trafilatura holds the interpreter for a while)."""
+        loop = asyncio.get_running_loop()
+        for attempt in (1, 2):
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            try:
+                return await loop.run_in_executor(self._executor, _extract, data, url, self.settings.timezone)
+            except BrokenProcessPool:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _give_up(self, job: FullTextJob, reason: str) -> None:
+        await self.store.fulltext.fail(job.article_id, reason, retry_at=None)
+        if self.metrics is not None:
+            self.metrics.fulltext_page("failed")
+        log.warning("full text of item %d given up, it keeps its lead and link: %s", job.article_id, reason)
+
+    async def _retry(self, job: FullTextJob, reason: str, retry_after: float | None, *, logged: bool = False) -> None:
+        attempts = job.attempts + 1
+        if attempts >= self.settings.fulltext_attempts:
+            await self._give_up(job, f"{reason} (after {attempts} attempts)")
+            return
+        delay = min(self.settings.fulltext_retry * 2 ** (attempts - 1), MAX_RETRY_DELAY)
+        now = self.clock()
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+            host = site_of(job.url) or ""
+            self._host_free_at[host] = max(self._host_free_at.get(host, 0.0), now + retry_after)
+        await self.store.fulltext.fail(job.article_id, reason, retry_at=int(now + delay + 0.999))
+        if self.metrics is not None:
+            self.metrics.fulltext_page("retry")
+        if not logged:
+            log.info("full text of item %d: %s; tried again in %d s", job.article_id, reason, int(delay + 0.999))
+
+
+async def start_fulltext(news_store: NewsStore, settings: Settings, metrics: Metrics | None) -> FullText | None:
+    """The filler, running, when NEWSBOT_FULLTEXT is on; None when it is off."""
+    if not settings.fulltext:
+        return None
+    service = FullText(news_store, settings, metrics=metrics)
+    await service.start()
+    return service

@@ -1,0 +1,136 @@
+"""The full-text queue (migration 0009): items with a link and no body, waiting for their page.
+
+Rows enter in ArticleRepository.upsert_many's transaction; the filler takes due rows with a lease
+(`claim`), then stores what the page gave (`fill`, the article and its search entry together) or
+why it did not (`fail`: retried at a later time, or given up).
+"""
+
+from __future__ import annotations
+
+from bot.models import FullTextJob, PageText
+from bot.store import rows
+from bot.store.search_terms import indexed
+from bot.store.sqlite.db import Database, now_ts
+
+
+class FullTextRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def claim(self, limit: int, *, lease: int, now: int | None = None) -> list[FullTextJob]:
+        """Take up to `limit` due items (never tried first, then the oldest retry), moving their
+        next try `lease` seconds on so no other process takes them meanwhile."""
+        at = now_ts() if now is None else now
+        async with self._db.write() as conn:
+            async with conn.execute(
+                """
+                SELECT f.article_id, a.url, f.attempts, a.lead FROM fulltext f JOIN articles a ON a.id = f.article_id
+                WHERE f.state = 'pending' AND f.next_try <= ?
+                ORDER BY f.attempts > 0, f.next_try, f.article_id DESC LIMIT ?
+                """,
+                (at, limit),
+            ) as cur:
+                found = [FullTextJob(r[0], r[1] or "", r[2], r[3]) for r in await cur.fetchall()]
+            if found:
+                await conn.executemany(
+                    "UPDATE fulltext SET next_try = ? WHERE article_id = ?",
+                    [(at + lease, job.article_id) for job in found],
+                )
+        return found
+
+    async def job(self, article_id: int) -> FullTextJob | None:
+        """The item's queue entry while it is still to be read ('pending'), else None."""
+        row = await self._db.fetch_one(
+            "SELECT f.article_id, a.url, f.attempts, a.lead FROM fulltext f JOIN articles a ON a.id = f.article_id "
+            "WHERE f.article_id = ? AND f.state = 'pending'",
+            (article_id,),
+        )
+        return FullTextJob(row[0], row[1] or "", row[2], row[3]) if row else None
+
+    async def fill(self, article_id: int, page: PageText) -> bool:
+        """Store the page's text on the item (body, and what the item lacked: picture, author,
+        date, outlet) with its search entry, in one transaction. False when the item is gone or
+        already filled."""
+        async with self._db.write() as conn:
+            async with conn.execute(
+                "SELECT a.headline, a.lead, a.body, a.image_url, a.author, a.outlet, a.published_at "
+                "FROM articles a JOIN fulltext f ON f.article_id = a.id WHERE a.id = ? AND f.state != 'done'",
+                (article_id,),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return False
+            headline, lead, old_body = row[0], row[1], row[2]
+            body = rows.body_text(page.body)
+            published = row[6]
+            date_only = None
+            if published is None and page.published_at is not None:
+                published, date_only = rows.ts(page.published_at), int(page.date_only)
+            await conn.execute(
+                """
+                UPDATE articles SET body = ?, image_url = coalesce(image_url, ?), author = coalesce(author, ?),
+                    outlet = coalesce(outlet, ?), published_at = ?, date_only = coalesce(?, date_only),
+                    modified_at = ?, updated_at = ?
+                WHERE id = ?
+                """,
+                (
+                    body,
+                    page.image_url,
+                    page.author,
+                    page.outlet,
+                    published,
+                    date_only,
+                    rows.ts(page.modified_at),
+                    now_ts(),
+                    article_id,
+                ),
+            )
+            await conn.execute(
+                "INSERT INTO articles_fts (articles_fts, rowid, headline, lead, body) VALUES ('delete', ?, ?, ?, ?)",
+                (article_id, indexed(headline), indexed(lead), indexed(old_body)),
+            )
+            await conn.execute(
+                "INSERT INTO articles_fts (rowid, headline, lead, body) VALUES (?, ?, ?, ?)",
+                (article_id, indexed(headline), indexed(lead), indexed(body)),
+            )
+            await conn.execute(
+                "UPDATE fulltext SET state = 'done', reason = NULL, updated_at = ? WHERE article_id = ?",
+                (now_ts(), article_id),
+            )
+            # Remembered pages and searches, in every process, are stale from this commit on.
+            await conn.execute("UPDATE content_version SET n = n + 1 WHERE id = 1")
+        return True
+
+    async def fail(self, article_id: int, reason: str, *, retry_at: int | None) -> None:
+        """Record a failed attempt: tried again at `retry_at`, or given up when it is None."""
+        async with self._db.write() as conn:
+            if retry_at is None:
+                await conn.execute(
+                    "UPDATE fulltext SET state = 'failed', attempts = attempts + 1, reason = ?, updated_at = ? "
+                    "WHERE article_id = ? AND state = 'pending'",
+                    (reason, now_ts(), article_id),
+                )
+            else:
+                await conn.execute(
+                    "UPDATE fulltext SET attempts = attempts + 1, next_try = ?, reason = ?, updated_at = ? "
+                    "WHERE article_id = ? AND state = 'pending'",
+                    (retry_at, reason, now_ts(), article_id),
+                )
+            # the article shows the failure note from now on
+            await conn.execute("UPDATE content_version SET n = n + 1 WHERE id = 1")
+
+    async def next_due(self) -> int | None:
+        """When the earliest pending item is due (UNIX seconds), None when nothing is pending."""
+        row = await self._db.fetch_one("SELECT min(next_try) FROM fulltext WHERE state = 'pending'")
+        return int(row[0]) if row and row[0] is not None else None
+
+    async def count_by_state(self) -> dict[str, int]:
+        """Items per state: pending (never tried), retrying (failed, will be tried again), done,
+        failed (given up: shown with the lead, the link and a note)."""
+        found = await self._db.fetch_all(
+            "SELECT CASE WHEN state = 'pending' AND attempts > 0 THEN 'retrying' ELSE state END AS s, count(*) "
+            "FROM fulltext GROUP BY s"
+        )
+        counts = {"pending": 0, "retrying": 0, "done": 0, "failed": 0}
+        counts.update({r[0]: int(r[1]) for r in found})
+        return counts

@@ -1,0 +1,221 @@
+"""The full-text filler against a real HTTP server on loopback serving the saved pages and bad ones."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.runtime.fulltext import FullText
+from bot.store import Store
+from tests.fulltext.support import PageServer, fulltext_settings, item, serve_pages
+
+
+@pytest.fixture
+async def pages() -> AsyncIterator[PageServer]:
+    async for server in serve_pages():
+        yield server
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "news.db")
+    yield opened
+    await opened.close()
+
+
+async def _stored(store: Store, urls: list[str]) -> list[int]:
+    outcomes = await store.articles.upsert_many([(item(url, n), []) for n, url in enumerate(urls)])
+    return [o.article_id for o in outcomes]
+
+
+async def _until(check: object, timeout: float = 60.0) -> None:
+    """Wait until the coroutine function `check` answers True (a bound, not a guess: it fails loudly)."""
+    deadline = time.monotonic() + timeout
+    while not await check():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError("the filler did not get there")
+        await asyncio.sleep(0.05)
+
+
+async def test_items_with_a_link_and_no_body_are_filled_in_the_background(
+    settings: Settings, store: Store, pages: PageServer
+) -> None:
+    urls = [pages.url(f"site/story-{n}") for n in range(12)]
+    ids = await _stored(store, urls)
+    assert (await store.fulltext.count_by_state())["pending"] == 12
+    service = FullText(store, fulltext_settings(settings, fulltext_concurrency=4, fulltext_per_host=2))
+    await service.start()
+    try:
+
+        async def all_done() -> bool:
+            return (await store.fulltext.count_by_state())["done"] == 12
+
+        await _until(all_done)
+    finally:
+        await service.stop()
+    assert pages.most_busy <= 2  # NEWSBOT_FULLTEXT_PER_HOST: never more at once from one site
+    for article_id in ids:
+        article = await store.articles.get(article_id)
+        assert article is not None and article.fulltext == "done"
+        assert len(article.body) >= 3
+        assert article.lead == "مقدمة الخبر كما جاءت في الخلاصة"  # the feed's lead stays
+        assert not any("ترحب شبكة CNN" in p for p in article.body)
+        assert article.image_url is not None and article.outlet is not None
+    # the page's text is in the search index
+    found = await store.articles.search("الخزانات الجوفية")
+    assert found and {a.id for a in found} <= set(ids)
+    # a summary polled again keeps the page's text and is not queued again
+    again = await store.articles.upsert_many([(item(urls[0], 0, lead="مقدمة معدلة"), [])])
+    assert again[0].status == "updated"
+    article = await store.articles.get(ids[0])
+    assert article is not None and article.body and article.lead == "مقدمة معدلة" and article.fulltext == "done"
+
+
+async def test_a_date_only_page_fills_a_dateless_item_with_a_day(
+    settings: Settings, store: Store, pages: PageServer
+) -> None:
+    # the CNN page: no date in its metadata, a day in its address
+    url = pages.url("site/2013/middle_east/8/3/syria.clashes/index.html")
+    path = "/site/2013/middle_east/8/3/syria.clashes/index.html"
+    from tests.fulltext.support import PAGES, page_for
+
+    if page_for(path) is not PAGES[2]:
+        pytest.skip("the server maps this path to another page")
+    undated = item(url, 1).__class__(guid=url, headline="خبر بلا تاريخ", url=url, lead="مقدمة", origin="x")
+    (outcome,) = await store.articles.upsert_many([(undated, [])])
+    service = FullText(store, fulltext_settings(settings))
+    try:
+        assert await service.read_now(outcome.article_id)
+    finally:
+        await service.stop()
+    article = await store.articles.get(outcome.article_id)
+    assert article is not None and article.date_only
+    assert article.published_at is not None and article.published_at.date().isoformat() == "2013-08-03"
+
+
+BAD = [
+    ("bad/pdf", "failed", "not a web page (application/pdf)"),
+    ("bad/image", "failed", "not a web page (image/png)"),
+    ("bad/huge", "failed", "over the 1048576-byte cap"),
+    ("bad/endless", "failed", "more than the 1048576-byte cap"),
+    ("bad/never", "retrying", "no complete answer within 2 s"),
+    ("bad/loop", "failed", "more than 10 redirects"),
+    ("bad/ftp", "failed", "is not an http or https address"),
+    ("bad/english", "failed", "the page is not in Arabic"),
+    ("bad/empty", "failed", "the page is empty"),
+    ("bad/missing", "failed", "HTTP 404"),
+]
+
+
+@pytest.mark.parametrize(("path", "state", "reason"), BAD, ids=[b[0] for b in BAD])
+async def test_bad_pages_leave_the_lead_and_are_logged_once(
+    settings: Settings,
+    store: Store,
+    pages: PageServer,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    state: str,
+    reason: str,
+) -> None:
+    (article_id,) = await _stored(store, [pages.url(path)])
+    service = FullText(store, fulltext_settings(settings))
+    caplog.set_level(logging.INFO, logger="bot.runtime.fulltext")
+    try:
+        assert not await service.read_now(article_id)
+    finally:
+        await service.stop()
+    article = await store.articles.get(article_id)
+    assert article is not None
+    assert article.fulltext == state and article.body == () and article.page_failed
+    assert article.lead == "مقدمة الخبر كما جاءت في الخلاصة"
+    lines = [r for r in caplog.records if r.name == "bot.runtime.fulltext"]
+    assert len(lines) == 1 and reason in lines[0].getMessage() and f"item {article_id}" in lines[0].getMessage()
+    assert lines[0].exc_info is None
+
+
+async def test_a_private_address_is_refused_unless_allowed(settings: Settings, store: Store, pages: PageServer) -> None:
+    (article_id,) = await _stored(store, [pages.url("site/private")])
+    service = FullText(store, fulltext_settings(settings, fetch_allow_private=False))
+    try:
+        assert not await service.read_now(article_id)
+    finally:
+        await service.stop()
+    assert pages.hits == {}  # never asked
+    article = await store.articles.get(article_id)
+    assert article is not None and article.fulltext == "failed"
+    counts = await store.fulltext.count_by_state()
+    assert counts["failed"] == 1
+
+
+async def test_a_failing_host_is_retried_with_backoff_then_given_up(
+    settings: Settings, store: Store, pages: PageServer
+) -> None:
+    (article_id,) = await _stored(store, [pages.url("down")])
+    service = FullText(store, fulltext_settings(settings, fulltext_attempts=3, fulltext_retry=60.0))
+    try:
+        before = int(time.time())
+        assert not await service.read_now(article_id)
+        article = await store.articles.get(article_id)
+        assert article is not None and article.fulltext == "retrying" and article.page_failed
+        # not due before its retry: 60 s, then 120 s
+        assert await store.fulltext.claim(10, lease=1, now=before + 59) == []
+        (job,) = await store.fulltext.claim(10, lease=1, now=before + 62)
+        assert job.attempts == 1
+        assert not await service.read_now(article_id)
+        (job,) = await store.fulltext.claim(10, lease=1, now=int(time.time()) + 121)
+        assert job.attempts == 2
+        assert not await service.read_now(article_id)  # the third and last attempt
+    finally:
+        await service.stop()
+    article = await store.articles.get(article_id)
+    assert article is not None and article.fulltext == "failed"
+    assert pages.hits["/down"] == 3
+    assert await store.fulltext.job(article_id) is None  # given up: never taken again
+    assert (await store.fulltext.count_by_state())["failed"] == 1
+
+
+async def test_retry_after_is_honoured(settings: Settings, store: Store, pages: PageServer) -> None:
+    (article_id,) = await _stored(store, [pages.url("flaky")])
+    service = FullText(store, fulltext_settings(settings, fulltext_retry=1.0))
+    try:
+        now = int(time.time())
+        assert not await service.read_now(article_id)
+    finally:
+        await service.stop()
+    # Retry-After: 120 outweighs the 1 s backoff
+    assert await store.fulltext.claim(10, lease=1, now=now + 110) == []
+    assert [j.article_id for j in await store.fulltext.claim(10, lease=1, now=now + 125)] == [article_id]
+
+
+async def test_markup_in_a_page_is_stored_as_text(settings: Settings, store: Store, pages: PageServer) -> None:
+    (article_id,) = await _stored(store, [pages.url("bad/script")])
+    service = FullText(store, fulltext_settings(settings))
+    try:
+        assert await service.read_now(article_id)
+    finally:
+        await service.stop()
+    article = await store.articles.get(article_id)
+    assert article is not None
+    assert any("<script>alert(1)</script>" in p for p in (article.lead, *article.body))
+
+
+async def test_reading_an_item_twice_at_once_asks_the_page_once(
+    settings: Settings, store: Store, pages: PageServer
+) -> None:
+    (article_id,) = await _stored(store, [pages.url("gated/one")])
+    service = FullText(store, fulltext_settings(settings))
+    try:
+        first = asyncio.create_task(service.read_now(article_id))
+        second = asyncio.create_task(service.read_now(article_id))
+        await asyncio.sleep(0)
+        pages.gate.set()
+        assert await first and await second is True
+    finally:
+        await service.stop()
+    assert pages.hits["/gated/one"] == 1
