@@ -54,7 +54,8 @@ from bot.metrics import Metrics, MetricsServer
 from bot.processing import TrackingUpdateProcessor
 from bot.reading import Reading
 from bot.render import Renderer
-from bot.store import Store
+from bot.store import open_store
+from bot.store.protocols import NewsStore
 from bot.telegram_http import AiohttpRequest
 from bot.workers import ShardingBot, WorkerPool
 
@@ -135,7 +136,7 @@ def build_application(
     settings: Settings,
     *,
     clock: Clock = utc_now,
-    store: Store | None = None,
+    store: NewsStore | None = None,
     renderer: Renderer | None = None,
     metrics_socket: socket.socket | None = None,
 ) -> NewsApplication:
@@ -156,7 +157,7 @@ def build_application(
 
     async def post_init(app: NewsApplication) -> None:
         if owns_store:
-            attach_store(news, await Store.open(settings.db_path))
+            attach_store(news, await open_store(settings.store_location))
         await _seed_if_new(news)
         await _set_menu(app)
         # Push delivery (fan-out, sending worker, digests) and feed polling live as long as the bot.
@@ -219,7 +220,7 @@ def build_application(
     return app
 
 
-def attach_store(news: NewsBot, store: Store) -> None:
+def attach_store(news: NewsBot, store: NewsStore) -> None:
     """The store, and the services over it that handlers call, for the Application's life."""
     news.store = store
     news.services = Services(

@@ -324,7 +324,7 @@ class ShardingBot(ExtBot[None]):
 async def serve(reader: asyncio.StreamReader) -> int:
     """Run one shard: an Application on its own store connection, fed updates from `reader`."""
     from bot.app import build_application, settle_memory
-    from bot.store import Store
+    from bot.store import open_store
 
     first = await read_frame(reader)
     if first is None:
@@ -333,7 +333,7 @@ async def serve(reader: asyncio.StreamReader) -> int:
     redact.remember(settings.token, settings.webhook_secret)
     logs.configure(settings.log_level, settings.log_format)
     logs.set_process(shard)
-    store = await Store.open(settings.db_path)
+    store = await open_store(settings.store_location)
     try:
         app = build_application(settings, store=store)
         app.update_processor.on_done(_acknowledge)  # type: ignore[attr-defined]

@@ -42,6 +42,7 @@ __all__ = [
     "StoreUnavailable",
     "UpsertOutcome",
     "backup_store",
+    "is_postgres_url",
     "open_store",
     "store_error",
 ]
@@ -96,5 +97,16 @@ class Store:
 
 
 async def open_store(path: str | Path) -> NewsStore:
-    """The SQLite store at `path`, as the engine-neutral NewsStore (mypy checks `Store` conforms)."""
+    """The store NEWSBOT_DB names, as the engine-neutral NewsStore: a `postgresql://` URL opens the
+    PostgreSQL store (bot/store/postgres), anything else the SQLite file at `path` (mypy checks both
+    conform)."""
+    if isinstance(path, str) and is_postgres_url(path):
+        from bot.store.postgres import open_postgres_store  # asyncpg only when it is used
+
+        return await open_postgres_store(path)
     return await Store.open(path)
+
+
+def is_postgres_url(location: str | Path) -> bool:
+    """True when the store location is a PostgreSQL URL rather than a SQLite file."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
