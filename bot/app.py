@@ -49,7 +49,9 @@ from bot.config import Settings
 from bot.context import Clock, NewsBot, NewsContext, Services, utc_now
 from bot.delivery.service import DeliveryService, start_delivery
 from bot.editors import Editors
+from bot.feedpoll import JOB_NAME as FEED_JOB
 from bot.feedpoll import start_feed_polling
+from bot.leader import Leadership
 from bot.metrics import Metrics, MetricsServer
 from bot.processing import TrackingUpdateProcessor
 from bot.reading import Reading
@@ -160,9 +162,9 @@ def build_application(
             attach_store(news, await open_store(settings.store_location))
         await _seed_if_new(news)
         await _set_menu(app)
-        # Push delivery (fan-out, sending worker, digests) and feed polling live as long as the bot.
-        news.delivery = await start_delivery(news, app.bot)
-        await start_feed_polling(app, news)
+        # Push delivery (fan-out, sending worker, digests) and feed polling run in the leader
+        # (bot/leader.py): at once on SQLite; on PostgreSQL while this instance holds the lock.
+        await _begin_leading(app, news)
         await _start_workers(app, settings)
         if metrics_socket is not None and news.metrics is not None:
             nonlocal server
@@ -176,6 +178,7 @@ def build_application(
         await _stop_workers(app)
         # While the HTTP client still works: sends at Telegram finish, the rest goes back to the queue.
         await _stop_delivery(news)
+        await _end_leading(app, news)
 
     async def post_shutdown(app: NewsApplication) -> None:
         nonlocal server
@@ -184,6 +187,7 @@ def build_application(
             server = None
         await _stop_workers(app)  # no-op when post_stop ran
         await _stop_delivery(news)  # no-op when post_stop ran
+        await _end_leading(app, news)  # no-op when post_stop ran
         # A start that failed (token refused, API unreachable) left the HTTP clients open:
         # Application.shutdown skips the bot when initialize did not finish. No-op otherwise.
         await app.bot.shutdown()
@@ -228,6 +232,32 @@ def attach_store(news: NewsBot, store: NewsStore) -> None:
         accounts=Accounts(store),
         editors=Editors(store, news.settings, kick=news.kick_delivery, metrics=news.metrics),
     )
+
+
+async def _begin_leading(app: NewsApplication, news: NewsBot) -> None:
+    """The leader's duties while this instance leads. In long polling it waits to lead before
+    polling starts, and stops when it loses the lead (bot/leader.py)."""
+
+    async def start() -> None:
+        news.delivery = await start_delivery(news, app.bot)
+        await start_feed_polling(app, news)
+
+    async def stop() -> None:
+        if app.job_queue is not None:
+            for job in app.job_queue.get_jobs_by_name(FEED_JOB):
+                job.schedule_removal()
+        await _stop_delivery(news)
+
+    polling = not news.settings.webhook_url
+    leadership = Leadership(news.store.leader_lock(), start, stop, on_lost=app.stop_running if polling else None)
+    news.leadership = leadership
+    await leadership.begin(wait=polling)
+
+
+async def _end_leading(app: NewsApplication, news: NewsBot) -> None:
+    """Give the lead up (idempotent); `news.leadership` stays, for the runner to see a lost lead."""
+    if news.leadership is not None:
+        await news.leadership.end()
 
 
 async def _stop_delivery(news: NewsBot) -> None:

@@ -17,6 +17,7 @@ from bot.reading import Reading
 from bot.render import Renderer
 
 if TYPE_CHECKING:
+    from bot.leader import Leadership
     from bot.metrics import Metrics
     from bot.store.protocols import NewsStore
 
@@ -62,6 +63,8 @@ class NewsBot:
         self._services: Services | None = None
         # Push delivery, in the process that runs it (post_init to post_stop); None elsewhere.
         self.delivery: PushDelivery | None = None
+        # Who leads among instances sharing the store (bot/leader.py), from post_init to post_stop.
+        self.leadership: Leadership | None = None
         # The figures /metrics shows (NEWSBOT_METRICS_LISTEN); None when they are off.
         self.metrics: Metrics | None = None
 

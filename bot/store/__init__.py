@@ -16,10 +16,13 @@ from bot.store.db import Database, store_error
 from bot.store.deliveries import DeliveryRepository
 from bot.store.errors import StoreBusy, StoreCorrupt, StoreError, StoreRejected, StoreUnavailable
 from bot.store.feeds import FeedRepository
+from bot.store.leadership import SoleLeader
+from bot.store.location import is_postgres_url
 from bot.store.protocols import (
     ArticleStore,
     DeliveryStore,
     FeedStore,
+    LeaderLock,
     NewsStore,
     ReaderStore,
     SubscriptionStore,
@@ -83,6 +86,10 @@ class Store:
         """A trivial query on the store's connection: raises when the store cannot answer (health checks)."""
         await self.db.fetch_one("SELECT 1")
 
+    def leader_lock(self) -> LeaderLock:
+        """One instance per SQLite store: it is always the leader (bot/store/leadership.py)."""
+        return SoleLeader()
+
     async def stats(self) -> StoreStats:
         by_status = await self.readers.count_by_status()
         return StoreStats(
@@ -105,8 +112,3 @@ async def open_store(path: str | Path) -> NewsStore:
 
         return await open_postgres_store(path)
     return await Store.open(path)
-
-
-def is_postgres_url(location: str | Path) -> bool:
-    """True when the store location is a PostgreSQL URL rather than a SQLite file."""
-    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))

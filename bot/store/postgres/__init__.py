@@ -7,12 +7,13 @@ the same behaviour (the contract suite in tests/store runs on both), its own num
 from __future__ import annotations
 
 from bot.models import StoreStats
-from bot.store import is_postgres_url
+from bot.store.location import is_postgres_url
 from bot.store.postgres.articles import PgArticleRepository
 from bot.store.postgres.db import POOL_SIZE, PgDatabase
 from bot.store.postgres.deliveries import PgDeliveryRepository
 from bot.store.postgres.errors import safe_url
 from bot.store.postgres.feeds import PgFeedRepository
+from bot.store.postgres.leader import AdvisoryLeaderLock
 from bot.store.postgres.readers import PgReaderRepository
 from bot.store.postgres.subscriptions import PgSubscriptionRepository
 from bot.store.postgres.topics import PgTopicRepository
@@ -20,6 +21,7 @@ from bot.store.protocols import (
     ArticleStore,
     DeliveryStore,
     FeedStore,
+    LeaderLock,
     NewsStore,
     ReaderStore,
     SubscriptionStore,
@@ -62,6 +64,10 @@ class PostgresStore:
 
     async def ping(self) -> None:
         await self.db.fetchval("SELECT 1")
+
+    def leader_lock(self) -> LeaderLock:
+        """An advisory lock on a connection of its own (bot/store/postgres/leader.py)."""
+        return AdvisoryLeaderLock(self.db.url)
 
     async def stats(self) -> StoreStats:
         by_status = await self.readers.count_by_status()
