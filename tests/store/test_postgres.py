@@ -110,3 +110,23 @@ async def test_a_subscription_made_while_a_batch_is_written_waits_and_follows_it
     finally:
         await holder.close()
         await store.close()
+
+
+async def test_deleting_a_reader_or_an_article_by_hand_removes_their_deliveries(postgres: PostgresDatabase) -> None:
+    """deliveries has no foreign keys (a fan-out's speed); statement triggers cascade instead."""
+    url = await postgres.fresh_schema()
+    store = await PostgresStore.open(url, pool_size=2)
+    try:
+        topic = await store.topics.upsert(TopicSpec("a", "أ"))
+        await store.deliveries.fan_out()
+        for reader in (1, 2):
+            await store.readers.get_or_create(reader, "قارئ")
+            await store.subscriptions.subscribe(reader, topic.id)
+        [x, y] = await store.articles.upsert_many([(item("x"), [topic.id]), (item("y"), [topic.id])])
+        assert await store.deliveries.fan_out() == 4
+        await store.db.execute("DELETE FROM readers WHERE id = 1")
+        await store.db.execute("DELETE FROM articles WHERE id = $1", x.article_id)
+        assert await store.deliveries.for_reader(1) == []
+        assert [a for a, _, _, _ in await store.deliveries.for_reader(2)] == [y.article_id]
+    finally:
+        await store.close()
