@@ -92,7 +92,10 @@ class Leadership:
             await self._lock.lost()
             self.leading = False
             log.warning("lost the leadership (the store's connection holding it went away): stopping its duties")
-            await self._stop()
+            try:
+                await self._stop()
+            except Exception:  # the store is gone too: what was in flight is requeued by the next leader
+                log.exception("stopping the leader's duties failed")
             if self._on_lost is not None:
                 self.lost = True
                 self._on_lost()

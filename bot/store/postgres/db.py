@@ -55,11 +55,13 @@ class PgDatabase:
         """Connect and migrate to the newest schema. An unreachable server, a refused login, a
         missing database or a schema newer than this program: one StoreError line naming it."""
         where = safe_url(url)
+        pool: asyncpg.Pool = asyncpg.create_pool(
+            url, min_size=1, max_size=pool_size, timeout=CONNECT_TIMEOUT, command_timeout=None
+        )
         try:
-            pool = await asyncpg.create_pool(
-                url, min_size=1, max_size=pool_size, timeout=CONNECT_TIMEOUT, command_timeout=None
-            )
+            await pool  # connects its first connection
         except (OSError, TimeoutError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            pool.terminate()
             raise open_error(exc, where) from None
         try:
             created = await _migrate(pool, where)
