@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_delivery.py limits [SUBSCRIBERS]    # (1) Telegram's default limits on
     .venv/bin/python bench/bench_delivery.py durable [DELIVERIES]    # (2) limits off: durable vs plain PTB
+    add --postgres[=ADMIN_URL] to either to run the store on PostgreSQL (a fresh database, dropped after)
 
 (1) 3,000 subscribers, one item, emulator limits at Telegram's defaults (30/s overall, 1/s a chat):
     achieved messages/s divided by NEWSBOT_RATE (target >= 0.97), 429s as a share of sends
@@ -26,6 +27,9 @@ from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 from telegram.request import HTTPXRequest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.pg import DEFAULT_ADMIN_URL, temporary_database
 from bot.config import Settings
 from bot.delivery.worker import DeliveryPolicy, DeliveryWorker
 from bot.devtools.emulator.server import BotApiEmulator
@@ -33,7 +37,8 @@ from bot.devtools.harness import TEST_TOKEN
 from bot.models import ParsedItem, TopicSpec
 from bot.runtime.context import NewsBot
 from bot.runtime.telegram_http import AiohttpRequest
-from bot.store import Store
+from bot.store import Store, open_store
+from bot.store.protocols import NewsStore
 
 FIRST_READER = 100_000
 LEAN = "--httpx" not in sys.argv
@@ -55,7 +60,15 @@ def serve_emulator(port_out: Any, stop: EventType, readers: int, limits: bool) -
     asyncio.run(serve())
 
 
-async def make_store(path: Path, readers: int) -> Store:
+async def make_store(path: Path | str, readers: int) -> NewsStore:
+    if isinstance(path, str):  # PostgreSQL: through the store's own methods
+        pg = await open_store(path)
+        topic = await pg.topics.upsert(TopicSpec("bench", "موضوع القياس"))
+        await pg.deliveries.fan_out()
+        for i in range(FIRST_READER, FIRST_READER + readers):
+            await pg.readers.get_or_create(i, "قارئ")
+            await pg.subscriptions.subscribe(i, topic.id)
+        return pg
     store = await Store.open(path)
     topic = await store.topics.upsert(TopicSpec("bench", "موضوع القياس"))
     await store.deliveries.fan_out()
@@ -83,8 +96,8 @@ def new_bot(base_url: str) -> ExtBot[None]:
     )
 
 
-async def run_durable(base_url: str, readers: int, items: int, rate: float, tmp: Path) -> tuple[float, Any, int]:
-    store = await make_store(tmp / "bench.db", readers)
+async def run_durable(base_url: str, readers: int, items: int, rate: float, tmp: Path | str) -> tuple[float, Any, int]:
+    store = await make_store(tmp if isinstance(tmp, str) else tmp / "bench.db", readers)
     topic = await store.topics.by_slug("bench")
     assert topic is not None
     await store.articles.upsert_many(
@@ -133,8 +146,10 @@ async def run_plain(base_url: str, readers: int, count: int) -> float:
 
 
 def main() -> None:
-    mode = sys.argv[1] if len(sys.argv) > 1 else "limits"
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else (3000 if mode == "limits" else 20_000)
+    postgres = next((a.partition("=")[2] or DEFAULT_ADMIN_URL for a in sys.argv if a.startswith("--postgres")), None)
+    argv = [a for a in sys.argv if not a.startswith("--postgres")]
+    mode = argv[1] if len(argv) > 1 else "limits"
+    n = int(argv[2]) if len(argv) > 2 else (3000 if mode == "limits" else 20_000)
     limits = mode == "limits"
     readers = n if limits else 2000
     port_out: Any = multiprocessing.Queue()
@@ -143,10 +158,12 @@ def main() -> None:
     server.start()
     try:
         base_url = port_out.get(timeout=60)
-        with tempfile.TemporaryDirectory() as tmp:
+        with temporary_database(postgres) if postgres else tempfile.TemporaryDirectory() as made:
+            tmp: Path | str = made if postgres else Path(made)
+            print(f"store: {'PostgreSQL' if postgres else 'SQLite'}")
             if limits:
                 rate = 30.0
-                elapsed, counters, sent = asyncio.run(run_durable(base_url, readers, 1, rate, Path(tmp)))
+                elapsed, counters, sent = asyncio.run(run_durable(base_url, readers, 1, rate, tmp))
                 achieved = sent / elapsed
                 share = counters.retry_after / max(1, counters.sent + counters.retry_after)
                 print(f"(1) {sent:,} deliveries to {readers:,} subscribers in {elapsed:.1f} s, nothing lost")
@@ -154,7 +171,7 @@ def main() -> None:
                 print(f"    429 answers: {counters.retry_after} = {share:.2%} of sends (target <= 0.5%)")
             else:
                 items = max(1, n // readers)
-                elapsed, counters, sent = asyncio.run(run_durable(base_url, readers, items, 1e9, Path(tmp)))
+                elapsed, counters, sent = asyncio.run(run_durable(base_url, readers, items, 1e9, tmp))
                 plain = asyncio.run(run_plain(base_url, readers, sent))
                 print(f"(2) limits off, {sent:,} messages each way")
                 print(f"    durable (recorded, taken, sent, marked): {sent / elapsed:,.0f} deliveries/s")

@@ -1,6 +1,6 @@
 """Fan-out of one item to 1,000,000 subscriptions: time to record the deliveries and peak memory.
 
-    .venv/bin/python bench/bench_fanout.py [SUBSCRIBERS]
+    .venv/bin/python bench/bench_fanout.py [SUBSCRIBERS] [--postgres [ADMIN_URL]]
 
 The store is built in a child process (so its memory does not count); this process opens it,
 stores one item and times `fan_out()`. Targets: <= 10 s, <= 300 MB peak RSS.
@@ -8,7 +8,9 @@ stores one item and times `fan_out()`. Targets: <= 10 s, <= 300 MB peak RSS.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import resource
 import sqlite3
@@ -17,18 +19,24 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.pg import DEFAULT_ADMIN_URL, HELP, temporary_database
 from bot.models import ParsedItem, TopicSpec
-from bot.store import Store
+from bot.store import open_store
 
 
 def build(path: str, subscribers: int) -> None:
     async def prepare() -> None:
-        store = await Store.open(path)
+        store = await open_store(path)
         await store.topics.upsert(TopicSpec("bench", "موضوع القياس"))
         await store.deliveries.fan_out()  # the first round: later items are pushed
         await store.close()
 
     asyncio.run(prepare())
+    if path.startswith("postgresql://"):
+        asyncio.run(build_postgres(path, subscribers))
+        return
     conn = sqlite3.connect(path)
     now = int(time.time()) - 10
     with conn:
@@ -44,8 +52,30 @@ def build(path: str, subscribers: int) -> None:
     conn.close()
 
 
+async def build_postgres(url: str, subscribers: int) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        now = int(time.time()) - 10
+        topic_id = await conn.fetchval("SELECT id FROM topics WHERE slug = 'bench'")
+        await conn.copy_records_to_table(
+            "readers",
+            records=((i, "قارئ", now, now) for i in range(1, subscribers + 1)),
+            columns=["id", "first_name", "created_at", "updated_at"],
+        )
+        await conn.copy_records_to_table(
+            "subscriptions",
+            records=((i, topic_id, now) for i in range(1, subscribers + 1)),
+            columns=["reader_id", "topic_id", "created_at"],
+        )
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
 async def measure(path: str) -> tuple[int, float]:
-    store = await Store.open(path)
+    store = await open_store(path)
     topic = await store.topics.by_slug("bench")
     assert topic is not None
     await store.articles.upsert_many([(ParsedItem(guid="bench-1", headline="خبر القياس"), [topic.id])])
@@ -57,9 +87,16 @@ async def measure(path: str) -> tuple[int, float]:
 
 
 def main() -> None:
-    subscribers = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    with tempfile.TemporaryDirectory() as tmp:
-        path = str(Path(tmp) / "fanout.db")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("subscribers", type=int, nargs="?", default=1_000_000)
+    parser.add_argument("--postgres", metavar="ADMIN_URL", nargs="?", const=DEFAULT_ADMIN_URL, help=HELP)
+    args = parser.parse_args()
+    subscribers = args.subscribers
+    with contextlib.ExitStack() as stack:
+        if args.postgres:
+            path = stack.enter_context(temporary_database(args.postgres))
+        else:
+            path = str(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "fanout.db")
         t0 = time.perf_counter()
         child = multiprocessing.Process(target=build, args=(path, subscribers))
         child.start()

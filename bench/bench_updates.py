@@ -22,12 +22,14 @@ on average, each from an idle reader, whatever the bot's pace: the latency at th
         [--db PATH] [--concurrency 32 | --rate 500] [--workers 2]
         [--profile bot.prof]   # CPU-time cProfile of the polling process
         [--metrics]            # serve /healthz and /metrics (NEWSBOT_METRICS_LISTEN): their cost
+        [--postgres [ADMIN_URL]]  # the store on PostgreSQL: a fresh database, dropped afterwards
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import gc
 import os
@@ -45,6 +47,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.pg import DEFAULT_ADMIN_URL, HELP, temporary_database
 from bot.config import Settings
 from bot.devtools.emulator.client import EmulatedUser
 from bot.devtools.emulator.server import BotApiEmulator
@@ -52,14 +55,14 @@ from bot.devtools.emulator.state import SentRecord
 from bot.devtools.harness import TEST_TOKEN
 from bot.ingest.service import seed_if_new
 from bot.models import ParsedItem
-from bot.store import Store
+from bot.store import open_store
 
 WORDS = ["غزة", "سوريا", "اسرائيل", "ترامب", "النفط", "كأس", "روسيا", "لبنان"]
 ANSWER_TIMEOUT = 15.0
 
 
-async def build_store(path: Path, articles: int, readers: int) -> None:
-    store = await Store.open(path)
+async def build_store(path: Path | str, articles: int, readers: int) -> None:
+    store = await open_store(path)
     await seed_if_new(store, Settings().seeds_dir)
     base = [await store.articles.get(s.id) for s in await store.articles.latest(500)]
     items = [a for a in base if a is not None]
@@ -106,7 +109,7 @@ async def build_store(path: Path, articles: int, readers: int) -> None:
 # -- the bot process ---------------------------------------------------------------------------
 
 
-def run_bot(api_url: str, db: Path, profile: Path | None, workers: int, metrics_port: int | None) -> int:
+def run_bot(api_url: str, db: Path | str, profile: Path | None, workers: int, metrics_port: int | None) -> int:
     """The child process: `newsbot run` against the emulator, until SIGTERM."""
     from bot.cli.run import run
     from bot.runtime import logs
@@ -116,7 +119,8 @@ def run_bot(api_url: str, db: Path, profile: Path | None, workers: int, metrics_
         Settings(),
         token=TEST_TOKEN,
         api_url=api_url,
-        db_path=db,
+        db_path=db if isinstance(db, Path) else Settings().db_path,
+        db_url=db if isinstance(db, str) else None,
         flood_limit=10**9,
         workers=workers,
         metrics_listen=("127.0.0.1", metrics_port) if metrics_port else None,
@@ -231,7 +235,7 @@ class Mix:
 
 
 async def drive(
-    path: Path,
+    path: Path | str,
     readers: int,
     seconds: float,
     concurrency: int,
@@ -252,7 +256,7 @@ async def drive(
     bot = await asyncio.create_subprocess_exec(*command)
     try:
         await emulator.wait_for_long_poll(timeout=60)
-        store = await Store.open(path)
+        store = await open_store(path)
         mix = Mix(Answers(emulator), [t.id for t in await store.topics.all()], await store.articles.max_id())
         await store.close()
         picked = random.Random(0).sample(range(100_001, 100_001 + readers), k=min(readers, max(concurrency, 256)))
@@ -365,21 +369,40 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=32, help="readers at once in the closed loop")
     parser.add_argument("--rate", type=float, default=None, help="open loop: updates offered per second")
-    parser.add_argument("--db", type=Path, default=None, help="reuse a store built before")
+    parser.add_argument("--db", default=None, help="reuse a store built before (a SQLite file or a PostgreSQL URL)")
+    parser.add_argument("--postgres", metavar="ADMIN_URL", nargs="?", const=DEFAULT_ADMIN_URL, help=HELP)
     parser.add_argument("--workers", type=int, default=2, help="bot processes (NEWSBOT_WORKERS)")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the bot process here")
     parser.add_argument("--metrics", action="store_true", help="serve /healthz and /metrics, to measure their cost")
     parser.add_argument("--serve-bot", metavar="API_URL", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--metrics-port", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    path = args.db or Path(tempfile.mkdtemp()) / "bench.db"
+    location: Path | str = Path(args.db) if args.db and "://" not in args.db else args.db
     if args.serve_bot:
-        raise SystemExit(run_bot(args.serve_bot, path, args.profile, args.workers, args.metrics_port))
-    if not path.exists():
-        asyncio.run(build_store(path, args.articles, args.readers))
-    asyncio.run(
-        drive(path, args.readers, args.seconds, args.concurrency, args.rate, args.profile, args.workers, args.metrics)
-    )
+        raise SystemExit(run_bot(args.serve_bot, location, args.profile, args.workers, args.metrics_port))
+    with contextlib.ExitStack() as stack:
+        if location is None:
+            location = (
+                stack.enter_context(temporary_database(args.postgres))
+                if args.postgres
+                else Path(tempfile.mkdtemp()) / "bench.db"
+            )
+            asyncio.run(build_store(location, args.articles, args.readers))
+        elif isinstance(location, Path) and not location.exists():
+            asyncio.run(build_store(location, args.articles, args.readers))
+        print(f"store: {'PostgreSQL' if isinstance(location, str) else location}, {args.workers} bot process(es)")
+        asyncio.run(
+            drive(
+                location,
+                args.readers,
+                args.seconds,
+                args.concurrency,
+                args.rate,
+                args.profile,
+                args.workers,
+                args.metrics,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -46,8 +46,10 @@ import handlers.system.membership
 from bot.config import Settings
 from bot.delivery.service import DeliveryService, start_delivery
 from bot.runtime.context import Clock, NewsBot, NewsContext, Services, utc_now
+from bot.runtime.feedpoll import JOB_NAME as FEED_JOB
 from bot.runtime.feedpoll import start_feed_polling
 from bot.runtime.fulltext import start_fulltext
+from bot.runtime.leader import Leadership
 from bot.runtime.metrics import Metrics, MetricsServer
 from bot.runtime.processing import TrackingUpdateProcessor
 from bot.runtime.telegram_http import AiohttpRequest
@@ -55,7 +57,8 @@ from bot.runtime.workers import Sharding, ShardingBot, ShardingRequest, WorkerPo
 from bot.services.accounts import Accounts
 from bot.services.editors import Editors
 from bot.services.reading import Reading
-from bot.store import Store
+from bot.store import open_store
+from bot.store.protocols import NewsStore
 from bot.ui.callbacks import Action, pattern
 from bot.ui.render import Renderer
 
@@ -152,7 +155,7 @@ def build_application(
     settings: Settings,
     *,
     clock: Clock = utc_now,
-    store: Store | None = None,
+    store: NewsStore | None = None,
     renderer: Renderer | None = None,
     metrics_socket: socket.socket | None = None,
 ) -> NewsApplication:
@@ -173,13 +176,12 @@ def build_application(
 
     async def post_init(app: NewsApplication) -> None:
         if owns_store:
-            attach_store(news, await Store.open(settings.db_path))
+            attach_store(news, await open_store(settings.store_location))
         await _seed_if_new(news)
         await _set_menu(app)
-        # Push delivery (fan-out, sending worker, digests) and feed polling live as long as the bot.
-        news.delivery = await start_delivery(news, app.bot)
-        await start_feed_polling(app, news)
-        news.fulltext = await start_fulltext(news.store, settings, news.metrics)
+        # Push delivery (fan-out, sending worker, digests), feed polling and the full-text filler run
+        # in the leader (bot/runtime/leader.py): at once on SQLite; on PostgreSQL while this instance holds the lock.
+        await _begin_leading(app, news)
         await _start_workers(app, settings)
         if metrics_socket is not None and news.metrics is not None:
             nonlocal server
@@ -193,6 +195,7 @@ def build_application(
         await _stop_workers(app)
         # While the HTTP client still works: sends at Telegram finish, the rest goes back to the queue.
         await _stop_delivery(news)
+        await _end_leading(app, news)
 
     async def post_shutdown(app: NewsApplication) -> None:
         nonlocal server
@@ -201,6 +204,7 @@ def build_application(
             server = None
         await _stop_workers(app)  # no-op when post_stop ran
         await _stop_delivery(news)  # no-op when post_stop ran
+        await _end_leading(app, news)  # no-op when post_stop ran
         # A start that failed (token refused, API unreachable) left the HTTP clients open:
         # Application.shutdown skips the bot when initialize did not finish. No-op otherwise.
         await app.bot.shutdown()
@@ -266,7 +270,7 @@ async def stop_in_loop(app: NewsApplication) -> None:
         await app.post_shutdown(app)
 
 
-def attach_store(news: NewsBot, store: Store) -> None:
+def attach_store(news: NewsBot, store: NewsStore) -> None:
     """The store, and the services over it that handlers call, for the Application's life."""
     news.store = store
     news.services = Services(
@@ -279,6 +283,33 @@ def attach_store(news: NewsBot, store: Store) -> None:
             on_ingested=news.metrics.ingested if news.metrics is not None else None,
         ),
     )
+
+
+async def _begin_leading(app: NewsApplication, news: NewsBot) -> None:
+    """The leader's duties while this instance leads. In long polling it waits to lead before
+    polling starts, and stops when it loses the lead (bot/runtime/leader.py)."""
+
+    async def start() -> None:
+        news.delivery = await start_delivery(news, app.bot)
+        await start_feed_polling(app, news)
+        news.fulltext = await start_fulltext(news.store, news.settings, news.metrics)
+
+    async def stop() -> None:
+        if app.job_queue is not None:
+            for job in app.job_queue.get_jobs_by_name(FEED_JOB):
+                job.schedule_removal()
+        await _stop_delivery(news)
+
+    polling = not news.settings.webhook_url
+    leadership = Leadership(news.store.leader_lock(), start, stop, on_lost=app.stop_running if polling else None)
+    news.leadership = leadership
+    await leadership.begin(wait=polling)
+
+
+async def _end_leading(app: NewsApplication, news: NewsBot) -> None:
+    """Give the lead up (idempotent); `news.leadership` stays, for the runner to see a lost lead."""
+    if news.leadership is not None:
+        await news.leadership.end()
 
 
 async def _stop_delivery(news: NewsBot) -> None:

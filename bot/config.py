@@ -26,7 +26,9 @@ DEFAULT_API_URL = "https://api.telegram.org/bot"
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # Variables whose value is never repeated in an error: the message names the variable only.
-SECRET_VARIABLES = frozenset({"TELEGRAM_BOT_TOKEN", "NEWSBOT_WEBHOOK_SECRET"})
+SECRET_VARIABLES = frozenset(
+    {"TELEGRAM_BOT_TOKEN", "NEWSBOT_WEBHOOK_SECRET", "NEWSBOT_DB"}
+)  # a URL may hold a password
 # Bounds checked at start (the message gives the range).
 SECONDS = (0.05, 86_400.0)  # intervals, windows and timeouts: from 50 ms to a day
 RATE = (0.1, 1000.0)  # messages per second: Telegram's paid broadcasts reach 1000
@@ -58,6 +60,7 @@ class Settings:
     token: str | None = None
     api_url: str = DEFAULT_API_URL
     db_path: Path = Path("data/newsbot.db")
+    db_url: str | None = None  # NEWSBOT_DB=postgresql://…: the PostgreSQL store instead of db_path
     admins: frozenset[int] = frozenset()
     push_interval: float = 10.0
     rate: float = 30.0
@@ -83,6 +86,11 @@ class Settings:
     fulltext_retry: float = 300.0  # seconds before the first retry of a page; doubled at each next one
     fulltext_attempts: int = 5
     workers: int = 1
+
+    @property
+    def store_location(self) -> str | Path:
+        """Where the store is: the PostgreSQL URL when NEWSBOT_DB is one, else the SQLite file."""
+        return self.db_url or self.db_path
 
 
 def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
@@ -112,7 +120,8 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         api_url=get(
             "TELEGRAM_API_URL", _http_url, defaults.api_url, "an http(s) URL like https://api.telegram.org/bot"
         ),
-        db_path=get("NEWSBOT_DB", Path, defaults.db_path, "a path to the SQLite file"),
+        db_path=get("NEWSBOT_DB", _db_path, defaults.db_path, _DB_EXPECTS),
+        db_url=get("NEWSBOT_DB", _db_url, None, _DB_EXPECTS),
         admins=get("NEWSBOT_ADMINS", _ids, frozenset(), "comma-separated Telegram user ids like 111,222"),
         push_interval=get("NEWSBOT_PUSH_INTERVAL", _seconds, defaults.push_interval, f"seconds {_range(SECONDS)}"),
         rate=get("NEWSBOT_RATE", _rate, defaults.rate, f"messages per second {_range(RATE)}"),
@@ -175,6 +184,27 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         log_level=get("NEWSBOT_LOG_LEVEL", _log_level, defaults.log_level, "DEBUG, INFO, WARNING or ERROR"),
         log_format=get("NEWSBOT_LOG_FORMAT", _log_format, defaults.log_format, "text or json"),
     )
+
+
+_DB_EXPECTS = "a path to the SQLite file, or a PostgreSQL URL like postgresql://user:password@host:5432/newsbot"
+
+
+def _db_path(raw: str) -> Path:
+    """NEWSBOT_DB as a SQLite file; a URL leaves the default (db_url is used instead)."""
+    if "://" in raw:
+        _db_url(raw)
+        return Settings().db_path
+    return Path(raw)
+
+
+def _db_url(raw: str) -> str | None:
+    """NEWSBOT_DB as a PostgreSQL URL (None for a path); any other URL is refused."""
+    if "://" not in raw:
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("postgresql", "postgres") or not (parsed.hostname or "host=" in parsed.query):
+        raise ValueError("not a postgresql:// URL with a host (or ?host=/socket/folder)")
+    return raw
 
 
 def _token(raw: str) -> str:

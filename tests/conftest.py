@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import Settings
 from bot.devtools.harness import BotHarness
+from tests.postgres import postgres, postgres_session  # noqa: F401 - fixtures for every test folder
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATA = REPO / "tests" / "data"  # real Arabic news files, with their sources in tests/data/SOURCES.md

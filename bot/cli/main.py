@@ -13,7 +13,7 @@ from importlib import metadata
 from bot import redact
 from bot.config import ConfigError, Settings, load_settings
 from bot.runtime import logs
-from bot.store import Store, StoreError, backup_store
+from bot.store import StoreError, backup_store, open_store, safe_url
 
 log = logging.getLogger("newsbot")
 
@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _ingest(settings: Settings, sources: list[str]) -> int:
     from bot.ingest.command import run_ingest
 
-    store = await Store.open(settings.db_path)
+    store = await open_store(settings.store_location)
     try:
         return await run_ingest(
             store,
@@ -121,6 +121,11 @@ async def _ingest(settings: Settings, sources: list[str]) -> int:
 
 def _backup(settings: Settings, path: str, *, force: bool) -> int:
     """Synchronous: this process does nothing else meanwhile (the bot runs in its own)."""
+    if settings.db_url:
+        raise StoreError(
+            "newsbot backup copies a SQLite store; NEWSBOT_DB is a PostgreSQL database: back it up with "
+            "pg_dump (docs/deploy.md)"
+        )
     result = backup_store(settings.db_path, path, force=force)
     print(result.summary())  # noqa: T201 - the command's output
     return 0
@@ -135,13 +140,13 @@ def _fulltext_line(counts: dict[str, int]) -> str:
 
 
 async def _stats(settings: Settings) -> int:
-    store = await Store.open(settings.db_path)
+    store = await open_store(settings.store_location)
     try:
         stats = await store.stats()
     finally:
         await store.close()
     lines = [
-        f"store: {settings.db_path}",
+        f"store: {safe_url(settings.db_url) if settings.db_url else settings.db_path}",
         f"topics: {stats.topics}",
         f"articles: {stats.articles}",
         f"readers: {stats.readers} (" + ", ".join(f"{k} {v}" for k, v in stats.readers_by_status.items()) + ")",

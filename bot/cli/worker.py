@@ -1,4 +1,4 @@
-"""`python -m bot.cli.main.worker`: one worker process of NEWSBOT_WORKERS (bot/runtime/workers.py).
+"""`python -m bot.cli.worker`: one worker process of NEWSBOT_WORKERS (bot/runtime/workers.py).
 
 The polling process starts it with the settings and its shard on standard input, then the raw
 updates of the readers it owns, one frame each; it answers READY, then the id of each update it has
@@ -21,7 +21,7 @@ from bot import redact
 from bot.app import build_application, settle_memory
 from bot.runtime import logs
 from bot.runtime.workers import READY, enqueue, read_frame
-from bot.store import Store
+from bot.store import open_store
 
 log = logging.getLogger("bot.runtime.workers")
 
@@ -35,7 +35,7 @@ async def serve(reader: asyncio.StreamReader) -> int:
     redact.remember(settings.token, settings.webhook_secret)
     logs.configure(settings.log_level, settings.log_format)
     logs.set_process(shard)
-    store = await Store.open(settings.db_path)
+    store = await open_store(settings.store_location)
     try:
         app = build_application(settings, store=store)
         app.update_processor.on_done(_acknowledge)  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from bot.ui.render import Renderer
 
 if TYPE_CHECKING:
     from bot.runtime.fulltext import FullText
+    from bot.runtime.leader import Leadership
     from bot.runtime.metrics import Metrics
     from bot.store.protocols import NewsStore
 
@@ -63,6 +64,8 @@ class NewsBot:
         self._services: Services | None = None
         # Push delivery, in the process that runs it (post_init to post_stop); None elsewhere.
         self.delivery: PushDelivery | None = None
+        # Who leads among instances sharing the store (bot/runtime/leader.py), from post_init to post_stop.
+        self.leadership: Leadership | None = None
         # The figures /metrics shows (NEWSBOT_METRICS_LISTEN); None when they are off.
         self.metrics: Metrics | None = None
         # Reading items' pages for their full text (NEWSBOT_FULLTEXT), post_init to post_stop; None when off.

@@ -11,11 +11,14 @@ from pathlib import Path
 
 from bot.models import PendingDelivery, StoreStats, UpsertOutcome
 from bot.store.errors import StoreBusy, StoreCorrupt, StoreError, StoreRejected, StoreUnavailable
+from bot.store.leadership import SoleLeader
+from bot.store.location import is_postgres_url, safe_url
 from bot.store.protocols import (
     ArticleStore,
     DeliveryStore,
     FeedStore,
     FullTextStore,
+    LeaderLock,
     NewsStore,
     ReaderStore,
     SubscriptionStore,
@@ -44,7 +47,9 @@ __all__ = [
     "StoreUnavailable",
     "UpsertOutcome",
     "backup_store",
+    "is_postgres_url",
     "open_store",
+    "safe_url",
     "store_error",
 ]
 
@@ -85,6 +90,10 @@ class Store:
         """A trivial query on the store's connection: raises when the store cannot answer (health checks)."""
         await self.db.fetch_one("SELECT 1")
 
+    def leader_lock(self) -> LeaderLock:
+        """One instance per SQLite store: it is always the leader (bot/store/leadership.py)."""
+        return SoleLeader()
+
     async def stats(self) -> StoreStats:
         by_status = await self.readers.count_by_status()
         return StoreStats(
@@ -100,5 +109,11 @@ class Store:
 
 
 async def open_store(path: str | Path) -> NewsStore:
-    """The SQLite store at `path`, as the engine-neutral NewsStore (mypy checks `Store` conforms)."""
+    """The store NEWSBOT_DB names, as the engine-neutral NewsStore: a `postgresql://` URL opens the
+    PostgreSQL store (bot/store/postgres), anything else the SQLite file at `path` (mypy checks both
+    conform)."""
+    if isinstance(path, str) and is_postgres_url(path):
+        from bot.store.postgres import open_postgres_store  # asyncpg only when it is used
+
+        return await open_postgres_store(path)
     return await Store.open(path)

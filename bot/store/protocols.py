@@ -237,6 +237,27 @@ class FullTextStore(Protocol):
         ...
 
 
+class LeaderLock(Protocol):
+    """Who, among the instances sharing a store, is the leader (runs fan-out, delivery and feed
+    polling, so one pace-maker keeps Telegram's per-bot limit). At most one instance holds it."""
+
+    async def try_acquire(self) -> bool:
+        """Take the lock if it is free; True when this instance is the leader now."""
+        ...
+
+    async def acquire(self) -> None:
+        """Wait until this instance is the leader."""
+        ...
+
+    async def lost(self) -> None:
+        """Return when the held lock is lost (the connection holding it went away)."""
+        ...
+
+    async def release(self) -> None:
+        """Give the lock up (a clean stop); another instance takes over."""
+        ...
+
+
 class NewsStore(Protocol):
     """The whole store: its repositories, and what concerns all of them."""
 
@@ -273,3 +294,7 @@ class NewsStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+    def leader_lock(self) -> LeaderLock:
+        """The lock deciding which instance on this store leads (a new one per caller)."""
+        ...

@@ -27,3 +27,9 @@ def query_words(query: str) -> list[str]:
 def indexed(text: str) -> str:
     """A field's text as the search index stores it (folded)."""
     return fold(text)
+
+
+def words(text: str) -> list[str]:
+    """Every folded word of a field's text, in order, split as a query is (an engine that builds
+    its own index from words, like PostgreSQL's tsvector, matches what `query_words` asks)."""
+    return _WORD.findall(fold(text))

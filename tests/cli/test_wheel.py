@@ -75,7 +75,7 @@ def test_the_wheel_holds_every_module_template_seed_and_migration(wheel: Path) -
     expected = {p.relative_to(REPO).as_posix() for top in ("bot", "handlers") for p in (REPO / top).rglob("*.py")}
     expected |= {f"bot/templates/{p.name}" for p in (REPO / "templates").glob("*.j2")}
     expected |= {f"bot/seeds/{p.name}" for p in (REPO / "seeds").glob("*.json")}
-    expected |= {p.relative_to(REPO).as_posix() for p in (REPO / "bot" / "store" / "migrations").glob("*.sql")}
+    expected |= {p.relative_to(REPO).as_posix() for p in (REPO / "bot" / "store").rglob("migrations/*.sql")}
     assert expected - names == set()
     assert "bot/templates/start.html.j2" in names and "bot/seeds/00_topics.json" in names
     assert not [n for n in names if n.startswith(("tests/", "bench/", "templates/", "seeds/"))]

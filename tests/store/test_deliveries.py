@@ -197,3 +197,28 @@ async def test_a_restart_neither_doubles_nor_loses_a_push(open_store: StoreOpene
         assert await store.deliveries.fan_out() == 0
     finally:
         await store.close()
+
+
+async def test_senders_on_several_connections_take_each_delivery_once(open_store: StoreOpener) -> None:
+    """Several connections (instances) taking from the queue at once: every delivery is taken by
+    exactly one of them (SQLite serializes the takes; PostgreSQL skips rows another has locked)."""
+    stores = [await open_store() for _ in range(3)]
+    try:
+        topic = await _setup(stores[0], 60)
+        await stores[0].articles.upsert_many([(item("x"), [topic]), (item("y"), [topic])])
+        assert await stores[0].deliveries.fan_out() == 120
+
+        async def sender(store: NewsStore) -> list[int]:
+            got: list[int] = []
+            while batch := await store.deliveries.claim(7):
+                got.extend(d.id for d in batch)
+                await store.deliveries.mark_sent([(d.id, d.id) for d in batch])
+            return got
+
+        taken = await asyncio.gather(*(sender(s) for s in stores for _ in range(2)))
+        every = [i for got in taken for i in got]
+        assert len(every) == 120 and len(set(every)) == 120
+        assert (await stores[0].deliveries.count_by_state())["sent"] == 120
+    finally:
+        for s in stores:
+            await s.close()

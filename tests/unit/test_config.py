@@ -125,3 +125,18 @@ def test_an_env_file_that_is_not_utf8_gives_one_line(tmp_path: Path) -> None:
         load_settings(env_file=env_file)
     assert str(caught.value).startswith(f"{env_file}: not UTF-8 text")
     assert "UTF-8" in str(caught.value)
+
+
+def test_newsbot_db_is_a_sqlite_path_or_a_postgresql_url() -> None:
+    path = load_settings({"NEWSBOT_DB": "data/news.db"}, env_file=None)
+    assert path.db_url is None and path.store_location == Path("data/news.db")
+    url = "postgresql://bot:pw@db.example:5432/news"
+    pg = load_settings({"NEWSBOT_DB": url}, env_file=None)
+    assert pg.db_url == url and pg.store_location == url
+    assert load_settings({"NEWSBOT_DB": "postgres://db.example/news"}, env_file=None).db_url is not None
+
+
+@pytest.mark.parametrize("value", ["mysql://bot:hunter2@db.example/news", "postgresql:///no-host", "http://x/y"])
+def test_another_database_url_is_refused_without_echoing_it(value: str) -> None:
+    message = refused("NEWSBOT_DB", value)
+    assert "hunter2" not in message and "postgresql://user:password@host:5432/newsbot" in message

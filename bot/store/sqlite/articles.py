@@ -4,7 +4,6 @@ transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from bot.models import (
     LEGACY_ORIGIN,
@@ -15,12 +14,11 @@ from bot.models import (
     UpsertOutcome,
     UpsertStatus,
     item_origin,
-    origin_site,
-    site_of,
 )
 from bot.store import rows
 from bot.store.cache import RememberedAnswers
 from bot.store.hashing import content_hash
+from bot.store.records import Stored, needs_page
 from bot.store.search_terms import indexed, query_words
 from bot.store.sqlite.db import Database, now_ts
 from bot.store.sqlite.topics import TopicRepository
@@ -46,32 +44,6 @@ _CHUNK = 400  # bound parameters per IN (...) lookup
 # bm25 weights: headline, lead, body
 _RANK = "bm25(articles_fts, 8.0, 3.0, 1.0)"
 _RANK_WINDOW = 2000  # how many of the newest matches are ranked by relevance
-
-
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    """What upsert_many needs of a stored row: to compare, to take over, to reindex."""
-
-    id: int
-    guid: str
-    url: str | None
-    content_hash: str
-    headline: str
-    lead: str
-    body: str
-    filled: bool = False  # the body came from the item's page (bot.runtime.fulltext), not from its source
-
-    def claimable_by(self, origin: str, digest: str) -> bool:
-        """May a legacy row (origin '') become `origin`'s? When that origin's site is the row's
-        (its URL's, else its GUID's), or it brings the very same content."""
-        if digest == self.content_hash:
-            return True
-        return origin_site(origin) == (site_of(self.url) or site_of(self.guid))
-
-
-def needs_page(item: ParsedItem) -> bool:
-    """An article stored with a web address and no body: its page is read for the text (bot.runtime.fulltext)."""
-    return not item.body and item.kind is ArticleKind.ARTICLE and site_of(item.url) is not None
 
 
 def search_terms(query: str) -> list[str]:
@@ -118,7 +90,7 @@ class ArticleRepository:
         now = now_ts()
         outcomes: dict[tuple[str, str], UpsertOutcome] = {}
         async with self._db.write() as conn:
-            existing: dict[tuple[str, str], _Stored] = {}
+            existing: dict[tuple[str, str], Stored] = {}
             guids = list({guid for _, guid in first})
             for start in range(0, len(guids), _CHUNK):
                 chunk = guids[start : start + _CHUNK]
@@ -130,7 +102,7 @@ class ArticleRepository:
                     chunk,
                 ) as cur:
                     for r in await cur.fetchall():
-                        existing[(r["origin"], r["guid"])] = _Stored(
+                        existing[(r["origin"], r["guid"])] = Stored(
                             r["id"],
                             r["guid"],
                             r["url"],

@@ -8,12 +8,10 @@ from collections.abc import Sequence
 import aiosqlite
 
 from bot.models import DeliveryState, DigestReader, PendingDelivery
+from bot.store.records import FANOUT_STARTED
 from bot.store.sqlite.db import Database, now_ts
 
 __all__ = ["DeliveryRepository", "DigestReader", "PendingDelivery"]
-
-# In meta once a fan-out round has run (migration 0007): the first round only empties the outbox.
-FANOUT_STARTED = "fanout_started"
 
 _PENDING_COLUMNS = """
     d.id, d.reader_id, d.article_id, d.broadcast_id, d.mode, d.attempts,

@@ -1,0 +1,90 @@
+"""The news store on PostgreSQL (asyncpg, a connection pool), for one or several bot instances
+sharing a database: the same repository protocols as the SQLite store (`bot.store.protocols`),
+the same behaviour (the contract suite in tests/store runs on both), its own numbered migrations
+(bot/store/postgres/migrations). Selected by `NEWSBOT_DB=postgresql://…`.
+"""
+
+from __future__ import annotations
+
+from bot.models import StoreStats
+from bot.store.location import is_postgres_url, safe_url
+from bot.store.postgres.articles import PgArticleRepository
+from bot.store.postgres.db import POOL_SIZE, PgDatabase
+from bot.store.postgres.deliveries import PgDeliveryRepository
+from bot.store.postgres.feeds import PgFeedRepository
+from bot.store.postgres.fulltext import PgFullTextRepository
+from bot.store.postgres.leader import AdvisoryLeaderLock
+from bot.store.postgres.readers import PgReaderRepository
+from bot.store.postgres.subscriptions import PgSubscriptionRepository
+from bot.store.postgres.topics import PgTopicRepository
+from bot.store.protocols import (
+    ArticleStore,
+    DeliveryStore,
+    FeedStore,
+    FullTextStore,
+    LeaderLock,
+    NewsStore,
+    ReaderStore,
+    SubscriptionStore,
+    TopicStore,
+)
+
+__all__ = ["PostgresStore", "is_postgres_url", "open_postgres_store", "safe_url"]
+
+
+class PostgresStore:
+    """The PostgreSQL store; each repository typed as its Protocol (mypy checks conformance)."""
+
+    def __init__(self, db: PgDatabase) -> None:
+        self.db = db
+        topics = PgTopicRepository(db)
+        self.topics: TopicStore = topics
+        self.articles: ArticleStore = PgArticleRepository(db, topics)
+        self.readers: ReaderStore = PgReaderRepository(db)
+        self.subscriptions: SubscriptionStore = PgSubscriptionRepository(db)
+        self.deliveries: DeliveryStore = PgDeliveryRepository(db)
+        self.feeds: FeedStore = PgFeedRepository(db)
+        self.fulltext: FullTextStore = PgFullTextRepository(db)
+
+    @classmethod
+    async def open(cls, url: str, *, pool_size: int = POOL_SIZE) -> PostgresStore:
+        """Connect (a pool of up to `pool_size` connections) and migrate."""
+        return cls(await PgDatabase.open(url, pool_size=pool_size))
+
+    @property
+    def is_new(self) -> bool:
+        """True when this open created the schema."""
+        return self.db.created
+
+    @property
+    def url(self) -> str:
+        """The database URL (with its password: never log it; `safe_url` for messages)."""
+        return self.db.url
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def ping(self) -> None:
+        await self.db.fetchval("SELECT 1")
+
+    def leader_lock(self) -> LeaderLock:
+        """An advisory lock on a connection of its own (bot/store/postgres/leader.py)."""
+        return AdvisoryLeaderLock(self.db.url)
+
+    async def stats(self) -> StoreStats:
+        by_status = await self.readers.count_by_status()
+        return StoreStats(
+            topics=await self.topics.count(),
+            articles=await self.articles.count(),
+            readers=sum(by_status.values()),
+            readers_by_status=by_status,
+            subscriptions=await self.subscriptions.count(),
+            deliveries_by_state=await self.deliveries.count_by_state(),
+            subscriptions_by_topic=await self.subscriptions.count_by_topic(),
+            fulltext_by_state=await self.fulltext.count_by_state(),
+        )
+
+
+async def open_postgres_store(url: str, *, pool_size: int = POOL_SIZE) -> NewsStore:
+    """The PostgreSQL store at `url`, as the engine-neutral NewsStore (mypy checks it conforms)."""
+    return await PostgresStore.open(url, pool_size=pool_size)

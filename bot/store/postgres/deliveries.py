@@ -1,0 +1,234 @@
+"""Deliveries on PostgreSQL: one row per (reader, item), recorded before sending, marked when
+Telegram confirms; taken from the queue with FOR UPDATE SKIP LOCKED, fanned out from the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.models import DeliveryState, DigestReader, PendingDelivery
+from bot.store.postgres.db import PgDatabase, Record, affected, now_ts
+from bot.store.records import FANOUT_STARTED
+
+
+def _pending(row: Record) -> PendingDelivery:
+    return PendingDelivery(
+        id=int(row["id"]),
+        reader_id=int(row["reader_id"]),
+        article_id=row["article_id"],
+        broadcast_id=row["broadcast_id"],
+        mode=str(row["mode"]),
+        attempts=int(row["attempts"]),
+        arabic_digits=bool(row["arabic_digits"]),
+        quiet_start=row["quiet_start"],
+        quiet_end=row["quiet_end"],
+    )
+
+
+class PgDeliveryRepository:
+    def __init__(self, db: PgDatabase) -> None:
+        self._db = db
+
+    async def fan_out(self) -> int:
+        """Record a delivery for each active subscriber of each article in the outbox, then delete
+        those outbox rows, in one transaction (the SQLite store's rules).
+
+        The round takes the outbox rows with FOR UPDATE SKIP LOCKED: two rounds at once (an old
+        leader not yet gone, a new one) work on different rows, and a batch still being written is
+        not seen until it commits, then taken by the next round. A subscription receives an article
+        only when the article's batch committed after it (outbox seq above its mark). One delivery
+        per (reader, article), whatever the number of shared topics. No ON CONFLICT (its speculative
+        insertion doubled the time of a large round): an outbox row and the deliveries it makes
+        are written and deleted in one transaction, and rounds take disjoint rows, so an article
+        in the outbox has none yet; the unique index would refuse a second one (rolled back).
+        """
+        now = now_ts()
+        async with self._db.transaction() as conn:
+            if await conn.fetchval("SELECT 1 FROM meta WHERE key = $1", FANOUT_STARTED) is None:
+                first = await conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ($1, '1') ON CONFLICT DO NOTHING", FANOUT_STARTED
+                )
+                if affected(first) == 1:
+                    await conn.execute("DELETE FROM outbox")
+                    return 0
+            taken = await conn.fetch("SELECT article_id, seq FROM outbox ORDER BY article_id FOR UPDATE SKIP LOCKED")
+            if not taken:
+                return 0
+            ids = [int(r[0]) for r in taken]
+            seqs = [int(r[1]) for r in taken]
+            status = await conn.execute(
+                """
+                INSERT INTO deliveries (reader_id, article_id, mode, state, created_at)
+                SELECT s.reader_id, o.article_id, min(r.push_mode), 'queued', $3
+                FROM unnest($1::bigint[], $2::bigint[]) AS o (article_id, seq)
+                JOIN article_topics at ON at.article_id = o.article_id
+                JOIN subscriptions s ON s.topic_id = at.topic_id AND o.seq > s.after_seq
+                JOIN readers r ON r.id = s.reader_id
+                WHERE r.status = 'active'
+                GROUP BY o.article_id, s.reader_id
+                """,
+                ids,
+                seqs,
+                now,
+            )
+            await conn.execute("DELETE FROM outbox WHERE article_id = ANY($1::bigint[])", ids)
+        return affected(status)
+
+    async def create_broadcast(self, text: str, created_by: int | None) -> tuple[int, int]:
+        """Store a breaking-news text and record one delivery per active reader, in one transaction."""
+        now = now_ts()
+        async with self._db.transaction() as conn:
+            broadcast_id = int(
+                await conn.fetchval(
+                    "INSERT INTO broadcasts (text, created_by, created_at) VALUES ($1, $2, $3) RETURNING id",
+                    text,
+                    created_by,
+                    now,
+                )
+            )
+            status = await conn.execute(
+                """
+                INSERT INTO deliveries (reader_id, broadcast_id, mode, state, created_at)
+                SELECT id, $1, 'broadcast', 'queued', $2 FROM readers WHERE status = 'active'
+                ON CONFLICT DO NOTHING
+                """,
+                broadcast_id,
+                now,
+            )
+        return broadcast_id, affected(status)
+
+    async def broadcast_text(self, broadcast_id: int) -> str | None:
+        found = await self._db.fetchval("SELECT text FROM broadcasts WHERE id = $1", broadcast_id)
+        return None if found is None else str(found)
+
+    async def claim(self, limit: int, *, now: int | None = None) -> list[PendingDelivery]:
+        """Take up to `limit` due instant or broadcast deliveries, oldest first, marking them in flight."""
+        now = now_ts() if now is None else now
+        return await self._take("mode <> 'digest' AND not_before <= $2", now, limit)
+
+    async def _take(self, where: str, value: object, limit: int) -> list[PendingDelivery]:
+        """Mark up to `limit` queued deliveries matching `where` (a constant fragment on $2) in flight.
+
+        FOR UPDATE SKIP LOCKED: rows another transaction is taking are passed over, never waited
+        for or taken twice."""
+        rows = await self._db.fetch(
+            f"""
+            WITH taken AS (
+                UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1
+                FROM (SELECT id FROM deliveries WHERE state = 'queued' AND {where}
+                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) q
+                WHERE d.id = q.id
+                RETURNING d.id, d.reader_id, d.article_id, d.broadcast_id, d.mode, d.attempts
+            )
+            SELECT taken.*, r.arabic_digits, r.quiet_start, r.quiet_end
+            FROM taken JOIN readers r ON r.id = taken.reader_id ORDER BY taken.id
+            """,
+            limit,
+            value,
+        )
+        return [_pending(r) for r in rows]
+
+    async def mark_sent(self, sent: Sequence[tuple[int, int | None]]) -> None:
+        """(delivery id, Telegram message id) pairs confirmed by Telegram."""
+        if not sent:
+            return
+        await self._db.execute(
+            """
+            UPDATE deliveries d SET state = 'sent', message_id = s.message_id, sent_at = $3, error = NULL
+            FROM unnest($1::bigint[], $2::bigint[]) AS s (id, message_id) WHERE d.id = s.id
+            """,
+            [delivery_id for delivery_id, _ in sent],
+            [message_id for _, message_id in sent],
+            now_ts(),
+        )
+
+    async def release(self, delivery_ids: Sequence[int]) -> None:
+        """Put deliveries taken but not sent back in the queue (a clean stop), keeping their attempts."""
+        await self._db.execute(
+            "UPDATE deliveries SET state = 'queued' WHERE id = ANY($1::bigint[]) AND state = 'sending'",
+            list(delivery_ids),
+        )
+
+    async def retry_later(self, delivery_id: int, not_before: int, error: str) -> None:
+        await self._db.execute(
+            "UPDATE deliveries SET state = 'queued', not_before = $1, error = $2 WHERE id = $3",
+            not_before,
+            error,
+            delivery_id,
+        )
+
+    async def mark_failed(self, delivery_id: int, error: str, attempts: int | None = None) -> None:
+        await self._db.execute(
+            "UPDATE deliveries SET state = 'failed', error = $1, attempts = coalesce($2, attempts) WHERE id = $3",
+            error,
+            attempts,
+            delivery_id,
+        )
+
+    async def requeue_in_flight(self) -> int:
+        """After a crash (or when this instance becomes the leader): what was in flight goes again."""
+        return affected(await self._db.execute("UPDATE deliveries SET state = 'queued' WHERE state = 'sending'"))
+
+    # -- digests -------------------------------------------------------------------------------
+
+    async def digest_readers(self) -> list[DigestReader]:
+        rows = await self._db.fetch(
+            """
+            SELECT r.id, r.digest_hours, r.last_digest_at, q.oldest, r.arabic_digits, r.quiet_start, r.quiet_end
+            FROM (
+                SELECT reader_id, min(created_at) AS oldest FROM deliveries
+                WHERE state = 'queued' AND mode = 'digest' GROUP BY reader_id
+            ) q JOIN readers r ON r.id = q.reader_id
+            WHERE r.status = 'active'
+            ORDER BY r.id
+            """
+        )
+        return [
+            DigestReader(
+                reader_id=int(r[0]),
+                digest_hours=tuple(sorted({int(h) for h in str(r[1]).split(",") if h.strip().isdigit()})),
+                last_digest_at=r[2],
+                oldest_queued_at=int(r[3]),
+                arabic_digits=bool(r[4]),
+                quiet_start=r[5],
+                quiet_end=r[6],
+            )
+            for r in rows
+        ]
+
+    async def claim_digest(self, reader_id: int, limit: int) -> list[PendingDelivery]:
+        return await self._take("reader_id = $2 AND mode = 'digest'", reader_id, limit)
+
+    async def mark_digest_sent(self, reader_id: int, delivery_ids: Sequence[int], message_id: int, at: int) -> None:
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE deliveries SET state = 'sent', message_id = $1, sent_at = $2, error = NULL "
+                "WHERE id = ANY($3::bigint[])",
+                message_id,
+                now_ts(),
+                list(delivery_ids),
+            )
+            await conn.execute("UPDATE readers SET last_digest_at = $1 WHERE id = $2", at, reader_id)
+
+    # -- visibility ----------------------------------------------------------------------------
+
+    async def count_by_state(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in DeliveryState}
+        for state, n in await self._db.fetch("SELECT state, count(*) FROM deliveries GROUP BY state"):
+            counts[state] = int(n)
+        return counts
+
+    async def count_unsent_by_state(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in DeliveryState if s is not DeliveryState.SENT}
+        rows = await self._db.fetch(
+            "SELECT state, count(*) FROM deliveries WHERE state = ANY($1::text[]) GROUP BY state", list(counts)
+        )
+        for state, n in rows:
+            counts[state] = int(n)
+        return counts
+
+    async def for_reader(self, reader_id: int) -> list[tuple[int | None, int | None, str, str | None]]:
+        found = await self._db.fetch(
+            "SELECT article_id, broadcast_id, state, error FROM deliveries WHERE reader_id = $1 ORDER BY id",
+            reader_id,
+        )
+        return [(r[0], r[1], str(r[2]), r[3]) for r in found]

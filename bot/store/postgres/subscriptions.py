@@ -1,0 +1,96 @@
+"""Subscriptions on PostgreSQL: which reader follows which topic.
+
+"Items stored before a subscription are not pushed to it", exactly, with many writers: ids from a
+sequence do not follow commit order, so a subscription keeps as its mark (`after_seq`) the
+content_version it reads with FOR SHARE. A batch of articles holds that row locked FOR UPDATE from
+its start to its commit and moves it once, giving its outbox rows the new value; a subscription
+made while a batch is open waits for it and gets a mark at or above the batch's value (not
+pushed), one made before the batch takes the lock makes the batch wait and gets a lower mark
+(pushed). Fan-out compares the outbox row's value with the mark, so the rule holds however the
+two transactions interleave, in one process or many.
+"""
+
+from __future__ import annotations
+
+from bot.models import Topic
+from bot.store import rows
+from bot.store.postgres.db import PgDatabase, affected, now_ts
+
+_SUBSCRIBE = """
+    INSERT INTO subscriptions (reader_id, topic_id, created_at, after_seq)
+    SELECT $1, $2, $3, n FROM content_version WHERE id = 1 FOR SHARE
+    ON CONFLICT DO NOTHING
+"""
+
+
+class PgSubscriptionRepository:
+    def __init__(self, db: PgDatabase) -> None:
+        self._db = db
+
+    async def subscribe(self, reader_id: int, topic_id: int) -> bool:
+        """True when the subscription is new."""
+        async with self._db.transaction() as conn:
+            return affected(await conn.execute(_SUBSCRIBE, reader_id, topic_id, now_ts())) == 1
+
+    async def unsubscribe(self, reader_id: int, topic_id: int) -> bool:
+        """True when there was a subscription to remove."""
+        status = await self._db.execute(
+            "DELETE FROM subscriptions WHERE reader_id = $1 AND topic_id = $2", reader_id, topic_id
+        )
+        return affected(status) == 1
+
+    async def toggle(self, reader_id: int, topic_id: int) -> bool | None:
+        """Subscribe when not subscribed, else unsubscribe, in one transaction; True when subscribed
+        afterwards, None (and nothing changed) when there is no such topic.
+
+        Toggles of one reader are serialized on the reader's row (FOR NO KEY UPDATE, which does not
+        hold up fan-out's inserts referencing it), so taps from several instances alternate."""
+        async with self._db.transaction() as conn:
+            if await conn.fetchval("SELECT 1 FROM topics WHERE id = $1", topic_id) is None:
+                return None
+            await conn.execute("SELECT 1 FROM readers WHERE id = $1 FOR NO KEY UPDATE", reader_id)
+            removed = await conn.execute(
+                "DELETE FROM subscriptions WHERE reader_id = $1 AND topic_id = $2", reader_id, topic_id
+            )
+            if affected(removed) == 1:
+                return False
+            await conn.execute(_SUBSCRIBE, reader_id, topic_id, now_ts())
+            return True
+
+    async def topic_ids(self, reader_id: int) -> set[int]:
+        found = await self._db.fetch("SELECT topic_id FROM subscriptions WHERE reader_id = $1", reader_id)
+        return {int(r[0]) for r in found}
+
+    async def every_topic(self, reader_id: int) -> list[tuple[Topic, bool]]:
+        found = await self._db.fetch(
+            """
+            SELECT t.*, s.reader_id IS NOT NULL AS subscribed
+            FROM topics t LEFT JOIN subscriptions s ON s.topic_id = t.id AND s.reader_id = $1
+            ORDER BY t.kind = 'section', t.id
+            """,
+            reader_id,
+        )
+        return [(rows.topic(r, r["article_count"]), bool(r["subscribed"])) for r in found]
+
+    async def topics(self, reader_id: int) -> list[Topic]:
+        found = await self._db.fetch(
+            """
+            SELECT t.* FROM subscriptions s JOIN topics t ON t.id = s.topic_id
+            WHERE s.reader_id = $1 ORDER BY s.created_at, t.id
+            """,
+            reader_id,
+        )
+        return [rows.topic(r, r["article_count"]) for r in found]
+
+    async def count(self) -> int:
+        return int(await self._db.fetchval("SELECT count(*) FROM subscriptions") or 0)
+
+    async def count_by_topic(self) -> list[tuple[str, int]]:
+        found = await self._db.fetch(
+            """
+            SELECT t.name, count(s.reader_id) FROM topics t
+            LEFT JOIN subscriptions s ON s.topic_id = t.id
+            GROUP BY t.id ORDER BY count(s.reader_id) DESC, t.id
+            """
+        )
+        return [(r[0], int(r[1])) for r in found]
