@@ -1,4 +1,5 @@
-"""The full-text filler against a real HTTP server on loopback serving the saved pages and bad ones."""
+"""The full-text filler against a real HTTP server on loopback serving the saved pages and bad ones,
+on each engine of the store contract suite (the `store` fixture of tests/store/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,12 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
 from bot.runtime.fulltext import FullText
-from bot.store import Store
+from bot.store.protocols import NewsStore
 from tests.fulltext.support import PageServer, fulltext_settings, item, serve_pages
 
 
@@ -22,14 +22,7 @@ async def pages() -> AsyncIterator[PageServer]:
         yield server
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "news.db")
-    yield opened
-    await opened.close()
-
-
-async def _stored(store: Store, urls: list[str]) -> list[int]:
+async def _stored(store: NewsStore, urls: list[str]) -> list[int]:
     outcomes = await store.articles.upsert_many([(item(url, n), []) for n, url in enumerate(urls)])
     return [o.article_id for o in outcomes]
 
@@ -44,7 +37,7 @@ async def _until(check: object, timeout: float = 60.0) -> None:
 
 
 async def test_items_with_a_link_and_no_body_are_filled_in_the_background(
-    settings: Settings, store: Store, pages: PageServer
+    settings: Settings, store: NewsStore, pages: PageServer
 ) -> None:
     urls = [pages.url(f"site/story-{n}") for n in range(12)]
     ids = await _stored(store, urls)
@@ -78,7 +71,7 @@ async def test_items_with_a_link_and_no_body_are_filled_in_the_background(
 
 
 async def test_a_date_only_page_fills_a_dateless_item_with_a_day(
-    settings: Settings, store: Store, pages: PageServer
+    settings: Settings, store: NewsStore, pages: PageServer
 ) -> None:
     # the CNN page: no date in its metadata, a day in its address
     url = pages.url("site/2013/middle_east/8/3/syria.clashes/index.html")
@@ -116,7 +109,7 @@ BAD = [
 @pytest.mark.parametrize(("path", "state", "reason"), BAD, ids=[b[0] for b in BAD])
 async def test_bad_pages_leave_the_lead_and_are_logged_once(
     settings: Settings,
-    store: Store,
+    store: NewsStore,
     pages: PageServer,
     caplog: pytest.LogCaptureFixture,
     path: str,
@@ -139,7 +132,9 @@ async def test_bad_pages_leave_the_lead_and_are_logged_once(
     assert lines[0].exc_info is None
 
 
-async def test_a_private_address_is_refused_unless_allowed(settings: Settings, store: Store, pages: PageServer) -> None:
+async def test_a_private_address_is_refused_unless_allowed(
+    settings: Settings, store: NewsStore, pages: PageServer
+) -> None:
     (article_id,) = await _stored(store, [pages.url("site/private")])
     service = FullText(store, fulltext_settings(settings, fetch_allow_private=False))
     try:
@@ -154,7 +149,7 @@ async def test_a_private_address_is_refused_unless_allowed(settings: Settings, s
 
 
 async def test_a_failing_host_is_retried_with_backoff_then_given_up(
-    settings: Settings, store: Store, pages: PageServer
+    settings: Settings, store: NewsStore, pages: PageServer
 ) -> None:
     (article_id,) = await _stored(store, [pages.url("down")])
     service = FullText(store, fulltext_settings(settings, fulltext_attempts=3, fulltext_retry=60.0))
@@ -180,7 +175,7 @@ async def test_a_failing_host_is_retried_with_backoff_then_given_up(
     assert (await store.fulltext.count_by_state())["failed"] == 1
 
 
-async def test_retry_after_is_honoured(settings: Settings, store: Store, pages: PageServer) -> None:
+async def test_retry_after_is_honoured(settings: Settings, store: NewsStore, pages: PageServer) -> None:
     (article_id,) = await _stored(store, [pages.url("flaky")])
     service = FullText(store, fulltext_settings(settings, fulltext_retry=1.0))
     try:
@@ -193,7 +188,7 @@ async def test_retry_after_is_honoured(settings: Settings, store: Store, pages: 
     assert [j.article_id for j in await store.fulltext.claim(10, lease=1, now=now + 125)] == [article_id]
 
 
-async def test_markup_in_a_page_is_stored_as_text(settings: Settings, store: Store, pages: PageServer) -> None:
+async def test_markup_in_a_page_is_stored_as_text(settings: Settings, store: NewsStore, pages: PageServer) -> None:
     (article_id,) = await _stored(store, [pages.url("bad/script")])
     service = FullText(store, fulltext_settings(settings))
     try:
@@ -206,7 +201,7 @@ async def test_markup_in_a_page_is_stored_as_text(settings: Settings, store: Sto
 
 
 async def test_reading_an_item_twice_at_once_asks_the_page_once(
-    settings: Settings, store: Store, pages: PageServer
+    settings: Settings, store: NewsStore, pages: PageServer
 ) -> None:
     (article_id,) = await _stored(store, [pages.url("gated/one")])
     service = FullText(store, fulltext_settings(settings))
