@@ -152,6 +152,7 @@ class ArticleRepository:
                     item.kind.value,
                     rows.related_json(item.related),
                     digest,
+                    "\n".join(label for label in item.categories if "\n" not in label),
                 )
                 found = existing.get(key)
                 if found is None and origin != LEGACY_ORIGIN:
@@ -183,8 +184,8 @@ class ArticleRepository:
                 await conn.executemany(
                     """
                     INSERT INTO articles (id, origin, guid, url, headline, lead, body, published_at, source, author,
-                        outlet, image_url, kind, related, content_hash, stored_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        outlet, image_url, kind, related, content_hash, labels, stored_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     inserts,
                 )
@@ -194,7 +195,7 @@ class ArticleRepository:
                     """
                     UPDATE articles SET url = ?, headline = ?, lead = ?, body = ?, published_at = ?,
                         source = ?, author = ?, outlet = ?, image_url = ?, kind = ?, related = ?,
-                        content_hash = ?, updated_at = ?
+                        content_hash = ?, labels = ?, updated_at = ?
                     WHERE id = ?
                     """,
                     updates,
