@@ -8,6 +8,7 @@ is one line on stderr naming the problem, exit code 1, and nothing changed.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -183,7 +184,7 @@ async def _feeds(newsroom: Newsroom, args: argparse.Namespace, settings: Setting
         return 0
     if action == "import":
         try:
-            data = Path(args.file).read_bytes()
+            data = await asyncio.to_thread(Path(args.file).read_bytes)
         except OSError as exc:
             raise Refused("bad_opml", args.file, f"{args.file}: {exc.strerror or exc}") from None
         result = await newsroom.import_opml(data)
