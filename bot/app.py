@@ -38,6 +38,7 @@ import handlers.headlines
 import handlers.help
 import handlers.inline
 import handlers.membership
+import handlers.newsroom
 import handlers.search
 import handlers.settings
 import handlers.start
@@ -90,6 +91,8 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
         (0, CommandHandler("stats", handlers.admin.stats)),
         (0, CommandHandler("broadcast", handlers.admin.broadcast)),
         (0, CommandHandler("ingest", handlers.admin.ingest)),
+        (0, CommandHandler("topic", handlers.newsroom.topic)),
+        (0, CommandHandler("feeds", handlers.newsroom.feeds)),
         (0, CallbackQueryHandler(handlers.admin.broadcast_answer, pattern=handlers.admin.BROADCAST_DATA)),
         # A reader blocking or unblocking the bot.
         (0, ChatMemberHandler(handlers.membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)),
