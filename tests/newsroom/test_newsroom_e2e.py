@@ -172,9 +172,8 @@ async def test_a_story_and_keyword_added_while_newsbot_run_runs_reach_its_reader
                 if "➕" in b["text"]
             )
             user.press_button(page.message_id, data)
-            await asyncio.sleep(0)  # the tap is handled before the ingest below is stored
-            async with asyncio.timeout(30):
-                while not await _subscribed(db, 7401):
+            async with asyncio.timeout(30):  # the bot's process records the tap in the store file
+                while not await _subscribed(db, 7401):  # noqa: ASYNC110 - another process's write
                     await asyncio.sleep(0.1)
             code, _, err = await newsbot(db, "topics", "edit", "greenland-now", "--add-keyword", "الجزيرة القطبية")
             assert code == 0, err
