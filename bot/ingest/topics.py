@@ -19,6 +19,7 @@ starting with it — walked once per item. One matcher is built per store versio
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import weakref
@@ -34,7 +35,6 @@ _SLUG_OK = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 # Arabic letters and digits, Latin letters and digits: the characters of a word.
 _WORD = re.compile(r"[0-9a-z\u0621-\u064a\u0660-\u0669\u066e-\u06d3]+")
 _PROCLITICS = ("وب", "ول", "وك", "فب", "فل", "و", "ف", "ب", "ل", "ك")
-_PROCLITIC_STARTS = frozenset(p[0] for p in _PROCLITICS)
 _URL_SEGMENT_ID = re.compile(r"-\d+$")
 
 # Function words: a keyword made only of these would file nearly every item (folded forms).
@@ -52,13 +52,51 @@ def is_valid_slug(slug: str) -> bool:
     return bool(_SLUG_OK.match(slug))
 
 
+# The characters of a word before folding: the above, upper-case Latin, tashkeel, tatweel and
+# extended digits, which fold() maps onto them or drops.
+_RAW_WORD = re.compile(
+    "[0-9A-Za-z\u0610-\u061a\u0621-\u065f\u0660-\u0669\u066e-\u06dc\u06df-\u06e8\u06ea-\u06ed\u06f0-\u06f9]+"
+)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _fold_word(raw: str) -> str:
+    """One word as written, folded (its parts joined by a space if folding splits it)."""
+    return " ".join(_WORD.findall(fold(raw)))
+
+
 def folded_words(text: str) -> list[str]:
-    """The words of a text after folding (bot.arabic.fold)."""
-    return _WORD.findall(fold(text))
+    """The words of a text after folding (bot.arabic.fold), as `_WORD.findall(fold(text))`.
+
+    Folded a word at a time through a cache: a news vocabulary repeats from item to item, and
+    folding whole texts was most of the cost of matching."""
+    return " ".join(filter(None, map(_fold_word, _RAW_WORD.findall(text)))).split()
+
+
+@functools.lru_cache(maxsize=65_536)
+def _word_forms(raw: str) -> tuple[str, frozenset[str]]:
+    """One word as written: folded, and the set of forms a rule's first word may take in it —
+    itself, and itself without a one- or two-letter proclitic («وبغزة»: وبغزة, بغزة, غزة), or
+    without ل/ول/فل before a dropped alef («للرقة»: الرقة)."""
+    folded = _fold_word(raw)
+    forms: set[str] = set()
+    for word in folded.split():
+        forms.add(word)
+        if len(word) >= 3 and word[0] in "وفبلك":
+            forms.add(word[1:])
+            if len(word) >= 4 and word[:2] in _TWO:
+                forms.add(word[2:])
+        for lam in _LAM:
+            if word.startswith(lam + "ل") and len(word) > len(lam) + 1:
+                forms.add("ا" + word[len(lam) :])
+    return folded, frozenset(forms)
 
 
 def fold_label(label: str) -> str:
-    """A name, alias or category label as compared: folded, lower case, single spaces."""
+    """A name, alias or category label as compared: folded, lower case, single spaces.
+    Remembered: a feed's labels repeat from item to item."""
+    if label.isascii():
+        return " ".join(label.lower().split())
     return " ".join(fold(label).split())
 
 
@@ -68,9 +106,13 @@ def slug_for(name: str) -> str:
     return f"t-{digest[:8]}"
 
 
+_SEGMENT_LIMIT = 64  # characters of a path segment as written: longer ones are an article's own slug
+
+
 def url_sections(url: str | None) -> list[str]:
     """The first three path segments of an article URL as labels (`/middle_east/…` → middle_east,
-    `/arabic/sports-4310…` → sports), for matching against names and aliases."""
+    `/arabic/sports-4310…` → sports), for matching against names and aliases. A long segment is an
+    article's own slug, never a section: it is not decoded."""
     if not url:
         return []
     try:
@@ -79,10 +121,19 @@ def url_sections(url: str | None) -> list[str]:
         return []
     found: list[str] = []
     for segment in [s for s in path.split("/") if s][:3]:
-        label = fold_label(_URL_SEGMENT_ID.sub("", unquote(segment).lower()))
+        if len(segment) > _SEGMENT_LIMIT:
+            continue
+        label = _segment_label(segment)
         if label and label not in found:
             found.append(label)
     return found
+
+
+@functools.lru_cache(maxsize=16_384)
+def _segment_label(segment: str) -> str:
+    if "%" in segment:
+        segment = unquote(segment)
+    return fold_label(_URL_SEGMENT_ID.sub("", segment.lower()))
 
 
 def keyword_problem(keyword: str) -> str | None:
@@ -97,16 +148,17 @@ def keyword_problem(keyword: str) -> str | None:
     return None
 
 
-def _candidates(token: str) -> Iterable[str]:
-    """A word as written, and without each proclitic it may carry («وبغزة» → غزة)."""
-    yield token
-    if token[0] in _PROCLITIC_STARTS:
-        for prefix in _PROCLITICS:
-            if token.startswith(prefix) and len(token) - len(prefix) >= 2:
-                rest = token[len(prefix) :]
-                yield rest
-                if prefix in ("ل", "ول", "فل") and rest[0] == "ل":  # «للرقة»: ل + الرقة, its alef dropped
-                    yield "ا" + rest
+_LAM = ("ل", "ول", "فل")  # before a word starting «ال», its alef drops: «للرقة» is ل + الرقة
+_TWO = frozenset(p for p in _PROCLITICS if len(p) == 2)
+
+
+def _written_as(token: str, word: str) -> bool:
+    """Is `token` the rule word `word`, bare or behind a proclitic?"""
+    if token == word:
+        return True
+    if token.endswith(word) and token[: len(token) - len(word)] in _PROCLITICS:
+        return True
+    return word.startswith("ال") and token.endswith(word[1:]) and token[: len(token) - len(word) + 1] in _LAM
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,32 +193,50 @@ class TopicMatcher:
         self._first: dict[str, list[_Rule]] = {}
         for (rule_words, excluding), owner_slugs in owners.items():
             self._first.setdefault(rule_words[0], []).append(_Rule(rule_words[1:], tuple(owner_slugs), excluding))
+        self._keys = frozenset(self._first)
 
     @property
     def slugs(self) -> frozenset[str]:
         return frozenset(self._slugs)
 
     def scan(self, text: str) -> tuple[list[str], set[str]]:
-        """(topics whose keywords the text has, in order of appearance; topics it excludes)."""
-        found: list[str] = []
+        """(topics whose keywords the text has, by first appearance; topics it excludes).
+
+        The text's words, and each without a proclitic, form one set; its intersection with the
+        rules' first words (a C-level set operation) is all that is looked at further: the cost is
+        the text's length, not the number of topics or rules."""
+        found: dict[str, None] = {}
         excluded: set[str] = set()
-        first = self._first
-        if not first:
-            return found, excluded
-        tokens = folded_words(text)
-        for i, token in enumerate(tokens):
-            for candidate in _candidates(token):
-                rules = first.get(candidate)
-                if rules is None:
+        if not self._first:
+            return [], excluded
+        forms = list(map(_word_forms, _RAW_WORD.findall(text)))
+        hits = self._keys.intersection(frozenset().union(*[f for _, f in forms]))
+        if not hits:
+            return [], excluded
+        joined = " ".join(w for w, _ in forms if w)
+        for word in sorted(hits, key=joined.find) if len(hits) > 1 else hits:
+            for rule in self._first[word]:
+                if rule.rest and not self._phrase(joined, word, rule.rest):
                     continue
-                for rule in rules:
-                    if rule.rest and tuple(tokens[i + 1 : i + 1 + len(rule.rest)]) != rule.rest:
-                        continue
-                    if rule.exclude:
-                        excluded.update(rule.slugs)
-                    else:
-                        found.extend(s for s in rule.slugs if s not in found)
-        return found, excluded
+                if rule.exclude:
+                    excluded.update(rule.slugs)
+                else:
+                    found.update(dict.fromkeys(rule.slugs))
+        return list(found), excluded
+
+    @staticmethod
+    def _phrase(joined: str, word: str, rest: tuple[str, ...]) -> bool:
+        """Does a rule of several words occur: `word` (bare or behind a proclitic), then `rest`?"""
+        tail = " " + " ".join(rest)
+        start = joined.find(tail)
+        while start != -1:
+            end = start + len(tail)
+            if end == len(joined) or joined[end] == " ":
+                token = joined[joined.rfind(" ", 0, start) + 1 : start]
+                if _written_as(token, word):
+                    return True
+            start = joined.find(tail, start + 1)
+        return False
 
     def keyword_slugs(self, text: str) -> list[str]:
         """Topics whose keywords the text has (exclusions applied)."""

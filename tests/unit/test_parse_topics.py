@@ -102,3 +102,21 @@ def test_matching_cost_does_not_depend_on_each_topic() -> None:
     m = TopicMatcher(many)
     assert m.keyword_slugs("خبر عن كلمة7x3 وكلمة499x19") == ["t7", "t499"]
     assert json.dumps(m.assign(ParsedItem(guid="x", headline="موضوع 42", categories=("موضوع 42",))))
+
+
+ARABIC_TEXT = st.text(
+    alphabet=st.sampled_from(
+        list("ابتثجحخدذرسشصضطظعغفقكلمنهويأإآىةؤئء")
+        + ["\u064b", "\u064e", "\u0651", "\u0640", "\u0670"]
+        + list("٠١٢٣٤٥٦٧٨٩۰۱۲0123456789AbcZé ،.-«»\n")
+    ),
+    max_size=80,
+)
+
+
+@given(ARABIC_TEXT)
+def test_words_folded_one_at_a_time_equal_the_folded_text_split(text: str) -> None:
+    from bot.arabic import fold
+    from bot.ingest.topics import _WORD, folded_words
+
+    assert folded_words(text) == _WORD.findall(fold(text))
