@@ -217,7 +217,8 @@ class _Ingestor:
         items = _prepared(parsed.items, source_origin(source, parsed), source, report)
         added = report.added
         await self.store_items(items, feed_topic, report)
-        await self.store.feeds.count_added(source, report.added - added)
+        if is_url(source):  # a listed feed's count of items added (`newsbot feeds list`)
+            await self.store.feeds.count_added(source, report.added - added)
         return report
 
     async def store_items(self, items: Sequence[ParsedItem], feed_topic: str | None, report: IngestReport) -> None:

@@ -213,7 +213,7 @@ class TopicMatcher:
         hits = self._keys.intersection(frozenset().union(*[f for _, f in forms]))
         if not hits:
             return [], excluded
-        joined = " ".join(w for w, _ in forms if w)
+        joined = " ".join([w for w, _ in forms])
         for word in sorted(hits, key=joined.find) if len(hits) > 1 else hits:
             for rule in self._first[word]:
                 if rule.rest and not self._phrase(joined, word, rule.rest):

@@ -106,9 +106,11 @@ def test_matching_cost_does_not_depend_on_each_topic() -> None:
 
 ARABIC_TEXT = st.text(
     alphabet=st.sampled_from(
-        list("ابتثجحخدذرسشصضطظعغفقكلمنهويأإآىةؤئء")
-        + ["\u064b", "\u064e", "\u0651", "\u0640", "\u0670"]
-        + list("٠١٢٣٤٥٦٧٨٩۰۱۲0123456789AbcZé ،.-«»\n")
+        [
+            *"ابتثجحخدذرسشصضطظعغفقكلمنهويأإآىةؤئء",
+            *"\u064b\u064e\u0651\u0640\u0670",
+            *"٠١٢٣٤٥٦٧٨٩۰۱۲0123456789AbcZé ،.-«»\n",
+        ]
     ),
     max_size=80,
 )
