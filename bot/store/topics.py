@@ -230,7 +230,9 @@ class TopicRepository:
         return tuple(rows.topic(r) for r in found)
 
     async def count(self) -> int:
-        row = await self._db.fetch_one("SELECT count(*) FROM topics WHERE state <> 'merged'")
+        row = await self._db.fetch_one(
+            "SELECT count(*) - (SELECT count(*) FROM topics WHERE state = 'merged') FROM topics"
+        )
         return int(row[0]) if row else 0
 
     async def subscriber_counts(self) -> dict[int, int]:
