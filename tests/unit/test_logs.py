@@ -78,7 +78,7 @@ async def test_an_unexpected_handler_error_is_logged_once_with_its_traceback(
     async def broken(*args: object) -> None:
         raise RuntimeError("the welcome service broke")
 
-    monkeypatch.setattr(bot.accounts, "welcome", broken)
+    monkeypatch.setattr(bot.accounts.Accounts, "welcome", broken)
     with_metrics = dataclasses.replace(settings, metrics_listen=("127.0.0.1", 9))
     async with BotHarness(with_metrics) as harness:
         caplog.set_level(logging.INFO)
@@ -103,7 +103,7 @@ async def test_an_expected_error_is_one_line_without_a_traceback(
     async def unreachable(*args: object) -> None:
         raise TimedOut("Telegram did not answer")
 
-    monkeypatch.setattr(bot.accounts, "welcome", unreachable)
+    monkeypatch.setattr(bot.accounts.Accounts, "welcome", unreachable)
     caplog.set_level(logging.INFO, logger="newsbot.errors")
     await harness.reader(62).send("/start")
     [record] = [r for r in caplog.records if r.name == "newsbot.errors"]
