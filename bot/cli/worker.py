@@ -1,4 +1,4 @@
-"""`python -m bot.cli.main.worker`: one worker process of NEWSBOT_WORKERS (bot/runtime/workers.py).
+"""`python -m bot.cli.worker`: one worker process of NEWSBOT_WORKERS (bot/runtime/workers.py).
 
 The polling process starts it with the settings and its shard on standard input, then the raw
 updates of the readers it owns, one frame each; it answers READY, then the id of each update it has

@@ -124,7 +124,7 @@ class WorkerPool:
 
     async def _spawn(self, shard: int) -> bool:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli.main.worker", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+            sys.executable, "-m", "bot.cli.worker", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
         )
         assert process.stdin is not None and process.stdout is not None
         process.stdin.write(frame(pickle.dumps((self.settings, shard))))

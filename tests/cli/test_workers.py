@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 
 def children(pid: int) -> list[int]:
-    """Worker processes of `pid` (python -m bot.cli.main.worker), from Linux /proc."""
+    """Worker processes of `pid` (python -m bot.cli.worker), from Linux /proc."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -27,7 +27,7 @@ def children(pid: int) -> list[int]:
             cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if ppid == str(pid) and b"bot.cli.main.worker" in cmdline:
+        if ppid == str(pid) and b"bot.cli.worker" in cmdline:
             found.append(int(stat.parent.name))
     return found
 
