@@ -29,6 +29,7 @@ from telegram.ext import (
 )
 
 import handlers.admins.commands
+import handlers.admins.newsroom
 import handlers.readers.actions
 import handlers.readers.articles
 import handlers.readers.buttons
@@ -100,6 +101,8 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
                 handlers.admins.commands.broadcast_answer, pattern=handlers.admins.commands.BROADCAST_DATA
             ),
         ),
+        (0, CommandHandler("topic", handlers.admins.newsroom.topic)),
+        (0, CommandHandler("feeds", handlers.admins.newsroom.feeds)),
         # A reader blocking or unblocking the bot.
         (0, ChatMemberHandler(handlers.system.membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)),
         # Reader commands, buttons and inline mode (docs/product.md «Readers»).

@@ -33,6 +33,12 @@ class TopicKind(StrEnum):
     SECTION = "section"  # a standing section (world, sport, economy, …)
 
 
+class TopicStatus(StrEnum):
+    ACTIVE = "active"  # listed in /topics, receives new items
+    ARCHIVED = "archived"  # an ended story: out of /topics, no new items, «انتهت» in /mysubs
+    MERGED = "merged"  # merged into another topic (merged_into): its slug still leads there
+
+
 class ArticleKind(StrEnum):
     ARTICLE = "article"
     VIDEO = "video"
@@ -67,6 +73,9 @@ class TopicSpec:
     name: str  # the Arabic name readers see
     kind: TopicKind = TopicKind.SECTION
     keywords: tuple[str, ...] = ()  # Arabic keywords; an item mentioning one lands in the topic
+    aliases: tuple[str, ...] = ()  # other names, and the category labels / URL sections feeds use
+    excludes: tuple[str, ...] = ()  # words that keep an item out of the topic's keyword and label matches
+    pin: int | None = None  # position among the pinned topics (stories pinned first), None: not pinned
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +86,31 @@ class Topic:
     kind: TopicKind
     keywords: tuple[str, ...]
     article_count: int = 0
+    aliases: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    pin: int | None = None
+    state: TopicStatus = TopicStatus.ACTIVE
+    merged_into: int | None = None  # the topic id a merged topic now lives in
+
+    @property
+    def ended(self) -> bool:
+        """An archived (or merged) topic: readers see it marked as ended."""
+        return self.state is not TopicStatus.ACTIVE
+
+    def spec(self) -> TopicSpec:
+        return TopicSpec(self.slug, self.name, self.kind, self.keywords, self.aliases, self.excludes, self.pin)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredText:
+    """What topic matching reads of a stored article (re-filing, unmatched labels)."""
+
+    id: int
+    headline: str
+    lead: str
+    url: str | None
+    labels: tuple[str, ...]  # the category labels it came with
+    topic_ids: frozenset[int]  # the topics it is filed under
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +260,8 @@ class Feed:
     last_modified: str | None
     last_polled_at: datetime | None
     last_error: str | None
+    every: int | None = None  # seconds between polls; None: NEWSBOT_FEED_INTERVAL
+    items_added: int = 0  # items this feed has added to the store
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The `newsbot` command: run, console, ingest, stats, backup."""
+"""The `newsbot` command: run, console, ingest, stats, backup, topics, feeds."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ settings are read from the environment and .env in the working directory (see RE
 
 exit codes:
   0    done: the bot stopped cleanly, the console ended, every item stored, the backup written
-  1    ingest: some items were rejected (each listed with its reason); the rest is stored
+  1    ingest: some items were rejected (each listed with its reason); the rest is stored;
+       topics/feeds: the change was refused (one line says why); nothing changed
   2    a setting, the store, a source or a backup path cannot be used (one line says which),
        or the command line itself is wrong
   130  interrupted (Ctrl-C)
@@ -66,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     backup = _command(sub, "backup", "copy the store (NEWSBOT_DB) to PATH while the bot runs, then check the copy")
     backup.add_argument("path", metavar="PATH", help="the backup file to write; its folder must exist")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    from bot.cli.newsroom import add_commands  # the editors' topics and feeds (issue 11)
+
+    add_commands(sub, _command)
     return parser
 
 
@@ -95,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_ingest(settings, args.sources))
         if args.command == "backup":
             return _backup(settings, args.path, force=args.force)
+        if args.command in ("topics", "feeds"):
+            from bot.cli import newsroom as newsroom_cli
+
+            return asyncio.run(newsroom_cli.run(settings, args))
         return asyncio.run(_stats(settings))
     except StoreError as exc:
         print(redact.redact(f"newsbot: {exc}"), file=sys.stderr)  # noqa: T201

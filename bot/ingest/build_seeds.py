@@ -6,8 +6,9 @@ DATA_DIR is laid out like the repository's tests/data: ``arabic-news/feeds/*.xml
 :data:`FEEDS`), ``arabic-news/datasets/`` (the ANT corpus samples in :data:`ANT_SAMPLES`) and
 ``seed/*.txt`` (the site's pages in plain-text form). As tests/data/SOURCES.md says of these files,
 feed and corpus items keep only their headline and lead with their source URL and outlet name;
-whole article texts stay in the tests. The site's own page gives the story topics, its article and
-its related headlines.
+whole article texts stay in the tests. The site's own page gives its article and its related headlines;
+the topics (and the rules that file items under them) are read from the existing
+``OUT_DIR/00_topics.json``, which editors and this tool keep as the one place topics are defined.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from typing import Any
 
 from bot.ingest.parsers.antcorpus import parse_ant
 from bot.ingest.parsers.feeds import parse_feed
-from bot.ingest.parsers.seedfile import item_to_json, topic_to_json
+from bot.ingest.parsers.seedfile import item_to_json, parse_seed_json, topic_to_json
 from bot.ingest.parsers.seedpage import parse_seed_page, seed_page_guid
-from bot.ingest.topics import KNOWN_TOPICS, TopicAssigner
-from bot.models import ArticleKind, ParsedItem
+from bot.ingest.topics import TopicMatcher, fold_label
+from bot.models import ArticleKind, ParsedItem, TopicSpec
+
+TOPICS_FILE = "00_topics.json"
 
 FEEDS = ("rt-arabic.xml", "sky-news-arabia.xml", "al-jazeera.xml")
 ANT_SAMPLES = (
@@ -33,7 +36,12 @@ ANT_SAMPLES = (
 )
 
 
-def _with_topics(items: list[ParsedItem], assigner: TopicAssigner) -> list[ParsedItem]:
+def read_topics(path: Path) -> list[TopicSpec]:
+    """The topics of a seed file (the starting set, seeds/00_topics.json)."""
+    return list(parse_seed_json(path.read_bytes(), origin=path.name).topics)
+
+
+def _with_topics(items: list[ParsedItem], assigner: TopicMatcher) -> list[ParsedItem]:
     out: list[ParsedItem] = []
     for item in items:
         slugs = assigner.assign(item)
@@ -56,9 +64,9 @@ def missing_files(root: Path) -> list[Path]:
     return missing
 
 
-def build(root: Path) -> dict[str, dict[str, Any]]:
-    """File name → seed document, from ``root`` laid out like tests/data."""
-    assigner = TopicAssigner(KNOWN_TOPICS)
+def build(root: Path, known: list[TopicSpec]) -> dict[str, dict[str, Any]]:
+    """File name → seed document, from ``root`` laid out like tests/data and the topics `known`."""
+    assigner = TopicMatcher(known)
     data = root / "arabic-news"
     docs: dict[str, dict[str, Any]] = {}
 
@@ -74,10 +82,14 @@ def build(root: Path) -> dict[str, dict[str, Any]]:
                 ParsedItem(guid=seed_page_guid(link.headline), headline=link.headline, url=link.url)
                 for link in article.related
             )
-    slugs = {t.slug for t in page_topics}
-    topics = list(page_topics) + [t for t in KNOWN_TOPICS if t.slug not in slugs]
-    docs["00_topics.json"] = _document(
-        [], "Stories from the site's story strip, then the standing sections", [topic_to_json(t) for t in topics]
+    names = {fold_label(label) for t in known for label in (t.name, *t.aliases)}
+    topics = list(known) + [t for t in page_topics if fold_label(t.name) not in names]
+    docs[TOPICS_FILE] = _document(
+        [],
+        "The starting topics: stories of the site's strip (pinned in its order), then the standing sections, "
+        "each with its aliases (other names, feeds' category labels and URL sections) and keywords. "
+        "Editors change them with `newsbot topics`.",
+        [topic_to_json(t) for t in topics],
     )
     docs["10_site_page.json"] = _document(
         _with_topics(page_items, assigner), "The site's page (seed/*.txt): its article and its related headlines"
@@ -113,8 +125,11 @@ def main(argv: list[str]) -> int:
     if missing:
         sys.stderr.write(f"build_seeds: {root} is not laid out like tests/data: {missing[0]} is missing\n")
         return 2
-    out.mkdir(parents=True, exist_ok=True)
-    for name, doc in build(root).items():
+    if not (out / TOPICS_FILE).is_file():
+        sys.stderr.write(f"build_seeds: {out / TOPICS_FILE} is missing: the topics are defined there\n")
+        return 2
+    known = read_topics(out / TOPICS_FILE)
+    for name, doc in build(root, known).items():
         text = json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
         (out / name).write_text(text, encoding="utf-8")
         sys.stdout.write(f"{out / name}: {len(doc['items'])} items, {len(doc['topics'])} topics\n")

@@ -22,7 +22,7 @@ from bot.ingest.parsers.seedfile import parse_seed_json
 from bot.ingest.parsers.seedpage import parse_seed_page
 from bot.ingest.result import ParseResult, SourceError
 from bot.ingest.text import clean_item
-from bot.ingest.topics import TopicAssigner
+from bot.ingest.topics import TopicMatcher, fold_label, matcher_for
 from bot.models import ParsedItem, TopicSpec, item_origin, site_of
 from bot.store.protocols import NewsStore
 
@@ -134,13 +134,28 @@ class _Ingestor:
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.allow_private = allow_private
-        self.topic_ids: dict[str, int] = {}
-        self.assigner = TopicAssigner(())
+        self.matcher = TopicMatcher(())
 
     async def load_topics(self) -> None:
-        topics = await self.store.topics.all()
-        self.topic_ids = {t.slug: t.id for t in topics}
-        self.assigner = TopicAssigner([TopicSpec(t.slug, t.name, t.kind, t.keywords) for t in topics])
+        """The matcher for the store's topics as they are now (rebuilt only when they changed,
+        whichever process changed them: bot.ingest.topics.matcher_for)."""
+        self.matcher = await matcher_for(self.store)
+
+    async def define_topics(self, specs: Sequence[TopicSpec]) -> int:
+        """Topics a source defines: a known slug is updated (bot.store.protocols.TopicStore.upsert);
+        a new slug whose name is already a topic's name or alias is that topic; the rest are created."""
+        known = await self.store.topics.all()
+        slugs = {t.slug for t in known}
+        names = {fold_label(label) for t in known for label in (t.name, *t.aliases)}
+        written = 0
+        for spec in specs:
+            if spec.slug not in slugs and fold_label(spec.name) in names:
+                continue
+            await self.store.topics.upsert(spec)
+            slugs.add(spec.slug)
+            names.update(fold_label(label) for label in (spec.name, *spec.aliases))
+            written += 1
+        return written
 
     async def read(self, source: str) -> tuple[Fetched, str | None]:
         if not is_url(source):
@@ -184,7 +199,7 @@ class _Ingestor:
                 fetched.data,
                 origin=source,
                 url=fetched.final_url,
-                known_slugs=frozenset(self.topic_ids),
+                known_slugs=frozenset(self.matcher.ids),
             )
         except SourceError as exc:
             reason = str(exc) if str(exc).startswith(source) else f"{source}: {exc}"
@@ -195,14 +210,15 @@ class _Ingestor:
         if is_url(source):
             await self.store.feeds.record_poll(source, etag=fetched.etag, last_modified=fetched.last_modified)
         if parsed.topics:
-            for spec in parsed.topics:
-                await self.store.topics.upsert(spec)
-            report.topics += len(parsed.topics)
-            await self.load_topics()
+            report.topics += await self.define_topics(parsed.topics)
+        await self.load_topics()  # topics an editor (or this source) changed since the last source
         report.rejected.extend(ItemProblem(source, r.item, r.reason) for r in parsed.rejections)
         report.warnings.extend(ItemProblem(source, r.item, r.reason) for r in parsed.warnings)
         items = _prepared(parsed.items, source_origin(source, parsed), source, report)
+        added = report.added
         await self.store_items(items, feed_topic, report)
+        if is_url(source):  # a listed feed's count of items added (`newsbot feeds list`)
+            await self.store.feeds.count_added(source, report.added - added)
         return report
 
     async def store_items(self, items: Sequence[ParsedItem], feed_topic: str | None, report: IngestReport) -> None:
@@ -216,10 +232,8 @@ class _Ingestor:
         with bar:
             for start in range(0, len(items), BATCH_SIZE):
                 chunk = items[start : start + BATCH_SIZE]
-                batch = [
-                    (item, [self.topic_ids[s] for s in self.assigner.assign(item, feed_topic) if s in self.topic_ids])
-                    for item in chunk
-                ]
+                matcher = self.matcher
+                batch = [(item, matcher.topic_ids(item, feed_topic)) for item in chunk]
                 outcomes = await self.store.articles.upsert_many(batch)
                 for outcome in outcomes:
                     if outcome.status == "duplicate":

@@ -1,5 +1,6 @@
 """What editors (NEWSBOT_ADMINS) do from Telegram: the store's numbers, breaking-news broadcasts,
-and ingesting a feed or page now. New items and broadcasts are pushed by delivery, woken at once.
+ingesting a feed or page now, and topics and feeds (bot/services/newsroom.py). New items and broadcasts
+are pushed by delivery, woken at once.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.models import StoreStats
+from bot.services.newsroom import Newsroom
 from bot.store.protocols import NewsStore
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ class Editors:
         self.settings = settings
         self.kick = kick
         self.on_ingested = on_ingested  # (added, updated): the metrics' count of items ingested
+        self.newsroom = Newsroom(store)  # topics and feeds (/topic, /feeds), as `newsbot topics|feeds`
 
     async def stats(self) -> StoreStats:
         return await self.store.stats()

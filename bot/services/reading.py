@@ -168,7 +168,10 @@ class Reading:
         return TopicsPage([TopicState(t, mine) for t, mine in chunk], page, pages, len(everything))
 
     async def topic(self, reader_id: int, topic_id: int, page: int = 0) -> TopicPage | None:
+        """A topic's page; a merged topic's buttons and links lead to the topic it went into."""
         found = await self.store.topics.by_id(topic_id)
+        if found is not None and found.merged_into is not None:
+            found = await self.store.topics.by_id(found.merged_into)
         if found is None:
             return None
         mine = await self.store.subscriptions.topic_ids(reader_id)

@@ -28,22 +28,58 @@ from bot.models import (
     Reader,
     ReaderSettings,
     ReaderStatus,
+    StoredText,
     StoreStats,
     Topic,
     TopicSpec,
+    TopicStatus,
     UpsertOutcome,
 )
 
 
 class TopicStore(Protocol):
-    """The site's stories and sections, each with its article count."""
+    """The site's stories and sections, each with its article count and the rules that file items
+    under it. Every change moves `version()`, whichever process makes it."""
 
     async def upsert(self, spec: TopicSpec) -> Topic:
-        """Create the topic, or update its name, kind and keywords when the slug exists."""
+        """A topic a source defines: created, or when the slug exists its name and kind set and its
+        keywords, aliases and exclusions added to those it has."""
+        ...
+
+    async def add(self, spec: TopicSpec, file_articles: Sequence[int] = ()) -> Topic:
+        """Create a topic and file these stored articles under it (never pushed), in one
+        transaction; StoreRejected when the slug exists (slugs are never reused)."""
+        ...
+
+    async def change(self, topic_id: int, spec: TopicSpec, file_articles: Sequence[int] = ()) -> Topic:
+        """Set name, keywords, aliases, exclusions and pin (slug and kind stay) and file these stored
+        articles under it (never pushed), in one transaction."""
+        ...
+
+    async def set_state(self, topic_id: int, state: TopicStatus) -> Topic:
+        """Archive or restore (a merged topic stays merged)."""
+        ...
+
+    async def merge(self, from_id: int, into_id: int) -> Topic:
+        """Items, subscriptions (one per reader) and feeds move into `into_id`, in one transaction;
+        the merged topic stays as a row whose slug leads there. Returns the topic merged into."""
         ...
 
     async def all(self) -> list[Topic]:
-        """Every topic: stories first, then sections, each in the order they were created."""
+        """Every topic in every state: pinned first, then stories, then sections, each in the
+        order they were created."""
+        ...
+
+    async def version(self) -> int:
+        """A counter that moves whenever anything topic matching reads changes."""
+        ...
+
+    async def subscriber_counts(self) -> dict[int, int]:
+        """Topic id → readers following it."""
+        ...
+
+    async def stored_since(self, since: int) -> list[StoredText]:
+        """What matching reads of each article stored at or after `since` (UNIX seconds), newest first."""
         ...
 
     async def by_slug(self, slug: str) -> Topic | None: ...
@@ -194,7 +230,19 @@ class DeliveryStore(Protocol):
 class FeedStore(Protocol):
     """Configured feeds with their conditional-request state."""
 
-    async def upsert(self, url: str, topic_slug: str | None = None) -> Feed: ...
+    async def upsert(self, url: str, topic_slug: str | None = None) -> Feed:
+        """A start-up feed (NEWSBOT_FEEDS): listed, its topic set when one is given."""
+        ...
+
+    async def add(self, url: str, topic_slug: str | None = None, every: int | None = None) -> tuple[Feed, bool]:
+        """An editor's feed: listed, or its topic and interval replaced. True when new."""
+        ...
+
+    async def remove(self, url: str) -> bool:
+        """Stop polling it; True when it was listed. Its items stay."""
+        ...
+
+    async def count_added(self, url: str, added: int) -> None: ...
 
     async def get(self, url: str) -> Feed | None: ...
 

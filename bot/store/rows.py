@@ -22,6 +22,7 @@ from bot.models import (
     RelatedLink,
     Topic,
     TopicKind,
+    TopicStatus,
 )
 
 
@@ -43,15 +44,24 @@ def dt_required(value: int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
+def lines(text: str | None) -> tuple[str, ...]:
+    """A newline-separated list column (keywords, aliases, excludes, labels)."""
+    return tuple(k for k in (text or "").split("\n") if k)
+
+
 def topic(row: Row, article_count: int = 0) -> Topic:
-    keywords = tuple(k for k in row["keywords"].split("\n") if k)
     return Topic(
         id=row["id"],
         slug=row["slug"],
         name=row["name"],
         kind=TopicKind(row["kind"]),
-        keywords=keywords,
+        keywords=lines(row["keywords"]),
         article_count=article_count,
+        aliases=lines(row["aliases"]),
+        excludes=lines(row["excludes"]),
+        pin=row["pin"],
+        state=TopicStatus(row["state"]),
+        merged_into=row["merged_into"],
     )
 
 
@@ -139,4 +149,6 @@ def feed(row: Row) -> Feed:
         last_modified=row["last_modified"],
         last_polled_at=dt(row["last_polled_at"]),
         last_error=row["last_error"],
+        every=row["every"],
+        items_added=row["items_added"],
     )

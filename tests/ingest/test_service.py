@@ -15,6 +15,7 @@ from bot.ingest.command import run_ingest
 from bot.ingest.fetch import fetch_url
 from bot.ingest.result import SourceError
 from bot.ingest.service import ingest_sources, seed_if_new
+from bot.resources import resource_dir
 from bot.store import Store
 from tests.conftest import DATA as ARABIC_NEWS
 from tests.conftest import SEED_PAGE
@@ -101,11 +102,22 @@ async def test_rejects_are_reported_and_the_rest_stored(store: Store, tmp_path: 
 
 
 async def test_topics_from_seed_page_then_feed_items_land_in_them(store: Store) -> None:
+    await ingest_sources(store, [str(resource_dir("seeds") / "00_topics.json")])
+    before = {t.slug for t in await store.topics.all()}
     await ingest_sources(store, [str(SEED_PAGE)])
+    # the strip's names are the seeded topics' names: no second topic for any of them
+    assert {t.slug for t in await store.topics.all()} == before
     report = await ingest_sources(store, [str(SKY)])
     assert report.added == 15
     gaza = await store.topics.by_slug("trump-gaza-plan")
     assert gaza is not None and gaza.article_count == 1  # «… للأطفال في غزة»
+
+
+async def test_a_strip_name_the_store_does_not_know_becomes_a_new_story(store: Store, tmp_path: Path) -> None:
+    await ingest_sources(store, [str(SEED_PAGE)])
+    names = {t.name: t for t in await store.topics.all()}
+    assert "ترامب والناتو وامتحان غرينلاند" in names
+    assert names["ترامب والناتو وامتحان غرينلاند"].slug.startswith("t-")
 
 
 async def test_run_ingest_exit_codes(store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,6 @@
 """The project's own seed format (JSON): topics and items, each item validated on its own.
 
-{"topics": [{"slug", "name", "kind", "keywords": [...]}, ...],
+{"topics": [{"slug", "name", "kind", "pin", "aliases": [...], "keywords": [...], "excludes": [...]}, ...],
  "items": [{"guid", "url", "headline", "lead", "body": [...], "published_at", "source", "author",
             "outlet", "kind", "topics": [slugs], "related": [{"headline", "url"} | "headline"]}, ...]}
 """
@@ -77,7 +77,12 @@ def _topic(raw: object) -> TopicSpec:
         kind = TopicKind(raw.get("kind", TopicKind.SECTION))
     except ValueError:
         raise _Invalid(f"unknown kind {raw.get('kind')!r}") from None
-    return TopicSpec(slug, name, kind, _str_list(raw, "keywords"))
+    pin = raw.get("pin")
+    if pin is not None and (not isinstance(pin, int) or isinstance(pin, bool) or not 1 <= pin <= 1000):
+        raise _Invalid(f"pin {pin!r} must be a whole number from 1 to 1000")
+    return TopicSpec(
+        slug, name, kind, _str_list(raw, "keywords"), _str_list(raw, "aliases"), _str_list(raw, "excludes"), pin
+    )
 
 
 def _item(raw: object, known_slugs: set[str], now: datetime) -> ParsedItem:
@@ -172,4 +177,11 @@ def item_to_json(item: ParsedItem) -> dict[str, Any]:
 
 
 def topic_to_json(spec: TopicSpec) -> dict[str, Any]:
-    return {"slug": spec.slug, "name": spec.name, "kind": str(spec.kind), "keywords": list(spec.keywords)}
+    out: dict[str, Any] = {"slug": spec.slug, "name": spec.name, "kind": str(spec.kind)}
+    if spec.pin is not None:
+        out["pin"] = spec.pin
+    out["aliases"] = list(spec.aliases)
+    out["keywords"] = list(spec.keywords)
+    if spec.excludes:
+        out["excludes"] = list(spec.excludes)
+    return out

@@ -11,14 +11,13 @@ import hashlib
 import re
 
 from bot.ingest.result import ParseResult, Rejection
-from bot.ingest.topics import topic_for_name
+from bot.ingest.topics import slug_for
 from bot.models import ParsedItem, RelatedLink, TopicKind, TopicSpec
 
 _BULLET = re.compile(r"^\s*[•·▪●*-]\s+(?P<name>\S.*?)\s*$")
 _COUNT = re.compile(r"^\s*(?P<n>[0-9٠-٩]+)\s+(?:خبر|خبرا|خبرًا|أخبار)\s*$")
 _SOURCE = re.compile(r"^\s*المصدر\s*[:：]\s*(?P<source>\S.*?)\s*$")
 _COMMENTS = "التعليقات"
-_SECTION_NAMES = frozenset({"فيديوهات"})
 
 
 def looks_like_seed_page(text: str) -> bool:
@@ -52,8 +51,8 @@ def parse_seed_page(text: str, *, origin: str = "seed page") -> ParseResult:
         if name in seen:
             continue
         seen.add(name)
-        kind = TopicKind.SECTION if name in _SECTION_NAMES else TopicKind.STORY
-        result.topics.append(topic_for_name(name, kind))
+        # A strip name the store knows (by name or alias) is that topic: ingestion resolves it.
+        result.topics.append(TopicSpec(slug_for(name), name, TopicKind.STORY))
 
     source_index = next((i for i, line in enumerate(lines) if _SOURCE.match(line)), None)
     if source_index is None:

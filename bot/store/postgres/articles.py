@@ -32,26 +32,28 @@ _RANK_WINDOW = 2000  # how many of the newest matches are ranked by relevance (a
 
 _INSERT = """
     INSERT INTO articles (id, origin, guid, url, headline, lead, body, published_at, source, author,
-        outlet, image_url, kind, related, content_hash, date_only, modified_at, search, stored_at, updated_at)
+        outlet, image_url, kind, related, content_hash, date_only, modified_at, labels, search, stored_at,
+        updated_at)
     SELECT u.id, u.origin, u.guid, u.url, u.headline, u.lead, u.body, u.published_at, u.source, u.author,
-        u.outlet, u.image_url, u.kind, u.related, u.content_hash, u.date_only, u.modified_at,
-        u.search::tsvector, $19, $19
+        u.outlet, u.image_url, u.kind, u.related, u.content_hash, u.date_only, u.modified_at, u.labels,
+        u.search::tsvector, $20, $20
     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
         $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-        $15::text[], $16::boolean[], $17::bigint[], $18::text[])
+        $15::text[], $16::boolean[], $17::bigint[], $18::text[], $19::text[])
         AS u(id, origin, guid, url, headline, lead, body, published_at, source, author, outlet, image_url,
-             kind, related, content_hash, date_only, modified_at, search)
+             kind, related, content_hash, date_only, modified_at, labels, search)
 """
 _UPDATE = """
     UPDATE articles a SET url = u.url, headline = u.headline, lead = u.lead, body = u.body,
         published_at = u.published_at, source = u.source, author = u.author, outlet = u.outlet,
         image_url = u.image_url, kind = u.kind, related = u.related, content_hash = u.content_hash,
-        date_only = u.date_only, modified_at = u.modified_at, search = u.search::tsvector, updated_at = $17
+        date_only = u.date_only, modified_at = u.modified_at, labels = u.labels, search = u.search::tsvector,
+        updated_at = $18
     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],
         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::boolean[],
-        $15::bigint[], $16::text[])
+        $15::bigint[], $16::text[], $17::text[])
         AS u(id, url, headline, lead, body, published_at, source, author, outlet, image_url, kind, related,
-             content_hash, date_only, modified_at, search)
+             content_hash, date_only, modified_at, labels, search)
     WHERE a.id = u.id
 """
 
@@ -108,8 +110,8 @@ class PgArticleRepository:
                     )
                 ]
             fresh_ids = iter(fresh)
-            inserts: list[list[object]] = [[] for _ in range(18)]
-            updates: list[list[object]] = [[] for _ in range(16)]
+            inserts: list[list[object]] = [[] for _ in range(19)]
+            updates: list[list[object]] = [[] for _ in range(17)]
             claims: list[tuple[str, int]] = []
             taken: set[int] = set()
             link_articles: list[int] = []
@@ -139,6 +141,7 @@ class PgArticleRepository:
                     digest,
                     item.date_only,
                     rows.ts(item.modified_at),
+                    "\n".join(label for label in item.categories if "\n" not in label),
                     search.document(item.headline, item.lead, body),
                 )
                 if found is None and origin != LEGACY_ORIGIN:

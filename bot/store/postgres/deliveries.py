@@ -35,7 +35,8 @@ class PgDeliveryRepository:
         The round takes the outbox rows with FOR UPDATE SKIP LOCKED: two rounds at once (an old
         leader not yet gone, a new one) work on different rows, and a batch still being written is
         not seen until it commits, then taken by the next round. A subscription receives an article
-        only when the article's batch committed after it (outbox seq above its mark). One delivery
+        only when the article's batch committed after it (outbox seq above its mark), and never
+        through a topic that has ended (archived or merged). One delivery
         per (reader, article), whatever the number of shared topics. No ON CONFLICT (its speculative
         insertion doubled the time of a large round): an outbox row and the deliveries it makes
         are written and deleted in one transaction, and rounds take disjoint rows, so an article
@@ -62,6 +63,7 @@ class PgDeliveryRepository:
                 FROM unnest($1::bigint[], $2::bigint[]) AS o (article_id, seq)
                 JOIN article_topics at ON at.article_id = o.article_id
                 JOIN subscriptions s ON s.topic_id = at.topic_id AND o.seq > s.after_seq
+                JOIN topics t ON t.id = at.topic_id AND t.state = 'active'
                 JOIN readers r ON r.id = s.reader_id
                 WHERE r.status = 'active'
                 GROUP BY o.article_id, s.reader_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.models import Feed
 from bot.store import rows
-from bot.store.postgres.db import PgDatabase, now_ts
+from bot.store.postgres.db import PgDatabase, affected, now_ts
 
 
 class PgFeedRepository:
@@ -21,6 +21,28 @@ class PgFeedRepository:
         )
         assert row is not None  # RETURNING of an upsert always answers
         return rows.feed(row)
+
+    async def add(self, url: str, topic_slug: str | None = None, every: int | None = None) -> tuple[Feed, bool]:
+        """An editor's feed: added, or its topic and interval set when it is listed. True when new."""
+        row = await self._db.fetchrow(
+            "INSERT INTO feeds (url, topic_slug, every) VALUES ($1, $2, $3) "
+            "ON CONFLICT (url) DO UPDATE SET topic_slug = excluded.topic_slug, every = excluded.every "
+            "RETURNING *, (xmax = 0) AS added",
+            url,
+            topic_slug,
+            every,
+        )
+        assert row is not None  # RETURNING of an upsert always answers
+        return rows.feed(row), bool(row["added"])
+
+    async def remove(self, url: str) -> bool:
+        """Stop polling a feed; True when it was listed (its items stay)."""
+        return affected(await self._db.execute("DELETE FROM feeds WHERE url = $1", url)) == 1
+
+    async def count_added(self, url: str, added: int) -> None:
+        """Items a poll of this feed added to the store (shown by `newsbot feeds list`)."""
+        if added:
+            await self._db.execute("UPDATE feeds SET items_added = items_added + $1 WHERE url = $2", added, url)
 
     async def get(self, url: str) -> Feed | None:
         row = await self._db.fetchrow("SELECT * FROM feeds WHERE url = $1", url)

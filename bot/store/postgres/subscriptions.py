@@ -15,10 +15,13 @@ from __future__ import annotations
 from bot.models import Topic
 from bot.store import rows
 from bot.store.postgres.db import PgDatabase, affected, now_ts
+from bot.store.postgres.topics import ORDER
 
 _SUBSCRIBE = """
     INSERT INTO subscriptions (reader_id, topic_id, created_at, after_seq)
-    SELECT $1, $2, $3, n FROM content_version WHERE id = 1 FOR SHARE
+    SELECT $1, $2, $3, n FROM content_version WHERE id = 1
+        AND NOT EXISTS (SELECT 1 FROM topics WHERE id = $2 AND state <> 'active')
+    FOR SHARE OF content_version
     ON CONFLICT DO NOTHING
 """
 
@@ -28,7 +31,7 @@ class PgSubscriptionRepository:
         self._db = db
 
     async def subscribe(self, reader_id: int, topic_id: int) -> bool:
-        """True when the subscription is new."""
+        """True when the subscription is new (never for a topic that has ended)."""
         async with self._db.transaction() as conn:
             return affected(await conn.execute(_SUBSCRIBE, reader_id, topic_id, now_ts())) == 1
 
@@ -41,12 +44,14 @@ class PgSubscriptionRepository:
 
     async def toggle(self, reader_id: int, topic_id: int) -> bool | None:
         """Subscribe when not subscribed, else unsubscribe, in one transaction; True when subscribed
-        afterwards, None (and nothing changed) when there is no such topic.
+        afterwards, None (and nothing changed) when there is no such topic, or it has ended and
+        the reader did not follow it.
 
         Toggles of one reader are serialized on the reader's row (FOR NO KEY UPDATE, which does not
         hold up fan-out's inserts referencing it), so taps from several instances alternate."""
         async with self._db.transaction() as conn:
-            if await conn.fetchval("SELECT 1 FROM topics WHERE id = $1", topic_id) is None:
+            state = await conn.fetchval("SELECT state FROM topics WHERE id = $1", topic_id)
+            if state is None:
                 return None
             await conn.execute("SELECT 1 FROM readers WHERE id = $1 FOR NO KEY UPDATE", reader_id)
             removed = await conn.execute(
@@ -54,6 +59,8 @@ class PgSubscriptionRepository:
             )
             if affected(removed) == 1:
                 return False
+            if state != "active":  # an ended topic can be left, not followed
+                return None
             await conn.execute(_SUBSCRIBE, reader_id, topic_id, now_ts())
             return True
 
@@ -62,12 +69,14 @@ class PgSubscriptionRepository:
         return {int(r[0]) for r in found}
 
     async def every_topic(self, reader_id: int) -> list[tuple[Topic, bool]]:
+        """Every active topic (as `PgTopicRepository.all` orders them), each with whether the reader follows it."""
         found = await self._db.fetch(
             """
             SELECT t.*, s.reader_id IS NOT NULL AS subscribed
             FROM topics t LEFT JOIN subscriptions s ON s.topic_id = t.id AND s.reader_id = $1
-            ORDER BY t.kind = 'section', t.id
-            """,
+            WHERE t.state = 'active'
+            """
+            + ORDER,
             reader_id,
         )
         return [(rows.topic(r, r["article_count"]), bool(r["subscribed"])) for r in found]

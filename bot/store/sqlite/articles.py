@@ -149,6 +149,7 @@ class ArticleRepository:
                     digest,
                     int(item.date_only),
                     rows.ts(item.modified_at),
+                    "\n".join(label for label in item.categories if "\n" not in label),
                 )
                 if found is None and origin != LEGACY_ORIGIN:
                     legacy = existing.get((LEGACY_ORIGIN, guid))
@@ -183,8 +184,9 @@ class ArticleRepository:
                 await conn.executemany(
                     """
                     INSERT INTO articles (id, origin, guid, url, headline, lead, body, published_at, source, author,
-                        outlet, image_url, kind, related, content_hash, date_only, modified_at, stored_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        outlet, image_url, kind, related, content_hash, date_only, modified_at, labels, stored_at,
+                        updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     inserts,
                 )
@@ -194,7 +196,7 @@ class ArticleRepository:
                     """
                     UPDATE articles SET url = ?, headline = ?, lead = ?, body = ?, published_at = ?,
                         source = ?, author = ?, outlet = ?, image_url = ?, kind = ?, related = ?,
-                        content_hash = ?, date_only = ?, modified_at = ?, updated_at = ?
+                        content_hash = ?, date_only = ?, modified_at = ?, labels = ?, updated_at = ?
                     WHERE id = ?
                     """,
                     updates,

@@ -46,8 +46,9 @@ class DeliveryRepository:
         while a round runs waits for the next one: a round deletes exactly the rows it read, never
         "everything up to" an id or a time. One delivery per (reader, article) however many of its
         topics the reader follows; an article stored before a subscription is not pushed to it (see
-        `SubscriptionRepository`). The first round on a store only empties the outbox, so what was
-        already there (seeds, history) is not pushed. Returns the deliveries recorded.
+        `SubscriptionRepository`), nor through a topic that has ended (archived). The first round
+        on a store only empties the outbox, so what was already there (seeds, history) is not pushed.
+        Returns the deliveries recorded.
 
         Two rounds at once (two processes) cannot push an item twice: a delivery is unique per
         (reader, article). On SQLite the write transaction serializes them; a multi-writer engine
@@ -73,6 +74,7 @@ class DeliveryRepository:
                 SELECT s.reader_id, at.article_id, r.push_mode, 'queued', ?
                 FROM article_topics at
                 JOIN subscriptions s ON s.topic_id = at.topic_id
+                JOIN topics t ON t.id = at.topic_id AND t.state = 'active'
                 JOIN readers r ON r.id = s.reader_id
                 WHERE at.article_id IN (SELECT value FROM json_each(?))
                   AND r.status = 'active' AND at.article_id > s.after_article

@@ -23,6 +23,7 @@ import sqlite3
 from bot.models import Topic
 from bot.store import rows
 from bot.store.sqlite.db import Database, now_ts
+from bot.store.sqlite.topics import ORDER
 
 # A new subscription follows what is stored after it: it keeps the newest article id at this moment,
 # read inside the same write transaction (ids only grow, and writers are serialized; see above).
@@ -34,11 +35,13 @@ class SubscriptionRepository:
         self._db = db
 
     async def subscribe(self, reader_id: int, topic_id: int) -> bool:
-        """True when the subscription is new."""
+        """True when the subscription is new (never for a topic that has ended)."""
         async with self._db.write() as conn:
             cur = await conn.execute(
-                "INSERT OR IGNORE INTO subscriptions (reader_id, topic_id, created_at, after_article) " + _SINCE_NOW,
-                (reader_id, topic_id, now_ts()),
+                "INSERT OR IGNORE INTO subscriptions (reader_id, topic_id, created_at, after_article) "
+                + _SINCE_NOW
+                + " WHERE NOT EXISTS (SELECT 1 FROM topics WHERE id = ? AND state <> 'active')",
+                (reader_id, topic_id, now_ts(), topic_id),
             )
             return cur.rowcount == 1
 
@@ -52,15 +55,19 @@ class SubscriptionRepository:
 
     async def toggle(self, reader_id: int, topic_id: int) -> bool | None:
         """Subscribe when not subscribed, else unsubscribe, in one transaction; True when subscribed
-        afterwards, None (and nothing changed) when there is no such topic."""
+        afterwards, None (and nothing changed) when there is no such topic, or it has ended and
+        the reader did not follow it."""
         now = now_ts()
 
         def flip(conn: sqlite3.Connection) -> bool | None:
-            if conn.execute("SELECT 1 FROM topics WHERE id = ?", (topic_id,)).fetchone() is None:
+            row = conn.execute("SELECT state FROM topics WHERE id = ?", (topic_id,)).fetchone()
+            if row is None:
                 return None
             cur = conn.execute("DELETE FROM subscriptions WHERE reader_id = ? AND topic_id = ?", (reader_id, topic_id))
             if cur.rowcount == 1:
                 return False
+            if row[0] != "active":  # an ended topic can be left, not followed
+                return None
             conn.execute(
                 "INSERT INTO subscriptions (reader_id, topic_id, created_at, after_article) " + _SINCE_NOW,
                 (reader_id, topic_id, now),
@@ -74,13 +81,14 @@ class SubscriptionRepository:
         return {int(r[0]) for r in found}
 
     async def every_topic(self, reader_id: int) -> list[tuple[Topic, bool]]:
-        """Every topic (as `TopicRepository.all` orders them), each with whether the reader follows it."""
+        """Every active topic (as `TopicRepository.all` orders them), each with whether the reader follows it."""
         found = await self._db.fetch_all(
             """
             SELECT t.*, s.reader_id IS NOT NULL AS subscribed
             FROM topics t LEFT JOIN subscriptions s ON s.topic_id = t.id AND s.reader_id = ?
-            ORDER BY t.kind = 'section', t.id
-            """,
+            WHERE t.state = 'active'
+            """
+            + ORDER,
             (reader_id,),
         )
         return [(rows.topic(r, r["article_count"]), bool(r["subscribed"])) for r in found]
