@@ -29,14 +29,17 @@ import struct
 import sys
 import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from telegram import Update
+from telegram.error import RetryAfter
 from telegram.ext import Application, ExtBot
 from telegram.request import BaseRequest
 
 from bot import logs, redact
 from bot.config import Settings
+from bot.delivery.limiter import COUNTED_METHODS, PACED, Lane, RateLimiter, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ READY = b"ready\n"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 RESPAWN_PAUSE = 5.0
+REPLY_RETRIES = 3  # a reply answered 429 is sent again after the pause, this many times
 
 
 def shard_key(raw: JSONDict) -> int:
@@ -112,10 +116,11 @@ class WorkerPool:
     process's own Application, `app`: an update may then be answered twice, never lost.
     """
 
-    def __init__(self, settings: Settings, count: int, app: AnyApplication) -> None:
+    def __init__(self, settings: Settings, count: int, app: AnyApplication, pace_file: Path | None = None) -> None:
         self.settings = settings
         self.count = count
         self._app = app
+        self._pace_file = pace_file  # the group's shared sending schedule (bot.delivery.limiter)
         self._workers: dict[int, _Worker] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
@@ -129,7 +134,7 @@ class WorkerPool:
             sys.executable, "-m", "bot.workers", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
         )
         assert process.stdin is not None and process.stdout is not None
-        process.stdin.write(frame(pickle.dumps((self.settings, shard))))
+        process.stdin.write(frame(pickle.dumps((self.settings, shard, self._pace_file))))
         try:
             async with asyncio.timeout(START_TIMEOUT):
                 ready = await process.stdout.readline()
@@ -241,19 +246,31 @@ class WorkerPool:
 
 
 class ShardingBot(ExtBot[None]):
-    """The bot of the polling process: getUpdates hands every other shard's updates to its worker.
+    """The bot of every process: in the polling process, getUpdates hands every other shard's
+    updates to its worker; in every process, each message sent draws a slot from the group's
+    sending budget (`use_budget`, bot.delivery.limiter) in the replies' lane, unless its sender
+    already drew one (the delivery worker), and a reply answered 429 pauses the budget and goes
+    again after the pause.
 
     The offset it asks for next covers the updates handed on, so Telegram confirms them too.
-    Without a pool (one process, webhook mode, tests, the console) it is PTB's ExtBot unchanged.
+    Without a pool (one process, webhook mode, tests, the console) getUpdates is PTB's unchanged.
     """
 
-    __slots__ = ("_next_offset", "_pool")
+    __slots__ = ("_budget", "_next_offset", "_pool")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # PTB's Bot is frozen after __init__; attributes with a leading underscore stay settable.
         self._pool: WorkerPool | None = None
+        self._budget: RateLimiter | None = None
         self._next_offset = 0
+
+    @property
+    def budget(self) -> RateLimiter | None:
+        return self._budget
+
+    def use_budget(self, budget: RateLimiter | None) -> None:
+        self._budget = budget
 
     @property
     def pool(self) -> WorkerPool | None:
@@ -299,14 +316,29 @@ class ShardingBot(ExtBot[None]):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> bool | JSONDict | list[JSONDict]:
-        result = await super()._do_post(
-            endpoint,
-            data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-        )
+        budget = self._budget
+        tries = 0
+        while True:
+            if budget is not None and endpoint in COUNTED_METHODS and not PACED.get():
+                await budget.acquire(None, Lane.REPLY)
+            try:
+                result = await super()._do_post(
+                    endpoint,
+                    data,
+                    read_timeout=read_timeout,
+                    write_timeout=write_timeout,
+                    connect_timeout=connect_timeout,
+                    pool_timeout=pool_timeout,
+                )
+            except RetryAfter as exc:
+                if budget is None or endpoint not in COUNTED_METHODS or PACED.get():
+                    raise  # the delivery worker pauses the budget and sends it again itself
+                budget.pause(retry_after_seconds(exc))
+                tries += 1
+                if tries > REPLY_RETRIES:
+                    raise
+                continue
+            break
         pool = self.pool
         if endpoint != "getUpdates" or pool is None or not isinstance(result, list) or not result:
             return result
@@ -329,13 +361,13 @@ async def serve(reader: asyncio.StreamReader) -> int:
     first = await read_frame(reader)
     if first is None:
         return 2
-    settings, shard = pickle.loads(first)  # noqa: S301 - written by the polling process that started us
+    settings, shard, pace_file = pickle.loads(first)  # noqa: S301 - written by the polling process that started us
     redact.remember(settings.token, settings.webhook_secret)
     logs.configure(settings.log_level, settings.log_format)
     logs.set_process(shard)
     store = await Store.open(settings.db_path)
     try:
-        app = build_application(settings, store=store)
+        app = build_application(settings, store=store, pace_file=pace_file)
         app.update_processor.on_done(_acknowledge)  # type: ignore[attr-defined]
         async with app:
             await app.start()

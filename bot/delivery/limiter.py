@@ -1,24 +1,143 @@
-"""Sending within Telegram's limits: a steady overall rate, about one message a second per chat,
-and a shared pause when Telegram answers 429 with retry_after.
+"""Sending within Telegram's limits: one budget for every message the bot sends.
 
+Telegram allows about 30 messages a second overall and does not say how it counts them. A server
+that counts a strict sliding one-second window refuses the 31st message in *any* second, and the
+network moves each message's arrival a little; a token bucket forgives short bursts. The budget
+keeps to the strictest reasonable model:
+
+- **Even spacing, with a margin.** Slots are handed out `1 / (rate × (1 − margin))` apart, never in
+  bursts, so no one-second window holds more than the cap even when each arrival is moved by up
+  to `margin` seconds of jitter (2 % of 30/s: 20 ms).
+- **One slot reserved ahead at most.** Waiting senders queue *in this process* by lane (replies to
+  readers first, then breaking news, then routine pushes; oldest first within a lane), and only
+  the head of the queue reserves the next slot: a reply never waits behind hundreds of pushes'
+  reservations, and a broadcast queued behind 500 routine pushes takes the very next slot.
+- **A 429 pauses everything** for its `retry_after`, voids the slots reserved before it, and lowers
+  the pace by `backoff` (at most down to `floor`); the pace then creeps back by `recovery` a second.
+- **One budget per process group.** With `NEWSBOT_WORKERS`, the schedule (next slot, pause, pace)
+  lives in a small shared file (:class:`PaceState.shared`) that every process maps and updates
+  under a lock, so replies sent by worker processes and the pushes of process 0 share the cap.
+  `time.monotonic` is the system-wide clock on Linux, the same in every process.
+
+Per chat, slots are `chat_interval` apart (about one message a second to one reader).
 Time and sleeping are injected, so tests move a fake clock instead of waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import fcntl
+import heapq
+import itertools
+import mmap
+import os
+import struct
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+from enum import IntEnum
+from pathlib import Path
+
+from telegram.error import RetryAfter
+from telegram.warnings import PTBDeprecationWarning
 
 Sleep = Callable[[float], Awaitable[None]]
 
+MARGIN = 0.02  # share of the cap left unused: room for 20 ms of jitter per second
+BACKOFF = 0.9  # the pace after a 429, as a share of the pace before it
+FLOOR = 0.5  # the pace never drops below this share of the margined rate
+RECOVERY = 0.01  # share of the margined rate regained each second after a 429's pause
+# A late wake-up keeps its place in the schedule for this share of an interval, so the loop's own
+# latency does not slow the pace; beyond it the schedule restarts from now (no catch-up burst).
+_LATE = 0.1
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """A 429's retry_after in seconds (PTB gives a number or a timedelta, depending on a setting)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Lane(IntEnum):
+    """Who waits first for a slot (lower first)."""
+
+    REPLY = 0  # an answer to a reader's command or button
+    URGENT = 1  # breaking news: broadcasts, items marked urgent
+    ROUTINE = 2  # queued pushes, digests, corrections
+
+
+# next slot, paused until, current interval, end of the last 429's pause, factor set by it, generation
+_LAYOUT = struct.Struct("<dddddq")
+
+
+class PaceState:
+    """The schedule every sender in the process group shares: in this process's memory, or in a
+    file mapped by every process of the group (:meth:`shared`), read and written under a lock."""
+
+    def __init__(self, path: Path | None = None, *, owner: bool = False) -> None:
+        self.path = path
+        self._owner = owner
+        self._fd: int | None = None
+        if path is None:
+            self._map = mmap.mmap(-1, _LAYOUT.size)
+            self._write(0.0, 0.0, 1.0, -1e18, 1.0, 0)
+        else:
+            self._fd = os.open(path, os.O_RDWR)
+            self._map = mmap.mmap(self._fd, _LAYOUT.size)
+
+    @classmethod
+    def shared(cls) -> PaceState:
+        """A new shared schedule in a fresh private file (mode 0600, in the temporary folder); pass its
+        `path` to the other processes (:meth:`attach`); the creator removes the file in :meth:`close`."""
+        fd, name = tempfile.mkstemp(prefix="newsbot-pace-")
+        try:
+            os.write(fd, _LAYOUT.pack(0.0, 0.0, 1.0, -1e18, 1.0, 0))
+        finally:
+            os.close(fd)
+        return cls(Path(name), owner=True)
+
+    @classmethod
+    def attach(cls, path: Path) -> PaceState:
+        return cls(path)
+
+    def close(self) -> None:
+        with contextlib.suppress(ValueError, BufferError):
+            self._map.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            if self._owner and self.path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    self.path.unlink()
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[list[float]]:
+        """The fields as a list to read and change; written back when the block ends."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            fields = list(_LAYOUT.unpack_from(self._map, 0))
+            yield fields
+            self._write(*fields)
+        finally:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def _write(self, *fields: float) -> None:
+        _LAYOUT.pack_into(self._map, 0, *fields[:5], int(fields[5]))
+
 
 class RateLimiter:
-    """Hands out send slots: `await acquire(chat_id)` returns when a message to that chat may go.
+    """Hands out send slots: `await acquire(chat_id, lane)` returns when a message may go.
 
-    Overall, slots are spaced 1/`rate` apart (a smooth schedule, no bursts, so Telegram's own
-    bucket never runs dry); per chat, `chat_interval` apart. `pause(seconds)` holds every slot until
-    the pause ends: slots reserved before the pause are given up and taken again after it.
+    `pause(seconds)` (a 429's retry_after) holds every slot of the group until the pause ends, and
+    lowers the pace for a while; slots reserved before it are given up and taken again after it.
     """
 
     def __init__(
@@ -28,44 +147,123 @@ class RateLimiter:
         chat_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        state: PaceState | None = None,
+        margin: float = MARGIN,
+        backoff: float = BACKOFF,
+        floor: float = FLOOR,
+        recovery: float = RECOVERY,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
+        if not 0 <= margin < 1:
+            raise ValueError("margin must be in [0, 1)")
         self.rate = rate
-        self.interval = 1.0 / rate
+        self.pace = rate * (1.0 - margin)  # the steady messages per second aimed at
+        self.interval = 1.0 / self.pace
         self.chat_interval = chat_interval
+        self.backoff = backoff
+        self.floor = floor
+        self.recovery = recovery
         self._clock = clock
         self._sleep = sleep
-        self._next = 0.0  # the earliest free overall slot
-        self._paused_until = 0.0
-        self._generation = 0  # bumped by each pause: reservations of older generations are void
+        self.state = state or PaceState()
         self._chat_next: dict[int, float] = {}
+        self._queue: list[tuple[int, int, asyncio.Future[None]]] = []  # (lane, seq, future): waiting senders
+        self._order = itertools.count()
+        self._head_busy = False
         self.pauses = 0
+        self.sent_by_lane: dict[Lane, int] = dict.fromkeys(Lane, 0)
 
     @property
     def paused_until(self) -> float:
-        return self._paused_until
+        with self.state.locked() as f:
+            return f[1]
+
+    def factor(self) -> float:
+        """The current share of the margined rate (1.0 unless a recent 429 lowered it)."""
+        with self.state.locked() as f:
+            return self._factor(f, self._clock())
+
+    def _factor(self, f: list[float], now: float) -> float:
+        return min(1.0, f[4] + max(0.0, now - f[3]) * self.recovery)
 
     def pause(self, seconds: float) -> None:
-        """Hold all sending for `seconds` from now (a 429's retry_after)."""
-        until = self._clock() + max(0.0, seconds)
-        if until > self._paused_until:
-            self._paused_until = until
-            self._next = until
-            self._generation += 1
-            self.pauses += 1
+        """Hold all sending for `seconds` from now, and lower the pace (a 429's retry_after)."""
+        now = self._clock()
+        until = now + max(0.0, seconds)
+        with self.state.locked() as f:
+            if until <= f[1]:
+                return  # within a pause already taken (a 429 to a request sent before it)
+            f[1] = until
+            f[0] = until
+            f[5] += 1
+            f[4] = max(self.floor, self._factor(f, now) * self.backoff)
+            f[3] = until  # the pace creeps back from the end of the pause
+        self.pauses += 1
 
-    async def acquire(self, chat_id: int) -> None:
-        await self._chat_slot(chat_id)
+    async def acquire(self, chat_id: int | None, lane: Lane = Lane.ROUTINE) -> None:
+        if chat_id is not None:
+            await self._chat_slot(chat_id)
+        seq = next(self._order)
         while True:
+            await self._enter(lane, seq)
+            try:
+                reserved = await self._reserve(lane)
+            finally:
+                self._leave()
+            if reserved is None:
+                continue  # a more urgent sender arrived while this one waited: it goes first
+            slot, generation = reserved
             now = self._clock()
-            slot = max(now, self._next, self._paused_until)
-            self._next = slot + self.interval
-            generation = self._generation
             if slot > now:
                 await self._sleep(slot - now)
-            if generation == self._generation:
+            with self.state.locked() as f:
+                if f[5] == generation:
+                    self.sent_by_lane[lane] += 1
+                    return
+            # a 429 came while this slot was waited for: it is void; queue again, in front
+
+    async def _enter(self, lane: Lane, seq: int) -> None:
+        """Wait to be the head of this process's queue (lane first, then the order of arrival)."""
+        if not self._head_busy and not self._queue:
+            self._head_busy = True
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._queue, (int(lane), seq, future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self._leave()  # it was made the head just as it was cancelled: pass it on
+            else:
+                self._queue = [e for e in self._queue if e[2] is not future]
+                heapq.heapify(self._queue)
+            raise
+
+    def _leave(self) -> None:
+        while self._queue:
+            _, _, future = heapq.heappop(self._queue)
+            if not future.done():
+                future.set_result(None)  # the head passes to the next waiter
                 return
+        self._head_busy = False
+
+    async def _reserve(self, lane: Lane) -> tuple[float, int] | None:
+        """As the head: the next slot of the group's schedule, no more than one interval ahead;
+        None when a sender of a more urgent lane queued up meanwhile."""
+        while True:
+            if self._queue and self._queue[0][0] < lane:
+                return None
+            now = self._clock()
+            with self.state.locked() as f:
+                interval = self.interval / self._factor(f, now)
+                # On schedule (or a little late: the schedule holds), else from now: never a burst.
+                slot = max(f[0] if f[0] >= now - _LATE * interval else now, f[1])
+                if slot <= now + interval:
+                    f[0] = slot + interval
+                    f[2] = interval
+                    return slot, int(f[5])
+            await self._sleep(slot - interval - now)
 
     async def _chat_slot(self, chat_id: int) -> None:
         if self.chat_interval <= 0:
@@ -81,3 +279,30 @@ class RateLimiter:
     def _forget_idle_chats(self, now: float) -> None:
         for chat_id in [c for c, t in self._chat_next.items() if t <= now]:
             del self._chat_next[chat_id]
+
+
+# The Bot API methods that put a message in a chat: each draws a slot from the budget.
+COUNTED_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendMediaGroup",
+        "sendDocument",
+        "sendVideo",
+        "sendAnimation",
+        "sendAudio",
+        "sendVoice",
+        "sendSticker",
+        "sendLocation",
+        "sendVenue",
+        "sendContact",
+        "sendPoll",
+        "sendDice",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+
+# Set by a sender that has already drawn its slot (the delivery worker): the bot's HTTP layer then
+# does not draw another. Context-local, so it holds for one task's calls only.
+PACED: contextvars.ContextVar[bool] = contextvars.ContextVar("newsbot_paced", default=False)

@@ -20,18 +20,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from telegram import Bot, LinkPreviewOptions, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.context import NewsBot
-from bot.delivery.limiter import RateLimiter
+from bot.delivery.limiter import PACED, Lane, RateLimiter, retry_after_seconds
 from bot.delivery.messages import DigestItem, Push, PushRenderer, main_topic
 from bot.delivery.schedule import digest_due, in_quiet_hours
 from bot.models import Article, PendingDelivery, ReaderStatus
@@ -65,13 +63,6 @@ class DeliveryCounters:
     errors: list[str] = field(default_factory=list)
 
 
-def retry_after_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 class DeliveryWorker:
     def __init__(
         self,
@@ -85,7 +76,12 @@ class DeliveryWorker:
         self.news = news
         self.bot = bot
         self.policy = policy or DeliveryPolicy()
-        self.limiter = limiter or RateLimiter(news.settings.rate, chat_interval=self.policy.chat_interval)
+        # The process group's one sending budget (replies draw from it too), else one of its own.
+        self.limiter = (
+            limiter
+            or getattr(bot, "budget", None)
+            or RateLimiter(news.settings.rate, chat_interval=self.policy.chat_interval)
+        )
         self.counters = DeliveryCounters()
         self.metrics = news.metrics  # /metrics figures (NEWSBOT_METRICS_LISTEN), None when off
         self.pushes = PushRenderer(news.renderer, bot.username)
@@ -242,13 +238,31 @@ class DeliveryWorker:
         return in_quiet_hours(self.news.clock(), self.news.settings.timezone, start, end)
 
     async def _send(
-        self, chat_id: int, push: Push, *, delivery_id: int | None, attempts: int, silent: bool
+        self,
+        chat_id: int,
+        push: Push,
+        *,
+        delivery_id: int | None,
+        attempts: int,
+        silent: bool,
+        lane: Lane = Lane.ROUTINE,
     ) -> Message | None:
         """Send one message through the limits; None when it was not sent (the outcome is recorded)."""
+        paced = PACED.set(True)  # this send draws its own slots: the bot's HTTP layer draws none
+        try:
+            return await self._send_paced(
+                chat_id, push, delivery_id=delivery_id, attempts=attempts, silent=silent, lane=lane
+            )
+        finally:
+            PACED.reset(paced)
+
+    async def _send_paced(
+        self, chat_id: int, push: Push, *, delivery_id: int | None, attempts: int, silent: bool, lane: Lane
+    ) -> Message | None:
         store = self.news.store
         task = asyncio.current_task()
         while True:
-            await self.limiter.acquire(chat_id)
+            await self.limiter.acquire(chat_id, lane)
             try:
                 async with self._in_request:
                     if task is not None:

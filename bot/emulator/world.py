@@ -189,6 +189,13 @@ class World:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat
 
+    def check_rate(self, chat_id: int) -> None:
+        """Refuse a message to ``chat_id`` with 429 and its retry_after when the limits say so."""
+        if self.rate_limits:
+            retry_after = self.limits.check(chat_id, self.clock())
+            if retry_after:
+                raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
     def message_dict(self, chat: Chat, message: StoredMessage) -> JSONDict:
         """A stored message as the Bot API's ``Message`` object."""
         data: JSONDict = {

@@ -560,6 +560,36 @@ async def test_global_rate_limit_across_chats(http: httpx.AsyncClient, emu: BotA
     assert (await http.post("sendMessage", json={"chat_id": 5, "text": "x"})).status_code == 200
 
 
+def test_sliding_window_refuses_the_cap_plus_one_in_any_second() -> None:
+    from bot.emulator.limits import RateLimits
+
+    bucket = RateLimits(global_rate=3.0, global_burst=3.0, chat_burst=100)
+    sliding = RateLimits(global_rate=3.0, global_burst=3.0, chat_burst=100, mode="sliding")
+    # Three messages at 0.0, 0.5, 0.9; a fourth at 0.95 is within the bucket (it refilled) but is
+    # the fourth in the second (-0.05, 0.95]; at 1.0 the message at 0.0 has left the window.
+    for limits in (bucket, sliding):
+        assert [limits.check(n, at) for n, at in enumerate((0.0, 0.5, 0.9))] == [0, 0, 0]
+    assert bucket.check(4, 0.95) == 0
+    assert sliding.check(4, 0.95) == 1  # retry after the oldest leaves the window (rounded up)
+    assert sliding.check(4, 1.0) == 0
+    assert sliding.check(5, 1.4) == 1
+    assert sliding.check(5, 1.5) == 0
+    sliding.reset()
+    assert sliding.check(6, 1.5) == 0
+
+
+async def test_sliding_mode_over_http(http: httpx.AsyncClient, emu: BotApiEmulator, clock: FakeClock) -> None:
+    emu.limits.mode = "sliding"
+    emu.limits.global_rate = 2.0
+    for chat in range(1, 5):
+        emu.user(chat, register=True)
+    statuses = []
+    for chat, at in ((1, 0.0), (2, 0.9), (3, 0.95), (3, 1.0)):
+        clock.now = 1000.0 + at
+        statuses.append((await http.post("sendMessage", json={"chat_id": chat, "text": "x"})).status_code)
+    assert statuses == [200, 200, 429, 200]
+
+
 # -- faults -----------------------------------------------------------------------------------
 
 
@@ -587,6 +617,18 @@ async def test_drop_next_closes_the_connection(bot: Bot, emu: BotApiEmulator) ->
     with pytest.raises(NetworkError, match="disconnected"):
         await bot.get_me()
     assert (await bot.get_me()).is_bot
+
+
+async def test_jitter_delays_each_call_by_a_random_share(bot: Bot, emu: BotApiEmulator) -> None:
+    emu.faults.jitter = 0.03
+    took = []
+    for _ in range(6):
+        started = time.perf_counter()
+        await bot.get_me()
+        took.append(time.perf_counter() - started)
+    assert max(took) > min(took)  # drawn for each call, not one fixed delay
+    emu.faults.reset()
+    assert emu.faults.jitter == 0.0 and not emu.faults.active
 
 
 async def test_latency_delays_every_call(bot: Bot, emu: BotApiEmulator) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from bot.emulator import rules
 from bot.emulator.registry import api_method
 from bot.emulator.rules import Params, bad_request
-from bot.emulator.state import ApiError, Chat, JSONDict, SentRecord, StoredMessage
+from bot.emulator.state import Chat, JSONDict, SentRecord, StoredMessage
 from bot.emulator.world import World
 
 _NOT_MODIFIED = (
@@ -52,10 +52,7 @@ async def send_message(world: World, params: Params) -> Any:
     text, entities, parse_mode = rules.message_text(params)
     markup = rules.check_reply_markup(params.obj("reply_markup", "reply keyboard markup"))
     link_preview = _link_preview(params)
-    if world.rate_limits:
-        retry_after = world.limits.check(chat.chat_id, world.clock())
-        if retry_after:
-            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+    world.check_rate(chat.chat_id)
     disable_notification = params.flag("disable_notification")
     inline = markup if markup is not None and "inline_keyboard" in markup else None
     if markup is not None and "keyboard" in markup:
