@@ -8,12 +8,13 @@ keeps to the strictest reasonable model:
 - **Even spacing, with a margin.** Slots are handed out `1 / (rate × (1 − margin))` apart, never in
   bursts, so no one-second window holds more than the cap even when each arrival is moved by up
   to `margin` seconds of jitter (2 % of 30/s: 20 ms).
-- **One slot reserved ahead at most.** Waiting senders queue *in this process* by lane (replies to
-  readers first, then breaking news, then routine pushes; oldest first within a lane), and only
-  the head of the queue reserves the next slot: a reply never waits behind hundreds of pushes'
-  reservations, and a broadcast queued behind 500 routine pushes takes the very next slot.
-- **A 429 pauses everything** for its `retry_after`, voids the slots reserved before it, and lowers
-  the pace by `backoff` (at most down to `floor`); the pace then creeps back by `recovery` a second.
+- **No slot held ahead.** Waiting senders queue *in this process* by lane (replies to readers
+  first, then breaking news, then routine pushes; oldest first within a lane); the head of the
+  queue takes the group's next slot when it falls due, and yields to a more urgent sender that
+  queued meanwhile: a reply never waits behind hundreds of pushes, and a broadcast queued behind
+  500 routine pushes takes the very next slot.
+- **A 429 pauses everything** for its `retry_after` and lowers the pace by `backoff` (at most down
+  to `floor`); from the end of the pause the pace creeps back by `recovery` a second.
 - **One budget per process group.** With `NEWSBOT_WORKERS`, the schedule (next slot, pause, pace)
   lives in a small shared file (:class:`PaceState.shared`) that every process maps and updates
   under a lock, so replies sent by worker processes and the pushes of process 0 share the cap.
@@ -72,7 +73,7 @@ class Lane(IntEnum):
     ROUTINE = 2  # queued pushes, digests, corrections
 
 
-# next slot, paused until, current interval, end of the last 429's pause, factor set by it, generation
+# next slot, paused until, current interval, end of the last 429's pause, factor set by it, pauses
 _LAYOUT = struct.Struct("<dddddq")
 
 
@@ -208,20 +209,12 @@ class RateLimiter:
         while True:
             await self._enter(lane, seq)
             try:
-                reserved = await self._reserve(lane)
-            finally:
-                self._leave()
-            if reserved is None:
-                continue  # a more urgent sender arrived while this one waited: it goes first
-            slot, generation = reserved
-            now = self._clock()
-            if slot > now:
-                await self._sleep(slot - now)
-            with self.state.locked() as f:
-                if f[5] == generation:
+                if await self._take_slot(lane):
                     self.sent_by_lane[lane] += 1
                     return
-            # a 429 came while this slot was waited for: it is void; queue again, in front
+            finally:
+                self._leave()
+            # a more urgent sender arrived while this one waited: it goes first, this one after it
 
     async def _enter(self, lane: Lane, seq: int) -> None:
         """Wait to be the head of this process's queue (lane first, then the order of arrival)."""
@@ -248,22 +241,23 @@ class RateLimiter:
                 return
         self._head_busy = False
 
-    async def _reserve(self, lane: Lane) -> tuple[float, int] | None:
-        """As the head: the next slot of the group's schedule, no more than one interval ahead;
-        None when a sender of a more urgent lane queued up meanwhile."""
+    async def _take_slot(self, lane: Lane) -> bool:
+        """As the head of this process's queue: wait for the group's next slot and take it when it
+        is due (never ahead: a slot is not held while a more urgent sender may come); False when a
+        sender of a more urgent lane queued up meanwhile."""
         while True:
             if self._queue and self._queue[0][0] < lane:
-                return None
+                return False
             now = self._clock()
             with self.state.locked() as f:
                 interval = self.interval / self._factor(f, now)
                 # On schedule (or a little late: the schedule holds), else from now: never a burst.
                 slot = max(f[0] if f[0] >= now - _LATE * interval else now, f[1])
-                if slot <= now + interval:
+                if slot <= now:
                     f[0] = slot + interval
                     f[2] = interval
-                    return slot, int(f[5])
-            await self._sleep(slot - interval - now)
+                    return True
+            await self._sleep(slot - now)
 
     async def _chat_slot(self, chat_id: int) -> None:
         if self.chat_interval <= 0:

@@ -68,8 +68,15 @@ class PushRenderer:
         return Push(self.renderer.render("broadcast.html.j2", text=text), None)
 
     def digest(self, items: list[DigestItem], total: int, arabic_digits: bool) -> Push:
+        return self._listing("digest.html.j2", items, total, arabic_digits)
+
+    def backlog(self, items: list[DigestItem], arabic_digits: bool) -> Push:
+        """A reader's backlog of instant items (past three) as one message listing them."""
+        return self._listing("push_backlog.html.j2", items, len(items), arabic_digits)
+
+    def _listing(self, template: str, items: list[DigestItem], total: int, arabic_digits: bool) -> Push:
         shown = items[:DIGEST_MAX_ITEMS]
-        text = self.renderer.render("digest.html.j2", items=shown, total=total, arabic_digits=arabic_digits)
+        text = self.renderer.render(template, items=shown, total=total, arabic_digits=arabic_digits)
         rows = [
             [
                 InlineKeyboardButton(

@@ -159,10 +159,11 @@ async def test_replies_then_breaking_news_then_routine_oldest_first() -> None:
 
     routine = [send(f"r{n}", Lane.ROUTINE, 0.0) for n in range(20)]
     await t.run(*routine, send("urgent", Lane.URGENT, 0.35), send("reply", Lane.REPLY, 0.36))
-    # r4 had its slot (reserved one interval ahead) when they came; the reply and the breaking
-    # news take the next two, before the fifteen routine sends still waiting, which keep their order.
-    assert order[:7] == ["r0", "r1", "r2", "r3", "r4", "reply", "urgent"]
-    assert order[7:] == [f"r{n}" for n in range(5, 20)]
+    # Slots fall at 0, 0.102, 0.204, 0.306, 0.408 … s: the reply (0.36 s) and the breaking news
+    # (0.35 s) take the next two, the reply first, before the sixteen routine sends still waiting
+    # (no slot is held ahead), which keep their order.
+    assert order[:6] == ["r0", "r1", "r2", "r3", "reply", "urgent"]
+    assert order[6:] == [f"r{n}" for n in range(4, 20)]
 
 
 async def test_a_429_lowers_the_pace_then_it_creeps_back() -> None:
