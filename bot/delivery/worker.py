@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
@@ -64,7 +65,26 @@ class DeliveryCounters:
     gone: int = 0
     digests: int = 0
     merged: int = 0  # messages that listed a reader's backlog of instant items
+    photo_fallbacks: int = 0  # pictures Telegram could not fetch: those pushes went as text
     errors: list[str] = field(default_factory=list)
+
+
+# Telegram's answers when it cannot use a photo given by URL (fetch failed, not an image, too large).
+_PHOTO_REFUSALS = (
+    "failed to get http url content",
+    "wrong file identifier",
+    "wrong type of the web page content",
+    "image_process_failed",
+    "photo_invalid_dimensions",
+    "photo_save_file_invalid",
+    "file is too big",
+    "wrong remote file",
+)
+
+
+def _photo_refused(message: str) -> bool:
+    lowered = message.lower()
+    return any(reason in lowered for reason in _PHOTO_REFUSALS)
 
 
 class DeliveryWorker:
@@ -337,13 +357,22 @@ class DeliveryWorker:
                     if task is not None:
                         self._requesting.add(task)
                     try:
-                        message = await self.bot.send_message(
-                            chat_id,
-                            push.text,
-                            reply_markup=push.markup,
-                            disable_notification=silent,
-                            link_preview_options=LinkPreviewOptions(is_disabled=True),
-                        )
+                        if push.photo is not None:
+                            message = await self.bot.send_photo(
+                                chat_id,
+                                push.photo,
+                                caption=push.caption,
+                                reply_markup=push.markup,
+                                disable_notification=silent,
+                            )
+                        else:
+                            message = await self.bot.send_message(
+                                chat_id,
+                                push.text,
+                                reply_markup=push.markup,
+                                disable_notification=silent,
+                                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                            )
                     finally:
                         if task is not None:
                             self._requesting.discard(task)
@@ -359,6 +388,14 @@ class DeliveryWorker:
                 await store.readers.set_status(chat_id, ReaderStatus.BLOCKED)
                 return None
             except BadRequest as exc:
+                if push.photo is not None and _photo_refused(exc.message):
+                    # Telegram could not fetch or read the picture: the push goes as text instead.
+                    self.counters.photo_fallbacks += 1
+                    log.warning(
+                        "picture %s refused for delivery %s (%s): sent as text", push.photo, delivery_id, exc.message
+                    )
+                    push = dataclasses.replace(push, photo=None, caption=None)
+                    continue
                 if "chat not found" in exc.message.lower():
                     self.counters.gone += 1
                     self._count("gone")

@@ -21,6 +21,7 @@ class Faults:
     latency: float = 0.0  # seconds added to every call
     jitter: float = 0.0  # up to this many more seconds, drawn at random for each call (network jitter)
     seed: int = 0
+    unfetchable: set[str] = field(default_factory=set)  # photo URLs Telegram "cannot fetch" (400)
     _fail_next: dict[str, list[int]] = field(default_factory=dict)  # method -> statuses to answer
     _drop_next: dict[str, int] = field(default_factory=dict)
     _random: random.Random = field(default_factory=random.Random)
@@ -41,6 +42,7 @@ class Faults:
         self.error_share = 0.0
         self.latency = 0.0
         self.jitter = 0.0
+        self.unfetchable.clear()
         self._fail_next.clear()
         self._drop_next.clear()
         self._random.seed(self.seed)

@@ -206,9 +206,17 @@ class World:
         }
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
-        data["text"] = message.text
-        if message.entities:
-            data["entities"] = message.entities
+        if message.photo is not None:
+            file_id = f"photo-{chat.chat_id}-{message.message_id}"
+            data["photo"] = [{"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 450}]
+            if message.text:
+                data["caption"] = message.text
+            if message.entities:
+                data["caption_entities"] = message.entities
+        else:
+            data["text"] = message.text
+            if message.entities:
+                data["entities"] = message.entities
         if message.link_preview_options:
             data["link_preview_options"] = message.link_preview_options
         if message.reply_markup is not None:

@@ -590,6 +590,21 @@ async def test_sliding_mode_over_http(http: httpx.AsyncClient, emu: BotApiEmulat
     assert statuses == [200, 200, 429, 200]
 
 
+async def test_send_photo_with_a_caption_within_1024_units(bot: Bot, emu: BotApiEmulator) -> None:
+    emu.user(7, register=True)
+    message = await bot.send_photo(
+        7, "https://example.com/a.jpg", caption="<b>عنوان</b> " + "ب" * 1000, parse_mode="HTML"
+    )
+    assert message.photo and message.caption is not None and message.caption.startswith("عنوان")
+    assert emu.bot_messages[7][-1].photo == "https://example.com/a.jpg"
+    with pytest.raises(BadRequest, match="caption is too long"):
+        await bot.send_photo(7, "https://example.com/a.jpg", caption="ب" * 1025)
+    emu.faults.unfetchable.add("https://example.com/gone.jpg")
+    with pytest.raises(BadRequest, match="(?i)failed to get http url content"):
+        await bot.send_photo(7, "https://example.com/gone.jpg")
+    assert len(emu.bot_messages[7]) == 1
+
+
 # -- faults -----------------------------------------------------------------------------------
 
 

@@ -88,6 +88,42 @@ async def send_message(world: World, params: Params) -> Any:
     return world.message_dict(chat, message)
 
 
+@api_method("sendPhoto")
+async def send_photo(world: World, params: Params) -> Any:
+    """A photo by URL (or file id) with an optional caption of up to 1,024 UTF-16 units; a URL in
+    ``faults.unfetchable`` is refused as Telegram refuses an image it cannot fetch or read."""
+    chat = world.chat_for(params, writing=True)
+    photo = params.text("photo")
+    if not photo:
+        raise bad_request("there is no photo in the request")
+    caption, entities, parse_mode = rules.caption_text(params)
+    markup = rules.check_reply_markup(params.obj("reply_markup", "reply keyboard markup"))
+    if photo in world.faults.unfetchable:
+        raise bad_request("failed to get HTTP URL content")
+    world.check_rate(chat.chat_id)
+    disable_notification = params.flag("disable_notification")
+    inline = markup if markup is not None and "inline_keyboard" in markup else None
+    message = StoredMessage(
+        chat.take_message_id(),
+        True,
+        int(time.time()),
+        caption,
+        entities,
+        inline,
+        disable_notification=disable_notification,
+        photo=photo,
+    )
+    chat.messages[message.message_id] = message
+    world.bot_messages.setdefault(chat.chat_id, []).append(message)
+    world.keep(
+        SentRecord(
+            "sendPhoto", chat.chat_id, message.message_id, caption, parse_mode, entities, markup,
+            disable_notification, None, world.clock(),
+        )
+    )  # fmt: skip
+    return world.message_dict(chat, message)
+
+
 @api_method("editMessageText")
 async def edit_message_text(world: World, params: Params) -> Any:
     inline_id = params.text("inline_message_id")
