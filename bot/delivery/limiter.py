@@ -12,7 +12,8 @@ keeps to the strictest reasonable model:
   first, then breaking news, then routine pushes; oldest first within a lane); the head of the
   queue takes the group's next slot when it falls due, and yields to a more urgent sender that
   queued meanwhile: a reply never waits behind hundreds of pushes, and a broadcast queued behind
-  500 routine pushes takes the very next slot.
+  500 routine pushes takes the very next slot. Readers asking without pause cannot starve pushes:
+  after `FAIR_EVERY` replies in a row while pushes wait, the most urgent push goes.
 - **A 429 pauses everything** for its `retry_after` and lowers the pace by `backoff` (at most down
   to `floor`); from the end of the pause the pace creeps back by `recovery` a second.
 - **One budget per process group.** With `NEWSBOT_WORKERS`, the schedule (next slot, pause, pace)
@@ -52,6 +53,7 @@ MARGIN = 0.02  # share of the cap left unused: room for 20 ms of jitter per seco
 BACKOFF = 0.9  # the pace after a 429, as a share of the pace before it
 FLOOR = 0.5  # the pace never drops below this share of the margined rate
 RECOVERY = 0.01  # share of the margined rate regained each second after a 429's pause
+FAIR_EVERY = 3  # while pushes wait, at most this many replies in a row: pushes keep a quarter of the pace
 # A late wake-up keeps its place in the schedule for this share of an interval, so the loop's own
 # latency does not slow the pace; beyond it the schedule restarts from now (no catch-up burst).
 _LATE = 0.1
@@ -172,6 +174,9 @@ class RateLimiter:
         self._queue: list[tuple[int, int, asyncio.Future[None]]] = []  # (lane, seq, future): waiting senders
         self._order = itertools.count()
         self._head_busy = False
+        self._fair_turn = False  # the head is a push given its turn among replies: it does not yield
+        self._pushes_waiting = 0  # queued senders in the push lanes
+        self._replies_in_a_row = 0
         self.pauses = 0
         self.sent_by_lane: dict[Lane, int] = dict.fromkeys(Lane, 0)
 
@@ -220,9 +225,12 @@ class RateLimiter:
         """Wait to be the head of this process's queue (lane first, then the order of arrival)."""
         if not self._head_busy and not self._queue:
             self._head_busy = True
+            self._fair_turn = False
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._queue, (int(lane), seq, future))
+        if lane is not Lane.REPLY:
+            self._pushes_waiting += 1
         try:
             await future
         except asyncio.CancelledError:
@@ -231,11 +239,25 @@ class RateLimiter:
             else:
                 self._queue = [e for e in self._queue if e[2] is not future]
                 heapq.heapify(self._queue)
+                if lane is not Lane.REPLY:
+                    self._pushes_waiting -= 1
             raise
 
     def _leave(self) -> None:
+        """Pass the head on: to the most urgent waiter, except that after `FAIR_EVERY` replies in a
+        row while pushes wait, the most urgent push has its turn (replies never starve pushes)."""
         while self._queue:
-            _, _, future = heapq.heappop(self._queue)
+            if self._replies_in_a_row >= FAIR_EVERY and self._pushes_waiting and self._queue[0][0] == Lane.REPLY:
+                entry = min(e for e in self._queue if e[0] != Lane.REPLY)
+                self._queue.remove(entry)
+                heapq.heapify(self._queue)
+                self._fair_turn = True
+            else:
+                entry = heapq.heappop(self._queue)
+                self._fair_turn = False
+            lane, _, future = entry
+            if lane != Lane.REPLY:
+                self._pushes_waiting -= 1
             if not future.done():
                 future.set_result(None)  # the head passes to the next waiter
                 return
@@ -244,9 +266,9 @@ class RateLimiter:
     async def _take_slot(self, lane: Lane) -> bool:
         """As the head of this process's queue: wait for the group's next slot and take it when it
         is due (never ahead: a slot is not held while a more urgent sender may come); False when a
-        sender of a more urgent lane queued up meanwhile."""
+        sender of a more urgent lane queued up meanwhile (unless this is a push's fair turn)."""
         while True:
-            if self._queue and self._queue[0][0] < lane:
+            if not self._fair_turn and self._queue and self._queue[0][0] < lane:
                 return False
             now = self._clock()
             with self.state.locked() as f:
@@ -256,6 +278,7 @@ class RateLimiter:
                 if slot <= now:
                     f[0] = slot + interval
                     f[2] = interval
+                    self._replies_in_a_row = self._replies_in_a_row + 1 if lane is Lane.REPLY else 0
                     return True
             await self._sleep(slot - now)
 

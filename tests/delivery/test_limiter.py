@@ -207,3 +207,17 @@ async def test_processes_of_a_group_share_one_schedule(tmp_path: object) -> None
         path = shared.path
         shared.close()
     assert path is not None and not path.exists()
+
+
+async def test_readers_asking_without_pause_do_not_starve_pushes() -> None:
+    t = VirtualTime()
+    limiter = RateLimiter(10, chat_interval=0, clock=t.clock, sleep=t.sleep)
+    order: list[str] = []
+
+    async def send(name: str, lane: Lane) -> None:
+        await limiter.acquire(None, lane)
+        order.append(name)
+
+    await t.run(*(send("p", Lane.ROUTINE) for _ in range(3)), *(send("a", Lane.REPLY) for _ in range(9)))
+    # the first push was the head before the answers came; then three answers, one push, …
+    assert "".join(order) == "paaapaaapaaa"

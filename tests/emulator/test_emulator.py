@@ -600,7 +600,7 @@ async def test_send_photo_with_a_caption_within_1024_units(bot: Bot, emu: BotApi
     with pytest.raises(BadRequest, match="caption is too long"):
         await bot.send_photo(7, "https://example.com/a.jpg", caption="ب" * 1025)
     emu.faults.unfetchable.add("https://example.com/gone.jpg")
-    with pytest.raises(BadRequest, match="(?i)failed to get http url content"):
+    with pytest.raises(BadRequest, match=r"(?i)failed to get http url content"):
         await bot.send_photo(7, "https://example.com/gone.jpg")
     assert len(emu.bot_messages[7]) == 1
 
