@@ -1,7 +1,8 @@
 """Reader updates per second and latency per command, the bot and the Bot API emulator in their own processes.
 
 A store of 100,000 articles (the seed items with variations) and 10,000 readers; many readers at
-once send /latest, /article, /search, page turns and subscribe taps. Rate limits are off.
+once send /latest, /article, /search, page turns and subscribe taps. Rate limits are off
+(the emulator's, and the bot's sending budget is at its highest, NEWSBOT_RATE=1000).
 
 This process runs the emulator and the readers; the bot runs in a child process exactly as
 `newsbot run` does (`bot.cli.run.run`: the Application from `bot.app.build_application`, long
@@ -118,6 +119,8 @@ def run_bot(api_url: str, db: Path, profile: Path | None, workers: int, metrics_
         api_url=api_url,
         db_path=db,
         flood_limit=10**9,
+        # Rate limits are off: the sending budget (every answer draws a slot) at its highest setting.
+        rate=1000.0,
         workers=workers,
         metrics_listen=("127.0.0.1", metrics_port) if metrics_port else None,
     )
