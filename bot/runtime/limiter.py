@@ -225,7 +225,7 @@ class RateLimiter:
         """Wait to be the head of this process's queue (lane first, then the order of arrival)."""
         if not self._head_busy and not self._queue:
             self._head_busy = True
-            self._fair_turn = False
+            self._fair_turn = self._owed_a_turn(lane)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._queue, (int(lane), seq, future))
@@ -254,7 +254,7 @@ class RateLimiter:
                 self._fair_turn = True
             else:
                 entry = heapq.heappop(self._queue)
-                self._fair_turn = False
+                self._fair_turn = self._owed_a_turn(Lane(entry[0]))
             lane, _, future = entry
             if lane != Lane.REPLY:
                 self._pushes_waiting -= 1
@@ -262,6 +262,12 @@ class RateLimiter:
                 future.set_result(None)  # the head passes to the next waiter
                 return
         self._head_busy = False
+
+    def _owed_a_turn(self, lane: Lane) -> bool:
+        """A push that becomes the head after `FAIR_EVERY` replies in a row keeps its turn even if a
+        reply arrives while it waits for the slot (replies that come one at a time, each within a
+        slot's interval, would otherwise take every slot from it)."""
+        return lane is not Lane.REPLY and self._replies_in_a_row >= FAIR_EVERY
 
     async def _take_slot(self, lane: Lane) -> bool:
         """As the head of this process's queue: wait for the group's next slot and take it when it

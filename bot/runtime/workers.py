@@ -32,7 +32,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, ExtBot
-from telegram.request import BaseRequest, RequestData
+from telegram.request import BaseRequest
 
 from bot.config import Settings
 from bot.runtime.limiter import RateLimiter
@@ -285,19 +285,8 @@ class ShardingRequest(AiohttpRequest):
         super().__init__(**kwargs)
         self._sharding = sharding
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: object = BaseRequest.DEFAULT_NONE,
-        write_timeout: object = BaseRequest.DEFAULT_NONE,
-        connect_timeout: object = BaseRequest.DEFAULT_NONE,
-        pool_timeout: object = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        status, body = await super().do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        status, body = await super().do_request(url, method, *args, **kwargs)
         if status == 200 and url.endswith("/getUpdates"):
             body = self._sharding.keep(body)
         return status, body

@@ -221,3 +221,25 @@ async def test_readers_asking_without_pause_do_not_starve_pushes() -> None:
     await t.run(*(send("p", Lane.ROUTINE) for _ in range(3)), *(send("a", Lane.REPLY) for _ in range(9)))
     # the first push was the head before the answers came; then three answers, one push, …
     assert "".join(order) == "paaapaaapaaa"
+
+
+async def test_a_reader_asking_again_on_each_answer_does_not_starve_a_push() -> None:
+    """One reader's answers come one at a time, each arriving while the push waits for its slot:
+    after three answers in a row the push keeps its turn (seen as a push never sent while a reader
+    kept asking /latest)."""
+    t = VirtualTime()
+    limiter = RateLimiter(10, chat_interval=0, clock=t.clock, sleep=t.sleep)
+    order: list[str] = []
+
+    async def reader() -> None:
+        for _ in range(12):
+            await limiter.acquire(None, Lane.REPLY)
+            order.append("a")
+
+    async def push() -> None:
+        await t.sleep(0.05)  # queued once the reader is under way
+        await limiter.acquire(1, Lane.ROUTINE)
+        order.append("p")
+
+    await t.run(reader(), push())
+    assert "p" in "".join(order)[:5], "".join(order)  # within FAIR_EVERY answers of its arrival
