@@ -23,6 +23,7 @@ on average, each from an idle reader, whatever the bot's pace: the latency at th
         [--db PATH] [--concurrency 32 | --rate 500] [--workers 2]
         [--profile bot.prof]   # CPU-time cProfile of the polling process
         [--metrics]            # serve /healthz and /metrics (NEWSBOT_METRICS_LISTEN): their cost
+        [--fulltext]           # the full-text filler on (off: the readers' path alone, as before it existed)
 """
 
 from __future__ import annotations
@@ -107,7 +108,9 @@ async def build_store(path: Path, articles: int, readers: int) -> None:
 # -- the bot process ---------------------------------------------------------------------------
 
 
-def run_bot(api_url: str, db: Path, profile: Path | None, workers: int, metrics_port: int | None) -> int:
+def run_bot(
+    api_url: str, db: Path, profile: Path | None, workers: int, metrics_port: int | None, fulltext: bool = False
+) -> int:
     """The child process: `newsbot run` against the emulator, until SIGTERM."""
     from bot.cli.run import run
     from bot.runtime import logs
@@ -122,6 +125,9 @@ def run_bot(api_url: str, db: Path, profile: Path | None, workers: int, metrics_
         # Rate limits are off: the sending budget (every answer draws a slot) at its highest setting.
         rate=1000.0,
         workers=workers,
+        # The full-text filler reads the page of every stored item without a body: with the 100,000
+        # items here that is a backlog of unreachable pages, which --fulltext measures beside readers.
+        fulltext=fulltext,
         metrics_listen=("127.0.0.1", metrics_port) if metrics_port else None,
     )
     if profile is None:
@@ -242,6 +248,7 @@ async def drive(
     profile: Path | None,
     workers: int,
     metrics: bool,
+    fulltext: bool = False,
 ) -> None:
     emulator = BotApiEmulator(rate_limits=False)
     emulator.record_calls = False
@@ -252,6 +259,8 @@ async def drive(
     metrics_port = free_port() if metrics else None
     if metrics_port is not None:
         command += ["--metrics-port", str(metrics_port)]
+    if fulltext:
+        command += ["--fulltext"]
     bot = await asyncio.create_subprocess_exec(*command)
     try:
         await emulator.wait_for_long_poll(timeout=60)
@@ -372,16 +381,29 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="bot processes (NEWSBOT_WORKERS)")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the bot process here")
     parser.add_argument("--metrics", action="store_true", help="serve /healthz and /metrics, to measure their cost")
+    parser.add_argument(
+        "--fulltext", action="store_true", help="run the full-text filler (NEWSBOT_FULLTEXT) beside the readers"
+    )
     parser.add_argument("--serve-bot", metavar="API_URL", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--metrics-port", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = args.db or Path(tempfile.mkdtemp()) / "bench.db"
     if args.serve_bot:
-        raise SystemExit(run_bot(args.serve_bot, path, args.profile, args.workers, args.metrics_port))
+        raise SystemExit(run_bot(args.serve_bot, path, args.profile, args.workers, args.metrics_port, args.fulltext))
     if not path.exists():
         asyncio.run(build_store(path, args.articles, args.readers))
     asyncio.run(
-        drive(path, args.readers, args.seconds, args.concurrency, args.rate, args.profile, args.workers, args.metrics)
+        drive(
+            path,
+            args.readers,
+            args.seconds,
+            args.concurrency,
+            args.rate,
+            args.profile,
+            args.workers,
+            args.metrics,
+            args.fulltext,
+        )
     )
 
 
