@@ -1,12 +1,20 @@
 """Delivery throughput against the Bot API emulator running in a separate process.
 
-    .venv/bin/python bench/bench_delivery.py limits [SUBSCRIBERS]    # (1) Telegram's default limits on
+    .venv/bin/python bench/bench_delivery.py limits [SUBSCRIBERS] [--mode both|sliding|bucket]
+        [--jitter SECONDS] [--readers-per-second R]           # (1) Telegram's limits on
     .venv/bin/python bench/bench_delivery.py durable [DELIVERIES]    # (2) limits off: durable vs plain PTB
     add --postgres[=ADMIN_URL] to either to run the store on PostgreSQL (a fresh database, dropped after)
 
-(1) 3,000 subscribers, one item, emulator limits at Telegram's defaults (30/s overall, 1/s a chat):
-    achieved messages/s divided by NEWSBOT_RATE (target >= 0.97), 429s as a share of sends
-    (target <= 0.5%), and every delivery sent.
+(1) 3,000 subscribers, one item, the emulator's limits at Telegram's figures (30/s overall, 1/s a
+    chat), in each model of the overall limit: ``sliding`` (a strict sliding one-second window, the
+    strictest reasonable reading) and ``bucket`` (the emulator's token bucket); each call reaches
+    the emulator after up to ``--jitter`` seconds of random network delay (default 0.01). Meanwhile
+    ``--readers-per-second`` (default 5) readers' command answers are sent through the same bot
+    (its HTTP layer draws them from the one budget, in the replies' lane, as handlers' answers
+    are). Printed per model, counted by the emulator (as the server sees them): every message it
+    accepted per second divided by the cap (NEWSBOT_RATE, target >= 0.97), 429 answers as a share
+    of sends (target <= 0.5%), the most messages it saw in any one second, and every delivery sent.
+    With SUBSCRIBERS 30000 the time for one item to reach them is Telegram's floor of 1,000 s.
 (2) limits off: the durable path (recorded, taken, sent, marked) in deliveries/s, beside a plain
     non-durable python-telegram-bot send loop in the same run.
 """
@@ -14,6 +22,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import multiprocessing
 import sys
@@ -33,10 +42,13 @@ from bench.pg import DEFAULT_ADMIN_URL, temporary_database
 from bot.config import Settings
 from bot.delivery.worker import DeliveryPolicy, DeliveryWorker
 from bot.devtools.emulator.server import BotApiEmulator
+from bot.devtools.emulator.state import SentRecord
 from bot.devtools.harness import TEST_TOKEN
 from bot.models import ParsedItem, TopicSpec
 from bot.runtime.context import NewsBot
+from bot.runtime.limiter import RateLimiter
 from bot.runtime.telegram_http import AiohttpRequest
+from bot.runtime.workers import ShardingBot
 from bot.store import Store, open_store
 from bot.store.protocols import NewsStore
 
@@ -44,20 +56,37 @@ FIRST_READER = 100_000
 LEAN = "--httpx" not in sys.argv
 
 
-def serve_emulator(port_out: Any, stop: EventType, readers: int, limits: bool) -> None:
+def serve_emulator(
+    port_out: Any, stop: EventType, readers: int, limits: bool, mode: str = "bucket", jitter: float = 0.0
+) -> None:
     async def serve() -> None:
         emulator = BotApiEmulator(rate_limits=limits)
+        emulator.limits.mode = "sliding" if mode == "sliding" else "bucket"
+        emulator.faults.jitter = jitter
         emulator.record_calls = False
         await emulator.start()
-        for reader_id in range(FIRST_READER, FIRST_READER + readers):
+        for reader_id in range(FIRST_READER, FIRST_READER + readers + READER_CHATS):
             emulator.user(reader_id, register=True)
-        emulator.listeners.append(lambda _: emulator.sent.clear() if len(emulator.sent) > 1000 else None)
+        seen: list[float] = []  # when each accepted message reached the emulator
+
+        def count(record: SentRecord) -> None:
+            if record.method.startswith("send"):
+                seen.append(record.time)
+            if len(emulator.sent) > 1000:
+                emulator.sent.clear()
+
+        emulator.listeners.append(count)
         port_out.put(emulator.base_url)
         while not stop.is_set():  # noqa: ASYNC110 - a multiprocessing Event cannot be awaited
             await asyncio.sleep(0.2)
+        refused = sum(1 for r in emulator.refusals if r.status == 429)
+        port_out.put((seen, refused))
         await emulator.stop()
 
     asyncio.run(serve())
+
+
+READER_CHATS = 50  # chats of the readers using commands during the limits run (beyond the subscribers')
 
 
 async def make_store(path: Path | str, readers: int) -> NewsStore:
@@ -85,18 +114,22 @@ async def make_store(path: Path | str, readers: int) -> NewsStore:
     return store
 
 
-def new_bot(base_url: str) -> ExtBot[None]:
-    return ExtBot(
+def new_bot(base_url: str, budget: RateLimiter | None = None) -> ExtBot[None]:
+    """The bot as build_application makes it: its HTTP client draws readers' answers from `budget`."""
+    return ShardingBot(
         TEST_TOKEN,
         base_url=base_url,
         defaults=Defaults(parse_mode=ParseMode.HTML),
-        request=AiohttpRequest(connection_pool_size=128, read_timeout=30, pool_timeout=30)
+        request=AiohttpRequest(connection_pool_size=128, read_timeout=30, pool_timeout=30, budget=budget)
         if LEAN
         else HTTPXRequest(connection_pool_size=128, read_timeout=30, pool_timeout=30),
+        budget=budget,
     )
 
 
-async def run_durable(base_url: str, readers: int, items: int, rate: float, tmp: Path | str) -> tuple[float, Any, int]:
+async def run_durable(
+    base_url: str, readers: int, items: int, rate: float, tmp: Path | str, replies_per_second: float = 0.0
+) -> tuple[float, Any, int]:
     store = await make_store(tmp if isinstance(tmp, str) else tmp / "bench.db", readers)
     topic = await store.topics.by_slug("bench")
     assert topic is not None
@@ -110,23 +143,49 @@ async def run_durable(base_url: str, readers: int, items: int, rate: float, tmp:
     settings = dataclasses.replace(Settings(), rate=rate, push_interval=0.2)
     news = NewsBot(settings)
     news.store = store
-    bot = new_bot(base_url)
-    await bot.initialize()
     chat_interval = 1.0 if rate < 1000 else 0.0
+    bot = new_bot(base_url, RateLimiter(rate, chat_interval=chat_interval))  # as build_application does
+    await bot.initialize()
+    assert isinstance(bot, ShardingBot)
     worker = DeliveryWorker(news, bot, policy=DeliveryPolicy(batch=1024, concurrency=96, chat_interval=chat_interval))
     start = time.perf_counter()
     await worker.start()
+    replies = asyncio.create_task(answer_readers(bot, readers, replies_per_second)) if replies_per_second else None
     while (await store.deliveries.count_by_state())["sent"] < expected:
         if worker.counters.failed:
             break
         await asyncio.sleep(0.1)
     elapsed = time.perf_counter() - start
+    if replies is not None:
+        replies.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await replies
     await worker.stop()
     counts = await store.deliveries.count_by_state()
     await bot.shutdown()
     await store.close()
     assert counts["sent"] == expected, counts
     return elapsed, worker.counters, expected
+
+
+async def answer_readers(bot: ExtBot[None], subscribers: int, per_second: float) -> None:
+    """Readers' commands answered meanwhile: `per_second` answers through the bot's HTTP layer,
+    which draws each from the budget in the replies' lane (as the handlers' answers do)."""
+    answers: set[asyncio.Task[Any]] = set()
+    n = 0
+    try:
+        while True:
+            chat = FIRST_READER + subscribers + n % READER_CHATS
+            text = f"<b>آخر الأخبار</b>\n{n}. " + "عنوان خبر " * 30
+            task = asyncio.create_task(bot.send_message(chat, text))
+            answers.add(task)
+            task.add_done_callback(answers.discard)
+            n += 1
+            await asyncio.sleep(1.0 / per_second)
+    finally:
+        for task in answers:
+            task.cancel()
+        await asyncio.gather(*answers, return_exceptions=True)
 
 
 async def run_plain(base_url: str, readers: int, count: int) -> float:
@@ -145,37 +204,92 @@ async def run_plain(base_url: str, readers: int, count: int) -> float:
     return elapsed
 
 
-def main() -> None:
-    postgres = next((a.partition("=")[2] or DEFAULT_ADMIN_URL for a in sys.argv if a.startswith("--postgres")), None)
-    argv = [a for a in sys.argv if not a.startswith("--postgres")]
-    mode = argv[1] if len(argv) > 1 else "limits"
-    n = int(argv[2]) if len(argv) > 2 else (3000 if mode == "limits" else 20_000)
-    limits = mode == "limits"
-    readers = n if limits else 2000
+def most_in_any_second(times: list[float]) -> int:
+    times = sorted(times)
+    best = start = 0
+    for end, t in enumerate(times):
+        while times[start] <= t - 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def store_place(postgres: str | None) -> contextlib.AbstractContextManager[str]:
+    """A fresh PostgreSQL database (its URL) when `postgres` names a server, else a temporary folder."""
+    return temporary_database(postgres) if postgres else tempfile.TemporaryDirectory()
+
+
+def limits_run(
+    subscribers: int, mode: str, jitter: float, replies_per_second: float, rate: float, postgres: str | None = None
+) -> None:
     port_out: Any = multiprocessing.Queue()
     stop = multiprocessing.Event()
-    server = multiprocessing.Process(target=serve_emulator, args=(port_out, stop, readers, limits))
+    server = multiprocessing.Process(target=serve_emulator, args=(port_out, stop, subscribers, True, mode, jitter))
     server.start()
     try:
         base_url = port_out.get(timeout=60)
-        with temporary_database(postgres) if postgres else tempfile.TemporaryDirectory() as made:
+        with store_place(postgres) as made:
+            tmp: Path | str = made if postgres else Path(made)
+            elapsed, _counters, sent = asyncio.run(run_durable(base_url, subscribers, 1, rate, tmp, replies_per_second))
+        stop.set()
+        seen, refused = port_out.get(timeout=60)
+    finally:
+        stop.set()
+        server.join(timeout=10)
+    accepted = len(seen)
+    span = max(seen) - min(seen) if len(seen) > 1 else elapsed
+    per_second = (accepted - 1) / span if span > 0 else 0.0
+    print(
+        f"[store {'PostgreSQL' if postgres else 'SQLite'}, {mode}, jitter up to {jitter * 1000:.0f} ms, "
+        f"{replies_per_second:g} reader answers/s]"
+    )
+    print(f"    {sent:,} deliveries to {subscribers:,} subscribers in {elapsed:.1f} s, all sent (nothing lost)")
+    print(f"    emulator accepted {accepted:,} messages (pushes and answers) at {per_second:.2f}/s")
+    print(f"    share of the cap {rate:.0f}/s: {per_second / rate:.3f} (target >= 0.97)")
+    print(f"    429 answers: {refused} = {refused / max(1, accepted + refused):.2%} of sends (target <= 0.5%)")
+    print(f"    most messages the emulator saw in any one second: {most_in_any_second(seen)}")
+    if subscribers >= 30_000:
+        print(
+            f"    one item to {subscribers:,} subscribers: {elapsed:.0f} s"
+            f" (Telegram's floor {subscribers / rate:.0f} s)"
+        )
+
+
+def option(name: str, default: str) -> str:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
+def main() -> None:
+    postgres = next((a.partition("=")[2] or DEFAULT_ADMIN_URL for a in sys.argv if a.startswith("--postgres")), None)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    args = [
+        a for a in args if a not in {option("--mode", ""), option("--jitter", ""), option("--readers-per-second", "")}
+    ]
+    mode = args[0] if args else "limits"
+    n = int(args[1]) if len(args) > 1 else (3000 if mode == "limits" else 20_000)
+    if mode == "limits":
+        models = option("--mode", "both")
+        jitter = float(option("--jitter", "0.01"))
+        replies = float(option("--readers-per-second", "5"))
+        for model in ("sliding", "bucket") if models == "both" else (models,):
+            limits_run(n, model, jitter, replies, 30.0, postgres)
+        return
+    readers = 2000
+    port_out: Any = multiprocessing.Queue()
+    stop = multiprocessing.Event()
+    server = multiprocessing.Process(target=serve_emulator, args=(port_out, stop, readers, False))
+    server.start()
+    try:
+        base_url = port_out.get(timeout=60)
+        with store_place(postgres) as made:
             tmp: Path | str = made if postgres else Path(made)
             print(f"store: {'PostgreSQL' if postgres else 'SQLite'}")
-            if limits:
-                rate = 30.0
-                elapsed, counters, sent = asyncio.run(run_durable(base_url, readers, 1, rate, tmp))
-                achieved = sent / elapsed
-                share = counters.retry_after / max(1, counters.sent + counters.retry_after)
-                print(f"(1) {sent:,} deliveries to {readers:,} subscribers in {elapsed:.1f} s, nothing lost")
-                print(f"    achieved {achieved:.2f} msg/s / limit {rate:.0f} = {achieved / rate:.3f} (target >= 0.97)")
-                print(f"    429 answers: {counters.retry_after} = {share:.2%} of sends (target <= 0.5%)")
-            else:
-                items = max(1, n // readers)
-                elapsed, counters, sent = asyncio.run(run_durable(base_url, readers, items, 1e9, tmp))
-                plain = asyncio.run(run_plain(base_url, readers, sent))
-                print(f"(2) limits off, {sent:,} messages each way")
-                print(f"    durable (recorded, taken, sent, marked): {sent / elapsed:,.0f} deliveries/s")
-                print(f"    plain PTB send loop (no store):          {sent / plain:,.0f} messages/s")
+            items = max(1, n // readers)
+            elapsed, _counters, sent = asyncio.run(run_durable(base_url, readers, items, 1e9, tmp))
+            plain = asyncio.run(run_plain(base_url, readers, sent))
+            print(f"(2) limits off, {sent:,} messages each way")
+            print(f"    durable (recorded, taken, sent, marked): {sent / elapsed:,.0f} deliveries/s")
+            print(f"    plain PTB send loop (no store):          {sent / plain:,.0f} messages/s")
     finally:
         stop.set()
         server.join(timeout=10)

@@ -1,7 +1,8 @@
 """Reader updates per second and latency per command, the bot and the Bot API emulator in their own processes.
 
 A store of 100,000 articles (the seed items with variations) and 10,000 readers; many readers at
-once send /latest, /article, /search, page turns and subscribe taps. Rate limits are off.
+once send /latest, /article, /search, page turns and subscribe taps. Rate limits are off
+(the emulator's, and the bot's sending budget is at its highest, NEWSBOT_RATE=1000).
 
 This process runs the emulator and the readers; the bot runs in a child process exactly as
 `newsbot run` does (`bot.cli.run.run`: the Application from `bot.app.build_application`, long
@@ -23,6 +24,7 @@ on average, each from an idle reader, whatever the bot's pace: the latency at th
         [--profile bot.prof]   # CPU-time cProfile of the polling process
         [--metrics]            # serve /healthz and /metrics (NEWSBOT_METRICS_LISTEN): their cost
         [--postgres [ADMIN_URL]]  # the store on PostgreSQL: a fresh database, dropped afterwards
+        [--fulltext]           # the full-text filler on (off: the readers' path alone, as before it existed)
 """
 
 from __future__ import annotations
@@ -109,7 +111,9 @@ async def build_store(path: Path | str, articles: int, readers: int) -> None:
 # -- the bot process ---------------------------------------------------------------------------
 
 
-def run_bot(api_url: str, db: Path | str, profile: Path | None, workers: int, metrics_port: int | None) -> int:
+def run_bot(
+    api_url: str, db: Path | str, profile: Path | None, workers: int, metrics_port: int | None, fulltext: bool = False
+) -> int:
     """The child process: `newsbot run` against the emulator, until SIGTERM."""
     from bot.cli.run import run
     from bot.runtime import logs
@@ -122,7 +126,12 @@ def run_bot(api_url: str, db: Path | str, profile: Path | None, workers: int, me
         db_path=db if isinstance(db, Path) else Settings().db_path,
         db_url=db if isinstance(db, str) else None,
         flood_limit=10**9,
+        # Rate limits are off: the sending budget (every answer draws a slot) at its highest setting.
+        rate=1000.0,
         workers=workers,
+        # The full-text filler reads the page of every stored item without a body: with the 100,000
+        # items here that is a backlog of unreachable pages, which --fulltext measures beside readers.
+        fulltext=fulltext,
         metrics_listen=("127.0.0.1", metrics_port) if metrics_port else None,
     )
     if profile is None:
@@ -243,6 +252,7 @@ async def drive(
     profile: Path | None,
     workers: int,
     metrics: bool,
+    fulltext: bool = False,
 ) -> None:
     emulator = BotApiEmulator(rate_limits=False)
     emulator.record_calls = False
@@ -253,6 +263,8 @@ async def drive(
     metrics_port = free_port() if metrics else None
     if metrics_port is not None:
         command += ["--metrics-port", str(metrics_port)]
+    if fulltext:
+        command += ["--fulltext"]
     bot = await asyncio.create_subprocess_exec(*command)
     try:
         await emulator.wait_for_long_poll(timeout=60)
@@ -374,12 +386,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="bot processes (NEWSBOT_WORKERS)")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the bot process here")
     parser.add_argument("--metrics", action="store_true", help="serve /healthz and /metrics, to measure their cost")
+    parser.add_argument(
+        "--fulltext", action="store_true", help="run the full-text filler (NEWSBOT_FULLTEXT) beside the readers"
+    )
     parser.add_argument("--serve-bot", metavar="API_URL", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--metrics-port", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     location: Path | str = Path(args.db) if args.db and "://" not in args.db else args.db
     if args.serve_bot:
-        raise SystemExit(run_bot(args.serve_bot, location, args.profile, args.workers, args.metrics_port))
+        raise SystemExit(
+            run_bot(args.serve_bot, location, args.profile, args.workers, args.metrics_port, args.fulltext)
+        )
     with contextlib.ExitStack() as stack:
         if location is None:
             location = (
@@ -401,6 +418,7 @@ def main() -> None:
                 args.profile,
                 args.workers,
                 args.metrics,
+                args.fulltext,
             )
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import logging
 import socket
+from pathlib import Path
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -51,6 +52,7 @@ from bot.runtime.feedpoll import JOB_NAME as FEED_JOB
 from bot.runtime.feedpoll import start_feed_polling
 from bot.runtime.fulltext import start_fulltext
 from bot.runtime.leader import Leadership
+from bot.runtime.limiter import PaceState, RateLimiter
 from bot.runtime.metrics import Metrics, MetricsServer
 from bot.runtime.processing import TrackingUpdateProcessor
 from bot.runtime.telegram_http import AiohttpRequest
@@ -161,9 +163,11 @@ def build_application(
     store: NewsStore | None = None,
     renderer: Renderer | None = None,
     metrics_socket: socket.socket | None = None,
+    pace_file: Path | None = None,
 ) -> NewsApplication:
     """The Application for `settings`. Pass `store` to share an already-open store (tests, console),
-    `metrics_socket` (bound to NEWSBOT_METRICS_LISTEN) to serve /healthz and /metrics on it."""
+    `metrics_socket` (bound to NEWSBOT_METRICS_LISTEN) to serve /healthz and /metrics on it,
+    `pace_file` (a worker process) to draw from the process group's sending budget."""
     if not settings.token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     news = NewsBot(settings, renderer, clock)
@@ -211,6 +215,7 @@ def build_application(
         # A start that failed (token refused, API unreachable) left the HTTP clients open:
         # Application.shutdown skips the bot when initialize did not finish. No-op otherwise.
         await app.bot.shutdown()
+        pace.close()
         if owns_store and news.has_store:
             await news.store.close()
             news.store = None
@@ -218,6 +223,15 @@ def build_application(
 
     context_types = ContextTypes(context=NewsContext, bot_data=NewsBot)
     on_answer = news.metrics.bot_api_answer if news.metrics is not None else None
+    # One sending budget for every message of the process group (bot.runtime.limiter): replies in
+    # the bot's HTTP client, pushes in the delivery worker. Shared through a file with worker processes.
+    if pace_file is not None:
+        pace = PaceState.attach(pace_file)
+    elif settings.workers > 1 and not settings.webhook_url:
+        pace = PaceState.shared()
+    else:
+        pace = PaceState()
+    budget = RateLimiter(settings.rate, state=pace)
     sharding = Sharding()
     bot = ShardingBot(
         settings.token,
@@ -225,9 +239,12 @@ def build_application(
         base_file_url=settings.api_url.replace("/bot", "/file/bot", 1),
         defaults=Defaults(parse_mode=ParseMode.HTML),
         # aiohttp, not PTB's default httpx client: a third of the bot's CPU went to httpcore's pool.
-        request=AiohttpRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15, on_answer=on_answer),
+        request=AiohttpRequest(
+            connection_pool_size=64, connect_timeout=10, read_timeout=15, on_answer=on_answer, budget=budget
+        ),
         get_updates_request=ShardingRequest(sharding, connection_pool_size=2, read_timeout=40, on_answer=on_answer),
         sharding=sharding,
+        budget=budget,
     )
     app: NewsApplication = (
         ApplicationBuilder()
@@ -349,7 +366,8 @@ async def _start_workers(app: NewsApplication, settings: Settings) -> None:
     if settings.webhook_url:
         log.warning("NEWSBOT_WORKERS=%d is for long polling: webhook mode runs in one process", settings.workers)
         return
-    pool = WorkerPool(settings, settings.workers, app)
+    budget = app.bot.budget
+    pool = WorkerPool(settings, settings.workers, app, budget.state.path if budget is not None else None)
     await pool.start()
     app.bot.use_pool(pool)
 

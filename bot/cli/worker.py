@@ -31,13 +31,13 @@ async def serve(reader: asyncio.StreamReader) -> int:
     first = await read_frame(reader)
     if first is None:
         return 2
-    settings, shard = pickle.loads(first)  # noqa: S301 - written by the polling process that started us
+    settings, shard, pace_file = pickle.loads(first)  # noqa: S301 - written by the polling process
     redact.remember(settings.token, settings.webhook_secret)
     logs.configure(settings.log_level, settings.log_format)
     logs.set_process(shard)
     store = await open_store(settings.store_location)
     try:
-        app = build_application(settings, store=store)
+        app = build_application(settings, store=store, pace_file=pace_file)
         app.update_processor.on_done(_acknowledge)  # type: ignore[attr-defined]
         async with app:
             await app.start()

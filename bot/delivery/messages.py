@@ -7,18 +7,24 @@ same data as the article buttons of /latest, so a press opens the whole article 
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton
 
 from bot.models import Article, Topic, TopicKind
+from bot.text.html_split import utf16_len, visible_text
 from bot.ui.callbacks import Action, encode
 from bot.ui.keyboards import Keyboard
 from bot.ui.render import Renderer, truncate_words
 
 DIGEST_MAX_ITEMS = 15  # listed in one digest message (and as many buttons); the rest are counted
 _BUTTON_TEXT = 48
+CAPTION_LIMIT = 1024  # Telegram's limit on a photo's caption, in UTF-16 units of its visible text
+_WEB = re.compile(r"^https?://", re.IGNORECASE)
 
 
 def article_link(bot_username: str, article_id: int) -> str:
@@ -27,8 +33,13 @@ def article_link(bot_username: str, article_id: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Push:
+    """A message to send: its text, buttons, and for an item with a picture the photo's URL and a
+    caption within Telegram's 1,024 units (the text is the fallback when the photo cannot go)."""
+
     text: str
     markup: Keyboard | None
+    photo: str | None = None
+    caption: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +65,23 @@ class PushRenderer:
             self._cache.move_to_end(key)
             return cached
         topic = main_topic(article)
-        text = self.renderer.render("push_article.html.j2", article=article, topic=topic, arabic_digits=arabic_digits)
+        outlet = outlet_name(article)
+        values = {"article": article, "topic": topic, "outlet": outlet, "arabic_digits": arabic_digits}
+        text = self.renderer.render("push_article.html.j2", **values)
         markup = Keyboard(
             [[InlineKeyboardButton("📖 اقرأ الخبر كاملًا", callback_data=encode(Action.ARTICLE, article.id))]]
         )
-        push = Push(text, markup)
+        photo = article.image_url if article.image_url and _WEB.match(article.image_url) else None
+        caption = None
+        if photo is not None:
+            for lead_limit in (700, 400, 200, 0):  # the lead shortened until the caption fits
+                shown = {**values, "article": _no_lead(article)} if lead_limit == 0 else values
+                caption = self.renderer.render("push_article.html.j2", lead_limit=lead_limit, **shown)
+                if utf16_len(visible_text(caption)) <= CAPTION_LIMIT:
+                    break
+            else:
+                photo = caption = None
+        push = Push(text, markup, photo, caption)
         self._cache[key] = push
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -68,8 +91,15 @@ class PushRenderer:
         return Push(self.renderer.render("broadcast.html.j2", text=text), None)
 
     def digest(self, items: list[DigestItem], total: int, arabic_digits: bool) -> Push:
+        return self._listing("digest.html.j2", items, total, arabic_digits)
+
+    def backlog(self, items: list[DigestItem], arabic_digits: bool) -> Push:
+        """A reader's backlog of instant items (past three) as one message listing them."""
+        return self._listing("push_backlog.html.j2", items, len(items), arabic_digits)
+
+    def _listing(self, template: str, items: list[DigestItem], total: int, arabic_digits: bool) -> Push:
         shown = items[:DIGEST_MAX_ITEMS]
-        text = self.renderer.render("digest.html.j2", items=shown, total=total, arabic_digits=arabic_digits)
+        text = self.renderer.render(template, items=shown, total=total, arabic_digits=arabic_digits)
         rows = [
             [
                 InlineKeyboardButton(
@@ -80,6 +110,20 @@ class PushRenderer:
             for n, item in enumerate(shown, start=1)
         ]
         return Push(text, Keyboard(rows) if rows else None)
+
+
+def outlet_name(article: Article) -> str | None:
+    """The outlet a push names: the item's source, else its site's host name."""
+    if article.source and article.source.strip():
+        return article.source.strip()
+    if article.url:
+        host = urlsplit(article.url).hostname or ""
+        return host.removeprefix("www.") or None
+    return None
+
+
+def _no_lead(article: Article) -> Article:
+    return dataclasses.replace(article, lead="")
 
 
 def main_topic(article: Article) -> Topic | None:

@@ -19,22 +19,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-import warnings
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import Any
 
 from telegram import Bot, LinkPreviewOptions, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
 
-from bot.delivery.limiter import RateLimiter
 from bot.delivery.messages import DigestItem, Push, PushRenderer, main_topic
 from bot.delivery.schedule import digest_due, in_quiet_hours
 from bot.models import Article, PendingDelivery, ReaderStatus
 from bot.runtime.context import NewsBot
+from bot.runtime.limiter import PACED, Lane, RateLimiter, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ class DeliveryPolicy:
     flush_interval: float = 0.05  # seconds between writes of confirmed sends
     chat_interval: float = 1.0  # seconds between two messages to one chat
     digest_batch: int = 500
+    merge_above: int = 3  # a reader's instant backlog past this many items goes as one message
+    merge_max: int = 100  # items taken into one merged message at most (the rest: another one)
 
 
 @dataclass(slots=True)
@@ -62,14 +64,27 @@ class DeliveryCounters:
     blocked: int = 0
     gone: int = 0
     digests: int = 0
+    merged: int = 0  # messages that listed a reader's backlog of instant items
+    photo_fallbacks: int = 0  # pictures Telegram could not fetch: those pushes went as text
     errors: list[str] = field(default_factory=list)
 
 
-def retry_after_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+# Telegram's answers when it cannot use a photo given by URL (fetch failed, not an image, too large).
+_PHOTO_REFUSALS = (
+    "failed to get http url content",
+    "wrong file identifier",
+    "wrong type of the web page content",
+    "image_process_failed",
+    "photo_invalid_dimensions",
+    "photo_save_file_invalid",
+    "file is too big",
+    "wrong remote file",
+)
+
+
+def _photo_refused(message: str) -> bool:
+    lowered = message.lower()
+    return any(reason in lowered for reason in _PHOTO_REFUSALS)
 
 
 class DeliveryWorker:
@@ -85,20 +100,26 @@ class DeliveryWorker:
         self.news = news
         self.bot = bot
         self.policy = policy or DeliveryPolicy()
-        self.limiter = limiter or RateLimiter(news.settings.rate, chat_interval=self.policy.chat_interval)
+        # The process group's one sending budget (replies draw from it too), else one of its own.
+        self.limiter = (
+            limiter
+            or getattr(bot, "budget", None)
+            or RateLimiter(news.settings.rate, chat_interval=self.policy.chat_interval)
+        )
         self.counters = DeliveryCounters()
         self.metrics = news.metrics  # /metrics figures (NEWSBOT_METRICS_LISTEN), None when off
         self.pushes = PushRenderer(news.renderer, bot.username)
         self._sleep = sleep
         self._wake = asyncio.Event()
         self._in_request = asyncio.Semaphore(self.policy.concurrency)
-        self._tasks: dict[asyncio.Task[None], PendingDelivery] = {}
+        self._tasks: dict[asyncio.Task[None], list[PendingDelivery]] = {}
         self._requesting: set[asyncio.Task[None]] = set()
         self._confirmed: list[tuple[int, int | None]] = []
         self._articles: OrderedDict[int, Article | None] = OrderedDict()
         self._runner: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._stopping = False
+        self._urgent_taken = False
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -131,7 +152,7 @@ class DeliveryWorker:
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=timeout)
-        leftover = [d.id for d in self._tasks.values()]
+        leftover = [d.id for taken in self._tasks.values() for d in taken]
         for task in list(self._tasks):
             task.cancel()
         await self._flush()
@@ -150,22 +171,45 @@ class DeliveryWorker:
                 log.exception("taking deliveries failed")
                 self._store_error(exc)
                 took = 0
-            if took == 0 or len(self._tasks) >= self.policy.batch // 2:
+            if took == 0 or (len(self._tasks) >= self.policy.batch // 2 and not self._urgent_taken):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.news.settings.push_interval)
                 self._wake.clear()
 
     async def _take(self) -> int:
+        """Take deliveries to send: breaking news at any time (it goes before whatever routine pushes
+        already wait for a slot: the budget's lanes), routine ones while there is room. A reader
+        whose backlog of instant items is past `merge_above` gets one message listing them."""
         room = self.policy.batch - len(self._tasks)
-        if room < self.policy.batch // 2:
-            return 0
         now = int(self.news.clock().timestamp())
-        claimed = await self.news.store.deliveries.claim(room, now=now)
+        store = self.news.store.deliveries
+        urgent_only = room < self.policy.batch // 2
+        if urgent_only:  # breaking news beside the routine sends in hand, up to a bound in memory
+            room = min(self.policy.batch, self.policy.batch * 4 - len(self._tasks))
+            if room <= 0:
+                return 0
+        claimed = await store.claim(room, now=now, urgent_only=urgent_only)
+        self._urgent_taken = any(d.mode == "broadcast" for d in claimed)  # maybe more: take again at once
+        routine: dict[int, list[PendingDelivery]] = {}
         for delivery in claimed:
-            task = asyncio.create_task(self._deliver(delivery))
-            self._tasks[task] = delivery
-            task.add_done_callback(self._done)
+            if delivery.mode == "instant":
+                routine.setdefault(delivery.reader_id, []).append(delivery)
+            else:
+                self._spawn(self._deliver(delivery, Lane.URGENT), [delivery])
+        waiting = await store.backlog_sizes(list(routine)) if routine else {}
+        for reader_id, taken in routine.items():
+            if len(taken) + waiting.get(reader_id, 0) > self.policy.merge_above:
+                taken += await store.claim_backlog(reader_id, self.policy.merge_max, now=now)
+                self._spawn(self._deliver_merged(taken), taken)
+            else:
+                for delivery in taken:
+                    self._spawn(self._deliver(delivery, Lane.ROUTINE), [delivery])
         return len(claimed)
+
+    def _spawn(self, work: Coroutine[Any, Any, None], deliveries: list[PendingDelivery]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks[task] = deliveries
+        task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.pop(task, None)
@@ -199,7 +243,7 @@ class DeliveryWorker:
 
     # -- one delivery --------------------------------------------------------------------------
 
-    async def _deliver(self, delivery: PendingDelivery) -> None:
+    async def _deliver(self, delivery: PendingDelivery, lane: Lane = Lane.ROUTINE) -> None:
         push = await self._push_for(delivery)
         if push is None:
             return
@@ -209,9 +253,50 @@ class DeliveryWorker:
             delivery_id=delivery.id,
             attempts=delivery.attempts,
             silent=self._quiet(delivery.quiet_start, delivery.quiet_end),
+            lane=lane,
         )
         if message is not None:
             self._confirmed.append((delivery.id, message.message_id))
+
+    async def _deliver_merged(self, taken: list[PendingDelivery]) -> None:
+        """A reader's backlog of instant items as one message listing them, newest first."""
+        store = self.news.store
+        first = taken[0]
+        items: list[DigestItem] = []
+        kept: list[PendingDelivery] = []
+        for delivery in taken:
+            article = await self._article(delivery.article_id) if delivery.article_id is not None else None
+            if article is None or not article.topics or not article.headline.strip():
+                await store.deliveries.mark_failed(delivery.id, "article missing, without a topic or a headline")
+                continue
+            topic = main_topic(article)
+            items.append(DigestItem(article.id, article.headline, topic.name if topic else None))
+            kept.append(delivery)
+        if not kept:
+            return
+        if len(kept) == 1:
+            return await self._deliver(kept[0])
+        items.reverse()
+        push = self.pushes.backlog(items, first.arabic_digits)
+        message = await self._send(
+            first.reader_id,
+            push,
+            delivery_id=None,
+            attempts=max(d.attempts for d in kept),
+            silent=self._quiet(first.quiet_start, first.quiet_end),
+        )
+        if message is not None:
+            self.counters.merged += 1
+            self._confirmed.extend((d.id, message.message_id) for d in kept)
+            return
+        reader = await store.readers.get(first.reader_id)
+        if reader is None or reader.status is not ReaderStatus.ACTIVE:
+            return  # blocked or gone: their deliveries were cancelled with the status
+        if max(d.attempts for d in kept) >= self.policy.max_attempts:
+            for delivery in kept:
+                await store.deliveries.mark_failed(delivery.id, "merged push not sent", delivery.attempts)
+        else:
+            await store.deliveries.release([d.id for d in kept])  # tried again at the next take
 
     async def _push_for(self, delivery: PendingDelivery) -> Push | None:
         store = self.news.store
@@ -242,25 +327,52 @@ class DeliveryWorker:
         return in_quiet_hours(self.news.clock(), self.news.settings.timezone, start, end)
 
     async def _send(
-        self, chat_id: int, push: Push, *, delivery_id: int | None, attempts: int, silent: bool
+        self,
+        chat_id: int,
+        push: Push,
+        *,
+        delivery_id: int | None,
+        attempts: int,
+        silent: bool,
+        lane: Lane = Lane.ROUTINE,
     ) -> Message | None:
         """Send one message through the limits; None when it was not sent (the outcome is recorded)."""
+        paced = PACED.set(True)  # this send draws its own slots: the bot's HTTP layer draws none
+        try:
+            return await self._send_paced(
+                chat_id, push, delivery_id=delivery_id, attempts=attempts, silent=silent, lane=lane
+            )
+        finally:
+            PACED.reset(paced)
+
+    async def _send_paced(
+        self, chat_id: int, push: Push, *, delivery_id: int | None, attempts: int, silent: bool, lane: Lane
+    ) -> Message | None:
         store = self.news.store
         task = asyncio.current_task()
         while True:
-            await self.limiter.acquire(chat_id)
+            await self.limiter.acquire(chat_id, lane)
             try:
                 async with self._in_request:
                     if task is not None:
                         self._requesting.add(task)
                     try:
-                        message = await self.bot.send_message(
-                            chat_id,
-                            push.text,
-                            reply_markup=push.markup,
-                            disable_notification=silent,
-                            link_preview_options=LinkPreviewOptions(is_disabled=True),
-                        )
+                        if push.photo is not None:
+                            message = await self.bot.send_photo(
+                                chat_id,
+                                push.photo,
+                                caption=push.caption,
+                                reply_markup=push.markup,
+                                disable_notification=silent,
+                            )
+                        else:
+                            message = await self.bot.send_message(
+                                chat_id,
+                                push.text,
+                                reply_markup=push.markup,
+                                disable_notification=silent,
+                                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                            )
                     finally:
                         if task is not None:
                             self._requesting.discard(task)
@@ -276,6 +388,14 @@ class DeliveryWorker:
                 await store.readers.set_status(chat_id, ReaderStatus.BLOCKED)
                 return None
             except BadRequest as exc:
+                if push.photo is not None and _photo_refused(exc.message):
+                    # Telegram could not fetch or read the picture: the push goes as text instead.
+                    self.counters.photo_fallbacks += 1
+                    log.warning(
+                        "picture %s refused for delivery %s (%s): sent as text", push.photo, delivery_id, exc.message
+                    )
+                    push = dataclasses.replace(push, photo=None, caption=None)
+                    continue
                 if "chat not found" in exc.message.lower():
                     self.counters.gone += 1
                     self._count("gone")

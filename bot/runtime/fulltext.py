@@ -35,7 +35,6 @@ import httpx
 
 from bot.config import Settings
 from bot.ingest.fetch import FetchRefused, HTTPStatusError, fetch_client, fetch_url
-from bot.ingest.parsers.article_html import parse_article_html
 from bot.ingest.result import ParseResult, SourceError
 from bot.models import FullTextJob, PageText, site_of
 from bot.store.protocols import NewsStore
@@ -56,7 +55,10 @@ class PageProblem(Exception):
 
 
 def _extract(data: bytes, url: str, tz: tzinfo) -> ParseResult:
-    """In the extraction process: the article on the page."""
+    """In the extraction process: the article on the page. trafilatura is imported there, on first
+    use: importing it in the bot's own process cost every start about a quarter of a second."""
+    from bot.ingest.parsers.article_html import parse_article_html
+
     return parse_article_html(data, origin=url, url=url, tz=tz)
 
 

@@ -14,6 +14,7 @@ netrc file, in a worker thread for each request, which cost a tenth of the bot's
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import IO
 from urllib.parse import urlsplit
@@ -23,7 +24,12 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.runtime.limiter import COUNTED_METHODS, PACED, Lane, RateLimiter
+
 _JSON = {"Content-Type": "application/json"}
+
+
+REPLY_RETRIES = 3  # a reply answered 429 is sent again after the pause, this many times
 
 
 class AiohttpRequest(BaseRequest):
@@ -36,6 +42,7 @@ class AiohttpRequest(BaseRequest):
     """
 
     __slots__ = (
+        "_budget",
         "_connect_timeout",
         "_on_answer",
         "_pool_size",
@@ -54,8 +61,10 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
         on_answer: Callable[[str, int | None], None] | None = None,
+        budget: RateLimiter | None = None,
     ) -> None:
         self._on_answer = on_answer  # told (url, HTTP status or None) after each call: /metrics
+        self._budget = budget  # the process group's sending budget: replies draw in their lane
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
@@ -78,6 +87,37 @@ class AiohttpRequest(BaseRequest):
             await self._session.close()
 
     async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """One call to the Bot API. A message it puts in a chat (bot.runtime.limiter.COUNTED_METHODS)
+        first draws a slot from the sending budget in the replies' lane, unless its sender drew one
+        already (`PACED`: the delivery worker); such a reply answered 429 pauses the budget for
+        Telegram's retry_after and goes again after the pause (REPLY_RETRIES times, then the 429
+        reaches python-telegram-bot, which raises RetryAfter as usual)."""
+        budget = self._budget
+        paced = budget is not None and url.rsplit("/", 1)[-1] in COUNTED_METHODS and not PACED.get()
+        tries = 0
+        while True:
+            if paced:
+                assert budget is not None
+                await budget.acquire(None, Lane.REPLY)
+            status, body = await self._exchange(
+                url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+            )
+            if status != 429 or not paced or tries >= REPLY_RETRIES:
+                return status, body
+            assert budget is not None
+            budget.pause(_retry_after(body))
+            tries += 1
+
+    async def _exchange(
         self,
         url: str,
         method: str,
@@ -163,3 +203,12 @@ def _multipart(fields: dict[str, str], files: Mapping[str, tuple[str, bytes | IO
     for name, (filename, content, mimetype) in files.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
     return form
+
+
+def _retry_after(body: bytes) -> float:
+    """The seconds a 429 answer asks to wait (its parameters.retry_after), 1 when it does not say."""
+    try:
+        answer = json.loads(body)
+        return float(answer["parameters"]["retry_after"])
+    except (ValueError, KeyError, TypeError):
+        return 1.0

@@ -27,13 +27,15 @@ import struct
 import sys
 import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, ExtBot
-from telegram.request import BaseRequest, RequestData
+from telegram.request import BaseRequest
 
 from bot.config import Settings
+from bot.runtime.limiter import RateLimiter
 from bot.runtime.telegram_http import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -110,7 +112,8 @@ class WorkerPool:
     process's own Application, `app`: an update may then be answered twice, never lost.
     """
 
-    def __init__(self, settings: Settings, count: int, app: AnyApplication) -> None:
+    def __init__(self, settings: Settings, count: int, app: AnyApplication, pace_file: Path | None = None) -> None:
+        self._pace_file = pace_file  # the group's shared sending schedule (bot.runtime.limiter)
         self.settings = settings
         self.count = count
         self._app = app
@@ -127,7 +130,7 @@ class WorkerPool:
             sys.executable, "-m", "bot.cli.worker", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
         )
         assert process.stdin is not None and process.stdout is not None
-        process.stdin.write(frame(pickle.dumps((self.settings, shard))))
+        process.stdin.write(frame(pickle.dumps((self.settings, shard, self._pace_file))))
         try:
             async with asyncio.timeout(START_TIMEOUT):
                 ready = await process.stdout.readline()
@@ -282,19 +285,8 @@ class ShardingRequest(AiohttpRequest):
         super().__init__(**kwargs)
         self._sharding = sharding
 
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: object = BaseRequest.DEFAULT_NONE,
-        write_timeout: object = BaseRequest.DEFAULT_NONE,
-        connect_timeout: object = BaseRequest.DEFAULT_NONE,
-        pool_timeout: object = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        status, body = await super().do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
+    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        status, body = await super().do_request(url, method, *args, **kwargs)
         if status == 200 and url.endswith("/getUpdates"):
             body = self._sharding.keep(body)
         return status, body
@@ -306,12 +298,20 @@ class ShardingBot(ExtBot[None]):
     Without a pool (one process, webhook mode, tests, the console) it is PTB's ExtBot unchanged.
     """
 
-    __slots__ = ("_sharding",)
+    __slots__ = ("_budget", "_sharding")
 
-    def __init__(self, *args: Any, sharding: Sharding | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, sharding: Sharding | None = None, budget: RateLimiter | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         # PTB's Bot is frozen after __init__; attributes with a leading underscore stay settable.
         self._sharding = sharding or Sharding()
+        self._budget = budget
+
+    @property
+    def budget(self) -> RateLimiter | None:
+        """The process group's sending budget its HTTP client draws from (bot.runtime.limiter)."""
+        return self._budget
 
     @property
     def pool(self) -> WorkerPool | None:

@@ -188,8 +188,17 @@ class DeliveryStore(Protocol):
 
     async def broadcast_text(self, broadcast_id: int) -> str | None: ...
 
-    async def claim(self, limit: int, *, now: int | None = None) -> list[PendingDelivery]:
-        """Take up to `limit` due instant or broadcast deliveries, oldest first, marking them in flight."""
+    async def claim(self, limit: int, *, now: int | None = None, urgent_only: bool = False) -> list[PendingDelivery]:
+        """Take up to `limit` due deliveries, marking them in flight: breaking news first, then
+        routine instant pushes, each oldest first; with `urgent_only`, breaking news only."""
+        ...
+
+    async def backlog_sizes(self, reader_ids: Sequence[int]) -> dict[int, int]:
+        """For each of these readers with any: how many routine instant deliveries are still queued."""
+        ...
+
+    async def claim_backlog(self, reader_id: int, limit: int, *, now: int | None = None) -> list[PendingDelivery]:
+        """Take one reader's due routine instant deliveries, oldest first, marking them in flight."""
         ...
 
     async def mark_sent(self, sent: Sequence[tuple[int, int | None]]) -> None:

@@ -560,6 +560,51 @@ async def test_global_rate_limit_across_chats(http: httpx.AsyncClient, emu: BotA
     assert (await http.post("sendMessage", json={"chat_id": 5, "text": "x"})).status_code == 200
 
 
+def test_sliding_window_refuses_the_cap_plus_one_in_any_second() -> None:
+    from bot.devtools.emulator.limits import RateLimits
+
+    bucket = RateLimits(global_rate=3.0, global_burst=3.0, chat_burst=100)
+    sliding = RateLimits(global_rate=3.0, global_burst=3.0, chat_burst=100, mode="sliding")
+    # Three messages at 0.0, 0.5, 0.9; a fourth at 0.95 is within the bucket (it refilled) but is
+    # the fourth in the second (-0.05, 0.95]; at 1.0 the message at 0.0 has left the window.
+    for limits in (bucket, sliding):
+        assert [limits.check(n, at) for n, at in enumerate((0.0, 0.5, 0.9))] == [0, 0, 0]
+    assert bucket.check(4, 0.95) == 0
+    assert sliding.check(4, 0.95) == 1  # retry after the oldest leaves the window (rounded up)
+    assert sliding.check(4, 1.0) == 0
+    assert sliding.check(5, 1.4) == 1
+    assert sliding.check(5, 1.5) == 0
+    sliding.reset()
+    assert sliding.check(6, 1.5) == 0
+
+
+async def test_sliding_mode_over_http(http: httpx.AsyncClient, emu: BotApiEmulator, clock: FakeClock) -> None:
+    emu.limits.mode = "sliding"
+    emu.limits.global_rate = 2.0
+    for chat in range(1, 5):
+        emu.user(chat, register=True)
+    statuses = []
+    for chat, at in ((1, 0.0), (2, 0.9), (3, 0.95), (3, 1.0)):
+        clock.now = 1000.0 + at
+        statuses.append((await http.post("sendMessage", json={"chat_id": chat, "text": "x"})).status_code)
+    assert statuses == [200, 200, 429, 200]
+
+
+async def test_send_photo_with_a_caption_within_1024_units(bot: Bot, emu: BotApiEmulator) -> None:
+    emu.user(7, register=True)
+    message = await bot.send_photo(
+        7, "https://example.com/a.jpg", caption="<b>عنوان</b> " + "ب" * 1000, parse_mode="HTML"
+    )
+    assert message.photo and message.caption is not None and message.caption.startswith("عنوان")
+    assert emu.bot_messages[7][-1].photo == "https://example.com/a.jpg"
+    with pytest.raises(BadRequest, match="caption is too long"):
+        await bot.send_photo(7, "https://example.com/a.jpg", caption="ب" * 1025)
+    emu.faults.unfetchable.add("https://example.com/gone.jpg")
+    with pytest.raises(BadRequest, match=r"(?i)failed to get http url content"):
+        await bot.send_photo(7, "https://example.com/gone.jpg")
+    assert len(emu.bot_messages[7]) == 1
+
+
 # -- faults -----------------------------------------------------------------------------------
 
 
@@ -587,6 +632,18 @@ async def test_drop_next_closes_the_connection(bot: Bot, emu: BotApiEmulator) ->
     with pytest.raises(NetworkError, match="disconnected"):
         await bot.get_me()
     assert (await bot.get_me()).is_bot
+
+
+async def test_jitter_delays_each_call_by_a_random_share(bot: Bot, emu: BotApiEmulator) -> None:
+    emu.faults.jitter = 0.03
+    took = []
+    for _ in range(6):
+        started = time.perf_counter()
+        await bot.get_me()
+        took.append(time.perf_counter() - started)
+    assert max(took) > min(took)  # drawn for each call, not one fixed delay
+    emu.faults.reset()
+    assert emu.faults.jitter == 0.0 and not emu.faults.active
 
 
 async def test_latency_delays_every_call(bot: Bot, emu: BotApiEmulator) -> None:
@@ -668,7 +725,7 @@ async def test_every_registered_method_is_answered_in_any_case(http: httpx.Async
     # The registry is the one list of method names: each is routed, whatever its spelling's case.
     from bot.devtools.emulator.registry import NAMES
 
-    assert len(NAMES) == len(set(NAMES)) == 24
+    assert len(NAMES) == len(set(NAMES)) == 25
     assert {"getUpdates", "sendMessage", "answerCallbackQuery", "setWebhook"} <= set(NAMES)
     for name in ("getMe", "GETME", "getmyshortdescription", "getWebhookInfo"):
         response = await http.post(name)

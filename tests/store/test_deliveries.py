@@ -222,3 +222,29 @@ async def test_senders_on_several_connections_take_each_delivery_once(open_store
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_breaking_news_is_taken_before_routine_pushes(store: NewsStore) -> None:
+    topic = await _setup(store, 2)
+    await store.articles.upsert_many([(item(f"r{n}"), [topic]) for n in range(3)])
+    assert await store.deliveries.fan_out() == 6
+    broadcast_id, recorded = await store.deliveries.create_broadcast("عاجل", None)
+    assert recorded == 2
+    assert [d.mode for d in await store.deliveries.claim(10, urgent_only=True)] == ["broadcast", "broadcast"]
+    assert await store.deliveries.claim(10, urgent_only=True) == []
+    await store.deliveries.requeue_in_flight()
+    first = await store.deliveries.claim(3)
+    assert [d.mode for d in first] == ["broadcast", "broadcast", "instant"]
+    assert all(d.broadcast_id == broadcast_id for d in first[:2])
+
+
+async def test_a_readers_backlog_is_counted_and_taken_alone(store: NewsStore) -> None:
+    topic = await _setup(store, 2)
+    await store.articles.upsert_many([(item(f"b{n}"), [topic]) for n in range(4)])
+    assert await store.deliveries.fan_out() == 8
+    assert await store.deliveries.backlog_sizes([1, 2, 99]) == {1: 4, 2: 4}
+    assert await store.deliveries.backlog_sizes([]) == {}
+    taken = await store.deliveries.claim_backlog(1, 3)
+    assert len(taken) == 3 and {d.reader_id for d in taken} == {1} and all(d.mode == "instant" for d in taken)
+    assert taken == sorted(taken, key=lambda d: d.id)
+    assert await store.deliveries.backlog_sizes([1, 2]) == {1: 1, 2: 4}

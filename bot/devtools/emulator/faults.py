@@ -1,4 +1,4 @@
-"""Faults a test can switch on in front of the Bot API: latency, 5xx answers, dropped connections."""
+"""Faults a test can switch on in front of the Bot API: latency and jitter, 5xx answers, dropped connections."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ class Faults:
 
     error_share: float = 0.0  # share of all calls answered 502 Bad Gateway
     latency: float = 0.0  # seconds added to every call
+    jitter: float = 0.0  # up to this many more seconds, drawn at random for each call (network jitter)
     seed: int = 0
+    unfetchable: set[str] = field(default_factory=set)  # photo URLs Telegram "cannot fetch" (400)
     _fail_next: dict[str, list[int]] = field(default_factory=dict)  # method -> statuses to answer
     _drop_next: dict[str, int] = field(default_factory=dict)
     _random: random.Random = field(default_factory=random.Random)
@@ -39,13 +41,15 @@ class Faults:
     def reset(self) -> None:
         self.error_share = 0.0
         self.latency = 0.0
+        self.jitter = 0.0
+        self.unfetchable.clear()
         self._fail_next.clear()
         self._drop_next.clear()
         self._random.seed(self.seed)
 
     @property
     def active(self) -> bool:
-        return bool(self.error_share or self.latency or self._fail_next or self._drop_next)
+        return bool(self.error_share or self.latency or self.jitter or self._fail_next or self._drop_next)
 
     def take_drop(self, method: str) -> bool:
         left = self._drop_next.get(method, 0)
@@ -72,8 +76,9 @@ class Faults:
     async def strike(self, method: str) -> ApiError | None:
         """The faults for one call of ``method`` (lowercase): waits the added latency, then returns
         the refusal to answer (status :data:`DROPPED`: close the connection instead), or None."""
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        delay = self.latency + (self._random.uniform(0.0, self.jitter) if self.jitter else 0.0)
+        if delay:
+            await asyncio.sleep(delay)
         if self.take_drop(method):
             return ApiError(DROPPED, "connection dropped")
         status = self.take_failure(method)

@@ -1,9 +1,17 @@
-"""Telegram's sending limits: token buckets overall and per chat, on the caller's clock."""
+"""Telegram's sending limits, on the caller's clock, in one of two models (Telegram documents
+neither): ``bucket`` (the default) — token buckets overall and per chat, forgiving short bursts;
+``sliding`` — a strict sliding window: at most ``global_rate`` messages in *any* one second
+overall, the next one refused until the oldest leaves the window. Per chat, a token bucket in both.
+"""
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
+from typing import Literal
+
+Mode = Literal["bucket", "sliding"]
 
 
 @dataclass
@@ -37,8 +45,11 @@ class RateLimits:
     global_burst: float = 30.0
     chat_rate: float = 1.0
     chat_burst: float = 5.0
+    mode: Mode = "bucket"
+    window: float = 1.0  # the sliding window's length in seconds
     _global: TokenBucket | None = None
     _chats: dict[int, TokenBucket] = field(default_factory=dict)
+    _recent: deque[float] = field(default_factory=deque)  # sliding: times of the messages in the window
 
     def check(self, chat_id: int, now: float) -> int:
         """0 if a message to ``chat_id`` may go now, else the ``retry_after`` seconds to answer.
@@ -53,12 +64,23 @@ class RateLimits:
         wait = chat.take(now)
         if wait > 0:
             return max(1, math.ceil(wait))
-        wait = self._global.take(now)
+        wait = self._window_take(now) if self.mode == "sliding" else self._global.take(now)
         if wait > 0:
             chat.tokens += 1.0  # give the chat's token back: the message was not sent
             return max(1, math.ceil(wait))
         return 0
 
+    def _window_take(self, now: float) -> float:
+        """Sliding mode: count the message if fewer than the cap went in the last `window` seconds."""
+        recent = self._recent
+        while recent and recent[0] <= now - self.window:
+            recent.popleft()
+        if len(recent) >= int(self.global_rate * self.window):
+            return recent[0] + self.window - now
+        recent.append(now)
+        return 0.0
+
     def reset(self) -> None:
         self._global = None
         self._chats.clear()
+        self._recent.clear()

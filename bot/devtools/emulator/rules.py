@@ -10,6 +10,7 @@ from bot.devtools.emulator.state import ApiError, JSONDict, bad_request
 from bot.devtools.emulator.telegram_html import EntityParseError, parse_html, utf16_len
 
 MAX_TEXT_UTF16 = 4096
+MAX_CAPTION_UTF16 = 1024
 MAX_BUTTONS = 100
 MAX_ROW_BUTTONS = 8
 MAX_INLINE_RESULTS = 50
@@ -127,9 +128,19 @@ class Params:
         return value
 
 
-def message_text(params: Params) -> tuple[str, list[JSONDict], str | None]:
+def caption_text(params: Params) -> tuple[str, list[JSONDict], str | None]:
+    """A media caption after entity parsing (empty when none), with its entities."""
+    if not params.text("caption"):
+        return "", [], params.text("parse_mode") or None
+    text, entities, parse_mode = message_text(params, field="caption", limit=MAX_CAPTION_UTF16)
+    return text, entities, parse_mode
+
+
+def message_text(
+    params: Params, *, field: str = "text", limit: int = MAX_TEXT_UTF16
+) -> tuple[str, list[JSONDict], str | None]:
     """The text of sendMessage / editMessageText after entity parsing, with its entities."""
-    text = params.text("text")
+    text = params.text(field)
     if text is None or text == "":
         raise bad_request("message text is empty")
     parse_mode = params.text("parse_mode") or None
@@ -144,14 +155,14 @@ def message_text(params: Params) -> tuple[str, list[JSONDict], str | None]:
     elif parse_mode is not None:
         raise bad_request(f'unsupported parse_mode "{parse_mode}"')
     else:
-        given = params.obj("entities", "entities")
+        given = params.obj("entities" if field == "text" else "caption_entities", "entities")
         if given is not None and not isinstance(given, list):
             raise bad_request("can't parse entities JSON object")
         entities = list(given or [])
     if not text.strip():
         raise bad_request("message text is empty")
-    if utf16_len(text) > MAX_TEXT_UTF16:
-        raise bad_request("message is too long")
+    if utf16_len(text) > limit:
+        raise bad_request("message caption is too long" if field == "caption" else "message is too long")
     return text, entities, parse_mode
 
 

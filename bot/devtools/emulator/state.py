@@ -62,6 +62,7 @@ class StoredMessage:
     deleted: bool = False
     disable_notification: bool = False
     link_preview_options: JSONDict | None = None
+    photo: str | None = None  # a photo message: the URL or file id it was sent with; `text` is its caption
 
 
 @dataclass

@@ -189,6 +189,13 @@ class World:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat
 
+    def check_rate(self, chat_id: int) -> None:
+        """Refuse a message to ``chat_id`` with 429 and its retry_after when the limits say so."""
+        if self.rate_limits:
+            retry_after = self.limits.check(chat_id, self.clock())
+            if retry_after:
+                raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
     def message_dict(self, chat: Chat, message: StoredMessage) -> JSONDict:
         """A stored message as the Bot API's ``Message`` object."""
         data: JSONDict = {
@@ -199,9 +206,17 @@ class World:
         }
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
-        data["text"] = message.text
-        if message.entities:
-            data["entities"] = message.entities
+        if message.photo is not None:
+            file_id = f"photo-{chat.chat_id}-{message.message_id}"
+            data["photo"] = [{"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 450}]
+            if message.text:
+                data["caption"] = message.text
+            if message.entities:
+                data["caption_entities"] = message.entities
+        else:
+            data["text"] = message.text
+            if message.entities:
+                data["entities"] = message.entities
         if message.link_preview_options:
             data["link_preview_options"] = message.link_preview_options
         if message.reply_markup is not None:

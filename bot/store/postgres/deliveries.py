@@ -102,13 +102,35 @@ class PgDeliveryRepository:
         found = await self._db.fetchval("SELECT text FROM broadcasts WHERE id = $1", broadcast_id)
         return None if found is None else str(found)
 
-    async def claim(self, limit: int, *, now: int | None = None) -> list[PendingDelivery]:
-        """Take up to `limit` due instant or broadcast deliveries, oldest first, marking them in flight."""
+    async def claim(self, limit: int, *, now: int | None = None, urgent_only: bool = False) -> list[PendingDelivery]:
+        """Take up to `limit` due deliveries, marking them in flight: breaking news (broadcasts) first,
+        then routine instant pushes, each oldest first; with `urgent_only`, breaking news only."""
         now = now_ts() if now is None else now
-        return await self._take("mode <> 'digest' AND not_before <= $2", now, limit)
+        taken = await self._take("mode = 'broadcast' AND not_before <= $2", limit, now)
+        if not urgent_only and len(taken) < limit:
+            taken += await self._take("mode = 'instant' AND not_before <= $2", limit - len(taken), now)
+        return taken
 
-    async def _take(self, where: str, value: object, limit: int) -> list[PendingDelivery]:
-        """Mark up to `limit` queued deliveries matching `where` (a constant fragment on $2) in flight.
+    async def claim_backlog(self, reader_id: int, limit: int, *, now: int | None = None) -> list[PendingDelivery]:
+        """Take one reader's due routine instant deliveries (oldest first, at most `limit`): a backlog
+        to be merged into one message."""
+        now = now_ts() if now is None else now
+        return await self._take("reader_id = $2 AND mode = 'instant' AND not_before <= $3", limit, reader_id, now)
+
+    async def backlog_sizes(self, reader_ids: Sequence[int]) -> dict[int, int]:
+        """For each of these readers with any: how many routine instant deliveries are still queued."""
+        if not reader_ids:
+            return {}
+        found = await self._db.fetch(
+            "SELECT reader_id, count(*) FROM deliveries WHERE reader_id = ANY($1::bigint[]) "
+            "AND state = 'queued' AND mode = 'instant' GROUP BY reader_id",
+            list(reader_ids),
+        )
+        return {int(r[0]): int(r[1]) for r in found}
+
+    async def _take(self, where: str, limit: int, *values: object) -> list[PendingDelivery]:
+        """Mark up to `limit` queued deliveries matching `where` (a constant fragment on $2, $3, … for
+        `values`) in flight.
 
         FOR UPDATE SKIP LOCKED: rows another transaction is taking are passed over, never waited
         for or taken twice."""
@@ -125,7 +147,7 @@ class PgDeliveryRepository:
             FROM taken JOIN readers r ON r.id = taken.reader_id ORDER BY taken.id
             """,
             limit,
-            value,
+            *values,
         )
         return [_pending(r) for r in rows]
 
@@ -198,7 +220,7 @@ class PgDeliveryRepository:
         ]
 
     async def claim_digest(self, reader_id: int, limit: int) -> list[PendingDelivery]:
-        return await self._take("reader_id = $2 AND mode = 'digest'", reader_id, limit)
+        return await self._take("reader_id = $2 AND mode = 'digest'", limit, reader_id)
 
     async def mark_digest_sent(self, reader_id: int, delivery_ids: Sequence[int], message_id: int, at: int) -> None:
         async with self._db.transaction() as conn:

@@ -5,8 +5,8 @@ Rows enter in PgArticleRepository.upsert_many's transaction. Any instance's fill
 with a lease (`claim`: `FOR UPDATE SKIP LOCKED`, so two instances claiming at once get different
 rows, and next_try moved on so nobody takes them again until the lease runs out), then stores what
 the page gave (`fill`, the article and its search entry together) or why it did not (`fail`).
-`fill` and `fail` take the content_version row first, as upsert_many does, so a batch and a fill
-touching the same article always lock in the same order.
+`fill` takes the content_version row first, as upsert_many does, so a batch and a fill touching
+the same article always lock in the same order.
 """
 
 from __future__ import annotations
@@ -102,7 +102,6 @@ class PgFullTextRepository:
     async def fail(self, article_id: int, reason: str, *, retry_at: int | None) -> None:
         """Record a failed attempt: tried again at `retry_at`, or given up when it is None."""
         async with self._db.transaction() as conn:
-            await conn.execute("SELECT n FROM content_version WHERE id = 1 FOR UPDATE")
             if retry_at is None:
                 await conn.execute(
                     "UPDATE fulltext SET state = 'failed', attempts = attempts + 1, reason = $1, updated_at = $2 "
@@ -120,8 +119,8 @@ class PgFullTextRepository:
                     now_ts(),
                     article_id,
                 )
-            # the article shows the failure note from now on
-            await conn.execute("UPDATE content_version SET n = n + 1 WHERE id = 1")
+        # content_version stays (as on SQLite): only an opened article shows the failure note, and it
+        # is read afresh; remembered pages and searches do not change.
 
     async def next_due(self) -> int | None:
         """When the earliest pending item is due (UNIX seconds), None when nothing is pending."""

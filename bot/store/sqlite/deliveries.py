@@ -111,10 +111,31 @@ class DeliveryRepository:
         row = await self._db.fetch_one("SELECT text FROM broadcasts WHERE id = ?", (broadcast_id,))
         return str(row[0]) if row else None
 
-    async def claim(self, limit: int, *, now: int | None = None) -> list[PendingDelivery]:
-        """Take up to `limit` due instant or broadcast deliveries, oldest first, marking them in flight."""
+    async def claim(self, limit: int, *, now: int | None = None, urgent_only: bool = False) -> list[PendingDelivery]:
+        """Take up to `limit` due deliveries, marking them in flight: breaking news (broadcasts) first,
+        then routine instant pushes, each oldest first; with `urgent_only`, breaking news only."""
         now = now_ts() if now is None else now
-        return await self._take("mode <> 'digest' AND not_before <= ?", (now,), limit)
+        taken = await self._take("mode = 'broadcast' AND not_before <= ?", (now,), limit)
+        if not urgent_only and len(taken) < limit:
+            taken += await self._take("mode = 'instant' AND not_before <= ?", (now,), limit - len(taken))
+        return taken
+
+    async def claim_backlog(self, reader_id: int, limit: int, *, now: int | None = None) -> list[PendingDelivery]:
+        """Take one reader's due routine instant deliveries (oldest first, at most `limit`): a backlog
+        to be merged into one message."""
+        now = now_ts() if now is None else now
+        return await self._take("reader_id = ? AND mode = 'instant' AND not_before <= ?", (reader_id, now), limit)
+
+    async def backlog_sizes(self, reader_ids: Sequence[int]) -> dict[int, int]:
+        """For each of these readers with any: how many routine instant deliveries are still queued."""
+        if not reader_ids:
+            return {}
+        rows = await self._db.fetch_all(
+            "SELECT reader_id, COUNT(*) FROM deliveries WHERE reader_id IN (SELECT value FROM json_each(?)) "
+            "AND state = 'queued' AND mode = 'instant' GROUP BY reader_id",
+            (json.dumps(list(reader_ids)),),
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
 
     async def _take(self, where: str, params: tuple[object, ...], limit: int) -> list[PendingDelivery]:
         """Mark up to `limit` queued deliveries matching `where` (a constant fragment) in flight."""

@@ -116,8 +116,9 @@ class FullTextRepository:
                     "WHERE article_id = ? AND state = 'pending'",
                     (retry_at, reason, now_ts(), article_id),
                 )
-            # the article shows the failure note from now on
-            await conn.execute("UPDATE content_version SET n = n + 1 WHERE id = 1")
+        # content_version stays: only an opened article shows the failure note, and it is read afresh;
+        # the remembered pages and searches do not change (moving it per failure made every reader's
+        # /latest and /search be computed again while a backlog of unreadable pages was worked off).
 
     async def next_due(self) -> int | None:
         """When the earliest pending item is due (UNIX seconds), None when nothing is pending."""

@@ -8,7 +8,7 @@ from typing import Any
 from bot.devtools.emulator import rules
 from bot.devtools.emulator.registry import api_method
 from bot.devtools.emulator.rules import Params, bad_request
-from bot.devtools.emulator.state import ApiError, Chat, JSONDict, SentRecord, StoredMessage
+from bot.devtools.emulator.state import Chat, JSONDict, SentRecord, StoredMessage
 from bot.devtools.emulator.world import World
 
 _NOT_MODIFIED = (
@@ -52,10 +52,7 @@ async def send_message(world: World, params: Params) -> Any:
     text, entities, parse_mode = rules.message_text(params)
     markup = rules.check_reply_markup(params.obj("reply_markup", "reply keyboard markup"))
     link_preview = _link_preview(params)
-    if world.rate_limits:
-        retry_after = world.limits.check(chat.chat_id, world.clock())
-        if retry_after:
-            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+    world.check_rate(chat.chat_id)
     disable_notification = params.flag("disable_notification")
     inline = markup if markup is not None and "inline_keyboard" in markup else None
     if markup is not None and "keyboard" in markup:
@@ -88,6 +85,42 @@ async def send_message(world: World, params: Params) -> Any:
             world.clock(),
         )
     )
+    return world.message_dict(chat, message)
+
+
+@api_method("sendPhoto")
+async def send_photo(world: World, params: Params) -> Any:
+    """A photo by URL (or file id) with an optional caption of up to 1,024 UTF-16 units; a URL in
+    ``faults.unfetchable`` is refused as Telegram refuses an image it cannot fetch or read."""
+    chat = world.chat_for(params, writing=True)
+    photo = params.text("photo")
+    if not photo:
+        raise bad_request("there is no photo in the request")
+    caption, entities, parse_mode = rules.caption_text(params)
+    markup = rules.check_reply_markup(params.obj("reply_markup", "reply keyboard markup"))
+    if photo in world.faults.unfetchable:
+        raise bad_request("failed to get HTTP URL content")
+    world.check_rate(chat.chat_id)
+    disable_notification = params.flag("disable_notification")
+    inline = markup if markup is not None and "inline_keyboard" in markup else None
+    message = StoredMessage(
+        chat.take_message_id(),
+        True,
+        int(time.time()),
+        caption,
+        entities,
+        inline,
+        disable_notification=disable_notification,
+        photo=photo,
+    )
+    chat.messages[message.message_id] = message
+    world.bot_messages.setdefault(chat.chat_id, []).append(message)
+    world.keep(
+        SentRecord(
+            "sendPhoto", chat.chat_id, message.message_id, caption, parse_mode, entities, markup,
+            disable_notification, None, world.clock(),
+        )
+    )  # fmt: skip
     return world.message_dict(chat, message)
 
 
