@@ -46,7 +46,7 @@ async def started(tmp_path: Path, emulator: BotApiEmulator, **extra: str) -> tup
 
 
 async def scrape(base: str) -> Samples:
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=30) as client:  # a loaded CI machine answers slowly
         page = await client.get(f"{base}/metrics")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/plain")
@@ -77,7 +77,7 @@ START_OK = {"command": "start", "outcome": "ok"}
 async def test_polling_serves_health_and_counts_a_start(tmp_path: Path, emulator: BotApiEmulator) -> None:
     bot, base = await started(tmp_path, emulator)
     try:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=30) as client:  # a loaded CI machine answers slowly
             health = await client.get(f"{base}/healthz")
             missing = await client.get(f"{base}/nothing-here")
         assert (health.status_code, health.text) == (200, "ok\n")
@@ -103,7 +103,7 @@ async def test_polling_serves_health_and_counts_a_start(tmp_path: Path, emulator
     assert code == 0, log
     assert "Traceback" not in log
     with pytest.raises(httpx.ConnectError):  # the server stopped with the bot
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=30) as client:  # a loaded CI machine answers slowly
             await client.get(f"{base}/healthz")
 
 
@@ -119,7 +119,7 @@ async def test_webhook_mode_serves_metrics_on_their_own_port(tmp_path: Path, emu
     try:
         assert await greeted(emulator, 42)
         await until_counted(base, "newsbot_updates_total", 1, **START_OK)
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=30) as client:  # a loaded CI machine answers slowly
             health = await client.get(f"{base}/healthz")
         assert health.status_code == 200
     finally:
@@ -155,7 +155,7 @@ async def test_two_workers_figures_add_up_and_survive_a_dead_worker(tmp_path: Pa
         await until_counted(base, "newsbot_updates_total", 4, **START_OK)
         [again] = children(bot.proc.pid)
         assert again != worker and multiprocess_dir(again) == shared
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=30) as client:  # a loaded CI machine answers slowly
             assert (await client.get(f"{base}/healthz")).status_code == 200
     finally:
         code, log = await bot.stop()

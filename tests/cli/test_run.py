@@ -28,7 +28,10 @@ def free_port() -> int:
 
 def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "NEWSBOT_"))}
-    env.update(NEWSBOT_DB=str(tmp_path / "bot.db"), NEWSBOT_LOG_LEVEL="INFO", **extra)
+    # The seeds link to the outlets' real pages, which the full-text filler would try to read
+    # (there is no network here): off unless a test turns it on, as the in-process fixtures do.
+    env.update(NEWSBOT_DB=str(tmp_path / "bot.db"), NEWSBOT_LOG_LEVEL="INFO", NEWSBOT_FULLTEXT="0")
+    env.update(extra)
     return env
 
 
