@@ -24,6 +24,7 @@ from bot.store.protocols import (
     SubscriptionStore,
     TopicStore,
 )
+from bot.store.records import store_stats
 from bot.store.sqlite.articles import ArticleRepository
 from bot.store.sqlite.backup import BackupError, BackupResult, backup_store
 from bot.store.sqlite.db import Database, store_error
@@ -95,17 +96,7 @@ class Store:
         return SoleLeader()
 
     async def stats(self) -> StoreStats:
-        by_status = await self.readers.count_by_status()
-        return StoreStats(
-            topics=await self.topics.count(),
-            articles=await self.articles.count(),
-            readers=sum(by_status.values()),
-            readers_by_status=by_status,
-            subscriptions=await self.subscriptions.count(),
-            deliveries_by_state=await self.deliveries.count_by_state(),
-            subscriptions_by_topic=await self.subscriptions.count_by_topic(),
-            fulltext_by_state=await self.fulltext.count_by_state(),
-        )
+        return await store_stats(self)
 
 
 async def open_store(path: str | Path) -> NewsStore:

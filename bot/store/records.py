@@ -4,8 +4,12 @@ article as `upsert_many` compares it, which items wait for their page's text, th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.models import ArticleKind, ParsedItem, origin_site, site_of
+from bot.models import ArticleKind, ParsedItem, StoreStats, origin_site, site_of
+
+if TYPE_CHECKING:
+    from bot.store.protocols import NewsStore
 
 # In meta once a fan-out round has run (SQLite migration 0007): the first round only empties the outbox.
 FANOUT_STARTED = "fanout_started"
@@ -35,3 +39,18 @@ class Stored:
 def needs_page(item: ParsedItem) -> bool:
     """An article stored with a web address and no body: its page is read for the text (bot.runtime.fulltext)."""
     return not item.body and item.kind is ArticleKind.ARTICLE and site_of(item.url) is not None
+
+
+async def store_stats(store: NewsStore) -> StoreStats:
+    """`newsbot stats` and /stats: the counts every engine gives through its repositories."""
+    by_status = await store.readers.count_by_status()
+    return StoreStats(
+        topics=await store.topics.count(),
+        articles=await store.articles.count(),
+        readers=sum(by_status.values()),
+        readers_by_status=by_status,
+        subscriptions=await store.subscriptions.count(),
+        deliveries_by_state=await store.deliveries.count_by_state(),
+        subscriptions_by_topic=await store.subscriptions.count_by_topic(),
+        fulltext_by_state=await store.fulltext.count_by_state(),
+    )

@@ -28,6 +28,7 @@ from bot.store.protocols import (
     SubscriptionStore,
     TopicStore,
 )
+from bot.store.records import store_stats
 
 __all__ = ["PostgresStore", "is_postgres_url", "open_postgres_store", "safe_url"]
 
@@ -72,17 +73,7 @@ class PostgresStore:
         return AdvisoryLeaderLock(self.db.url)
 
     async def stats(self) -> StoreStats:
-        by_status = await self.readers.count_by_status()
-        return StoreStats(
-            topics=await self.topics.count(),
-            articles=await self.articles.count(),
-            readers=sum(by_status.values()),
-            readers_by_status=by_status,
-            subscriptions=await self.subscriptions.count(),
-            deliveries_by_state=await self.deliveries.count_by_state(),
-            subscriptions_by_topic=await self.subscriptions.count_by_topic(),
-            fulltext_by_state=await self.fulltext.count_by_state(),
-        )
+        return await store_stats(self)
 
 
 async def open_postgres_store(url: str, *, pool_size: int = POOL_SIZE) -> NewsStore:
