@@ -16,17 +16,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import IO
+from http import HTTPStatus
+from typing import IO, Any, NoReturn
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
-from telegram.error import NetworkError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.request import BaseRequest, RequestData
 
 from bot.runtime.limiter import COUNTED_METHODS, PACED, Lane, RateLimiter
 
 _JSON = {"Content-Type": "application/json"}
+JSONDict = dict[str, Any]
 
 
 REPLY_RETRIES = 3  # a reply answered 429 is sent again after the pause, this many times
@@ -101,6 +113,47 @@ class AiohttpRequest(BaseRequest):
         already (`PACED`: the delivery worker); such a reply answered 429 pauses the budget for
         Telegram's retry_after and goes again after the pause (REPLY_RETRIES times, then the 429
         reaches python-telegram-bot, which raises RetryAfter as usual)."""
+        data: aiohttp.FormData | bytes | None = None
+        json_body = False
+        if request_data is not None:
+            files = request_data.multipart_data
+            if files:
+                data = _multipart(request_data.json_parameters, files)
+            else:
+                data = request_data.json_payload
+                json_body = True
+        return await self._paced(url, method, data, json_body, read_timeout, connect_timeout, pool_timeout)
+
+    async def call(self, url: str, parameters: JSONDict) -> Any:
+        """One Bot API call with JSON-ready `parameters`; the answer's `result` as plain JSON.
+
+        For the replies the bot sends while answering readers (bot.ui.send): python-telegram-bot's
+        own methods turn the message Telegram echoes back (its text entities, every button of its
+        keyboard) into objects, which cost about a quarter of the CPU an update takes in
+        `bench/bench_updates.py --profile`, for a result those replies never read. Same budget, same
+        retries after a 429, and the same errors as python-telegram-bot raises (`raise_for_answer`).
+        """
+        body = json.dumps(parameters).encode()
+        status, payload = await self._paced(
+            url, "POST", body, True, BaseRequest.DEFAULT_NONE, BaseRequest.DEFAULT_NONE, BaseRequest.DEFAULT_NONE
+        )
+        if HTTPStatus.OK <= status <= 299:
+            try:
+                return json.loads(payload)["result"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise TelegramError(f"Invalid server response: {payload[:200]!r}") from exc
+        raise_for_answer(status, payload)
+
+    async def _paced(
+        self,
+        url: str,
+        method: str,
+        data: aiohttp.FormData | bytes | None,
+        json_body: bool,
+        read_timeout: object,
+        connect_timeout: object,
+        pool_timeout: object,
+    ) -> tuple[int, bytes]:
         budget = self._budget
         paced = budget is not None and url.rsplit("/", 1)[-1] in COUNTED_METHODS and not PACED.get()
         tries = 0
@@ -109,7 +162,7 @@ class AiohttpRequest(BaseRequest):
                 assert budget is not None
                 await budget.acquire(None, Lane.REPLY)
             status, body = await self._exchange(
-                url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+                url, method, data, json_body, read_timeout, connect_timeout, pool_timeout
             )
             if status != 429 or not paced or tries >= REPLY_RETRIES:
                 return status, body
@@ -121,11 +174,11 @@ class AiohttpRequest(BaseRequest):
         self,
         url: str,
         method: str,
-        request_data: RequestData | None = None,
-        read_timeout: object = BaseRequest.DEFAULT_NONE,
-        write_timeout: object = BaseRequest.DEFAULT_NONE,
-        connect_timeout: object = BaseRequest.DEFAULT_NONE,
-        pool_timeout: object = BaseRequest.DEFAULT_NONE,
+        data: aiohttp.FormData | bytes | None,
+        json_body: bool,
+        read_timeout: object,
+        connect_timeout: object,
+        pool_timeout: object,
     ) -> tuple[int, bytes]:
         session = self._session
         if session is None or session.closed:
@@ -140,15 +193,9 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
-        data: aiohttp.FormData | bytes | None = None
         headers = {"User-Agent": self.USER_AGENT}
-        if request_data is not None:
-            files = request_data.multipart_data
-            if files:
-                data = _multipart(request_data.json_parameters, files)
-            else:
-                data = request_data.json_payload
-                headers.update(_JSON)
+        if json_body:
+            headers.update(_JSON)
         status: int | None = None
         try:
             async with session.request(
@@ -203,6 +250,39 @@ def _multipart(fields: dict[str, str], files: Mapping[str, tuple[str, bytes | IO
     for name, (filename, content, mimetype) in files.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
     return form
+
+
+def raise_for_answer(status: int, payload: bytes) -> NoReturn:
+    """The error python-telegram-bot raises for a Bot API answer that is not a success
+    (`BaseRequest._request_wrapper`'s mapping, written out for `AiohttpRequest.call`)."""
+    try:
+        message = f"{HTTPStatus(status).phrase} ({status})"
+    except ValueError:
+        message = f"Unknown HTTPError ({status})"
+    try:
+        answer = json.loads(payload)
+        if not isinstance(answer, dict):
+            raise TypeError(type(answer).__name__)
+    except (ValueError, TypeError):
+        message += f". Parsing the server response {payload!r} failed"
+    else:
+        message = answer.get("description") or message
+        parameters = answer.get("parameters")
+        if isinstance(parameters, dict) and parameters:
+            if parameters.get("migrate_to_chat_id"):
+                raise ChatMigrated(parameters["migrate_to_chat_id"])
+            if parameters.get("retry_after"):
+                raise RetryAfter(parameters["retry_after"])
+            message += f". The server response contained unknown parameters: {parameters}"
+    if status == HTTPStatus.FORBIDDEN:
+        raise Forbidden(message)
+    if status in (HTTPStatus.NOT_FOUND, HTTPStatus.UNAUTHORIZED):
+        raise InvalidToken(message)
+    if status == HTTPStatus.BAD_REQUEST:
+        raise BadRequest(message)
+    if status == HTTPStatus.CONFLICT:
+        raise Conflict(message)
+    raise NetworkError(message)
 
 
 def _retry_after(body: bytes) -> float:

@@ -10,6 +10,7 @@ version, a forged or truncated string, an unknown action, a wrong number of argu
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -76,6 +77,7 @@ class Callback:
         return self.args[index]
 
 
+@functools.lru_cache(maxsize=20_000, typed=True)  # every keyboard encodes the same buttons again (typed: True ≠ 1)
 def encode(action: Action, *args: int) -> str:
     """The callback data for a button. Raises ValueError for arguments the codec cannot carry."""
     if len(args) != ARITY[action]:

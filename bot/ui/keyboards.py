@@ -49,7 +49,40 @@ class Keyboard(InlineKeyboardMarkup):
     __slots__ = ()
 
     def to_dict(self, recursive: bool = True) -> JSONDict:
-        return {"inline_keyboard": [[_button_json(button) for button in row] for row in self.inline_keyboard]}
+        return {"inline_keyboard": [[_json_of(button) for button in row] for row in self.inline_keyboard]}
+
+
+# The same buttons come back on update after update (the numbered headlines of the first pages,
+# the page turns, the settings), and building a PTB button sets each of its dozen frozen fields
+# through TelegramObject.__setattr__: in `bench/bench_updates.py --profile` building and encoding
+# buttons was about a sixth of an update's CPU. Buttons are immutable, so one object (and its JSON,
+# which is only ever serialised, never changed) serves every keyboard that shows it. Bounded: the
+# cache is emptied when full, so memory stays flat whatever ids and pages readers ask for.
+_CACHE_SIZE = 20_000
+_buttons: dict[tuple[str, str], InlineKeyboardButton] = {}
+_json: dict[int, tuple[InlineKeyboardButton, JSONDict]] = {}
+
+
+def _callback_button(label: str, data: str) -> InlineKeyboardButton:
+    key = (label, data)
+    button = _buttons.get(key)
+    if button is None:
+        if len(_buttons) >= _CACHE_SIZE:
+            _buttons.clear()
+            _json.clear()
+        button = _buttons[key] = InlineKeyboardButton(label, callback_data=data)
+    return button
+
+
+def _json_of(button: InlineKeyboardButton) -> JSONDict:
+    known = _json.get(id(button))
+    if known is not None and known[0] is button:
+        return known[1]
+    out = _button_json(button)
+    data = button.callback_data
+    if isinstance(data, str) and _buttons.get((button.text, data)) is button:
+        _json[id(button)] = (button, out)  # only cached buttons: the entry keeps its id from being reused
+    return out
 
 
 def _button_json(button: InlineKeyboardButton) -> JSONDict:
@@ -68,7 +101,7 @@ def main_keyboard() -> ReplyKeyboardMarkup:
 
 
 def _button(label: str, action: Action, *args: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=encode(action, *args))
+    return _callback_button(label, encode(action, *args))
 
 
 def _short(title: str) -> str:
@@ -78,9 +111,9 @@ def _short(title: str) -> str:
 def _nav(has_prev: bool, has_next: bool, page: int, to: Callable[[int], str]) -> Row:
     row: Row = []
     if has_prev:
-        row.append(InlineKeyboardButton(PREV, callback_data=to(page - 1)))
+        row.append(_callback_button(PREV, to(page - 1)))
     if has_next:
-        row.append(InlineKeyboardButton(NEXT, callback_data=to(page + 1)))
+        row.append(_callback_button(NEXT, to(page + 1)))
     return row
 
 

@@ -4,7 +4,7 @@ its lead at once and is completed in the same message when the page's text arriv
 
 from __future__ import annotations
 
-from telegram import LinkPreviewOptions, Message, Update
+from telegram import LinkPreviewOptions, Update
 
 from bot.models import Article, Reader
 from bot.runtime.context import NewsContext
@@ -51,19 +51,17 @@ def article_view(
 async def send_article(context: NewsContext, chat_id: int, reader: Reader, article: Article) -> None:
     waiting = context.reading.will_complete(article)
     text, markup, preview = article_view(context, reader, article, waiting=waiting)
-    sent = await context.bot.send_message(chat_id, text, reply_markup=markup, link_preview_options=preview)
+    sent = await replies.send(context, chat_id, reader, text, markup, preview)
     if waiting:
-        await complete(context, reader, article, sent)
+        await complete(context, reader, article, chat_id, sent)
 
 
-async def complete(context: NewsContext, reader: Reader, article: Article, sent: Message) -> None:
+async def complete(context: NewsContext, reader: Reader, article: Article, chat_id: int, message_id: int) -> None:
     """The lead is on screen: read the page now, then show the whole article (or the note that the
     full text is on the site) in the same message."""
     done = await context.reading.complete(article)
     text, markup, preview = article_view(context, reader, done)
-    await context.bot.edit_message_text(
-        text, chat_id=sent.chat_id, message_id=sent.message_id, reply_markup=markup, link_preview_options=preview
-    )
+    await replies.edit(context, chat_id, message_id, text, markup, preview)
 
 
 async def article_command(update: Update, context: NewsContext) -> None:

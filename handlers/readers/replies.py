@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update, User
-from telegram.constants import ParseMode
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update, User
+from telegram.constants import ChatType, ParseMode
 
 from bot.models import Reader
 from bot.runtime.context import NewsContext
+from bot.runtime.telegram_http import AiohttpRequest
 from bot.text.html_split import visible_text
 
 
@@ -41,14 +42,79 @@ async def reply(
     reader: Reader,
     text: str,
     markup: Any = None,
-) -> Message:
-    return await message.reply_text(text, reply_markup=markup, link_preview_options=previews(reader))
+) -> None:
+    """Answer the reader's message in its chat."""
+    bot = message.get_bot()
+    client = _direct(bot)
+    if client is None or message.chat.type != ChatType.PRIVATE or message.message_thread_id is not None:
+        # PTB's reply_text: quoting in groups, topics' threads
+        await message.reply_text(text, reply_markup=markup, link_preview_options=previews(reader))
+        return
+    await client.call(f"{bot.base_url}/sendMessage", _message(message.chat_id, text, markup, previews(reader)))
 
 
-async def send(context: NewsContext, chat_id: int, reader: Reader, text: str, markup: Any = None) -> Message:
-    return await context.bot.send_message(
-        chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=previews(reader)
-    )
+async def send(
+    context: NewsContext,
+    chat_id: int,
+    reader: Reader,
+    text: str,
+    markup: Any = None,
+    preview: LinkPreviewOptions | None = None,
+) -> int:
+    """Send a message to the reader's chat; its message id."""
+    preview = preview or previews(reader)
+    client = _direct(context.bot)
+    if client is None:
+        sent = await context.bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, link_preview_options=preview
+        )
+        return sent.message_id
+    result = await client.call(f"{context.bot.base_url}/sendMessage", _message(chat_id, text, markup, preview))
+    return int(result["message_id"])
+
+
+async def edit(
+    context: NewsContext,
+    chat_id: int,
+    message_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    preview: LinkPreviewOptions,
+) -> None:
+    """Show `text` (and `markup`) in a message the bot sent before."""
+    await _edit(context.bot, chat_id, message_id, text, markup, preview)
+
+
+async def _edit(
+    bot: Bot, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None, preview: LinkPreviewOptions
+) -> None:
+    client = _direct(bot)
+    if client is None:
+        await bot.edit_message_text(
+            text, chat_id=chat_id, message_id=message_id, reply_markup=markup, link_preview_options=preview
+        )
+        return
+    parameters = _message(chat_id, text, markup, preview)
+    parameters["message_id"] = message_id
+    await client.call(f"{bot.base_url}/editMessageText", parameters)
+
+
+def _direct(bot: Bot) -> AiohttpRequest | None:
+    """The bot's own HTTP client, for replies whose echoed message is never read (see
+    `AiohttpRequest.call`); None for another client (PTB's methods then)."""
+    request = bot.request
+    return request if isinstance(request, AiohttpRequest) else None
+
+
+def _message(chat_id: int, text: str, markup: Any, preview: LinkPreviewOptions) -> dict[str, Any]:
+    parameters: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML.value}
+    if markup is not None:
+        parameters["reply_markup"] = markup.to_dict()
+    if preview.is_disabled:
+        parameters["link_preview_options"] = {"is_disabled": True}
+    else:
+        parameters["link_preview_options"] = preview.to_dict()
+    return parameters
 
 
 def _same(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
@@ -70,7 +136,7 @@ async def edit_in_place(
     message = query.message
     if not isinstance(message, Message) or _same(message, text, markup):
         return False
-    await query.edit_message_text(text, reply_markup=markup, link_preview_options=preview or previews(reader))
+    await _edit(query.get_bot(), message.chat_id, message.message_id, text, markup, preview or previews(reader))
     return True
 
 

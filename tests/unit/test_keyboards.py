@@ -41,3 +41,21 @@ def test_the_bots_keyboards_serialise_as_ptb_does() -> None:
     assert isinstance(keyboard, Keyboard)
     assert keyboard.to_dict() == InlineKeyboardMarkup.to_dict(keyboard)
     assert main_keyboard().to_dict()["keyboard"]  # the reply keyboard is PTB's own class
+
+
+def test_shared_buttons_serialise_as_ptb_does_and_the_cache_stays_bounded(monkeypatch) -> None:
+    from bot.services.reading import Page
+    from bot.ui import keyboards
+
+    monkeypatch.setattr(keyboards, "_CACHE_SIZE", 8)
+    seen = []
+    for start in range(0, 40, 10):
+        items = [type("Item", (), {"id": start + i})() for i in range(10)]
+        page = Page(items=items, page=start // 10, pages=10, total=100)  # type: ignore[arg-type]
+        first = keyboards.latest(page, arabic_digits=True)
+        again = keyboards.latest(page, arabic_digits=True)
+        assert first is not None and again is not None
+        assert first.to_dict() == again.to_dict() == InlineKeyboardMarkup.to_dict(first)
+        assert len(keyboards._buttons) <= 8 and len(keyboards._json) <= 8
+        seen.append(first.to_dict())
+    assert seen[0] != seen[1]  # another page's buttons, not a stale cached one

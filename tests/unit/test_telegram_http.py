@@ -145,3 +145,59 @@ async def test_no_proxy_sends_a_host_directly(proxy, monkeypatch) -> None:
     finally:
         await request.shutdown()
     assert asked == []
+
+
+ANSWERS = [
+    (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}),
+    (400, {"ok": False, "error_code": 400, "description": "Bad Request: message is not modified"}),
+    (429, {"ok": False, "error_code": 429, "description": "Too Many Requests", "parameters": {"retry_after": 7}}),
+    (400, {"ok": False, "error_code": 400, "description": "migrated", "parameters": {"migrate_to_chat_id": -100123}}),
+    (401, {"ok": False, "error_code": 401, "description": "Unauthorized"}),
+    (409, {"ok": False, "error_code": 409, "description": "Conflict: terminated by other getUpdates request"}),
+    (502, None),
+    (500, {"ok": False, "error_code": 500, "description": "Internal Server Error", "parameters": {"odd": 1}}),
+]
+
+
+@pytest.fixture
+async def answering() -> AsyncIterator[str]:
+    async def answer(request: web.Request) -> web.Response:
+        status = int(request.match_info["status"])
+        which = int(request.match_info["which"])
+        body = ANSWERS[which][1]
+        if body is None:
+            return web.Response(status=status, text="<html>Bad Gateway</html>")
+        return web.json_response(body, status=status)
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "result": {"message_id": 41, "echo": await request.json()}})
+
+    app = web.Application()
+    app.router.add_post("/answer/{which}/{status}", answer)
+    app.router.add_post("/sendMessage", ok)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await runner.cleanup()
+
+
+async def test_direct_calls_raise_what_python_telegram_bot_raises(answering) -> None:
+    """`call` skips PTB's objects for the answer, not its errors: each failure raises the same
+    exception, with the same message, as PTB's own request path (`BaseRequest.post`)."""
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        for which, (status, _) in enumerate(ANSWERS):
+            url = f"{answering}/answer/{which}/{status}"
+            with pytest.raises(Exception) as ptb:
+                await request.post(url, RequestData([RequestParameter("chat_id", 5, [])]))
+            with pytest.raises(Exception) as ours:
+                await request.call(url, {"chat_id": 5})
+            assert type(ours.value) is type(ptb.value), (status, ours.value, ptb.value)
+            assert str(ours.value) == str(ptb.value)
+        sent = await request.call(f"{answering}/sendMessage", {"chat_id": 5, "text": "غزة"})
+    finally:
+        await request.shutdown()
+    assert sent == {"message_id": 41, "echo": {"chat_id": 5, "text": "غزة"}}
