@@ -3,16 +3,15 @@ one transaction (the SQLite store's `ArticleRepository`, same behaviour)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from bot.models import LEGACY_ORIGIN, Article, ArticleKind, ArticleSummary, ParsedItem, UpsertOutcome, item_origin
+from bot.models import Article, ArticleKind, ArticleSummary, ParsedItem, UpsertOutcome
 from bot.store import rows
 from bot.store.cache import RememberedAnswers
-from bot.store.hashing import content_hash
 from bot.store.postgres import search
 from bot.store.postgres.db import PgDatabase, now_ts
 from bot.store.postgres.topics import PgTopicRepository
-from bot.store.records import Stored, needs_page
+from bot.store.records import Key, Stored, Write, first_of_batch, plan_upsert, stored
 
 _SUMMARY = """
     SELECT a.id, a.headline, a.lead, a.url, a.published_at, a.stored_at, a.kind,
@@ -58,6 +57,16 @@ _UPDATE = """
 """
 
 
+def _document(write: Write) -> str:
+    """The row's search vector, from what it stores (bot.store.postgres.search)."""
+    return search.document(write.item.headline, write.item.lead, write.body)
+
+
+def _columns(records: Iterable[tuple[object, ...]]) -> list[list[object]]:
+    """Rows turned into one list a column, for `unnest($1::…[], $2::…[], …)`."""
+    return [list(column) for column in zip(*records, strict=True)]
+
+
 class PgArticleRepository:
     def __init__(self, db: PgDatabase, topics: PgTopicRepository) -> None:
         self._db = db
@@ -81,24 +90,18 @@ class PgArticleRepository:
         """
         if not batch:
             return []
-        keys = [(item_origin(item), item.guid) for item, _ in batch]
-        first: dict[tuple[str, str], tuple[ParsedItem, Sequence[int]]] = {}
-        for key, entry in zip(keys, batch, strict=True):
-            first.setdefault(key, entry)
+        keys, first = first_of_batch(batch)
         now = now_ts()
-        outcomes: dict[tuple[str, str], UpsertOutcome] = {}
         async with self._db.transaction() as conn:
             await conn.execute("SELECT n FROM content_version WHERE id = 1 FOR UPDATE")
-            existing: dict[tuple[str, str], Stored] = {}
+            existing: dict[Key, Stored] = {}
             for r in await conn.fetch(
                 "SELECT id, origin, guid, url, content_hash, headline, lead, body, "
                 "EXISTS (SELECT 1 FROM fulltext f WHERE f.article_id = articles.id AND f.state = 'done') "
                 "AS filled FROM articles WHERE guid = ANY($1::text[])",
                 list({guid for _, guid in first}),
             ):
-                existing[(r["origin"], r["guid"])] = Stored(
-                    r["id"], r["guid"], r["url"], r["content_hash"], r["headline"], r["lead"], r["body"], r["filled"]
-                )
+                existing[(r["origin"], r["guid"])] = stored(r)
             new_count = sum(1 for key in first if key not in existing)
             fresh: list[int] = []
             if new_count:
@@ -109,106 +112,45 @@ class PgArticleRepository:
                         new_count,
                     )
                 ]
-            fresh_ids = iter(fresh)
-            inserts: list[list[object]] = [[] for _ in range(19)]
-            updates: list[list[object]] = [[] for _ in range(17)]
-            claims: list[tuple[str, int]] = []
-            taken: set[int] = set()
-            link_articles: list[int] = []
-            link_topics: list[int] = []
-            unlink: list[int] = []
-            added: list[int] = []
-            to_read: list[int] = []  # the filler reads these items' pages
-            for key, (item, topic_ids) in first.items():
-                origin, guid = key
-                digest = content_hash(item, topic_ids)
-                body = rows.body_text(item.body)
-                found = existing.get(key)
-                if not body and found is not None and found.filled:
-                    body = found.body  # a summary again: the page's text read earlier stays
-                fields = (
-                    item.url,
-                    item.headline,
-                    item.lead,
-                    body,
-                    rows.ts(item.published_at),
-                    item.source,
-                    item.author,
-                    item.outlet,
-                    item.image_url,
-                    item.kind.value,
-                    rows.related_json(item.related),
-                    digest,
-                    item.date_only,
-                    rows.ts(item.modified_at),
-                    "\n".join(label for label in item.categories if "\n" not in label),
-                    search.document(item.headline, item.lead, body),
-                )
-                if found is None and origin != LEGACY_ORIGIN:
-                    legacy = existing.get((LEGACY_ORIGIN, guid))
-                    if legacy is not None and legacy.id not in taken and legacy.claimable_by(origin, digest):
-                        found = legacy
-                        taken.add(legacy.id)
-                        claims.append((origin, legacy.id))
-                if found is None:
-                    article_id = next(fresh_ids)
-                    for column, value in zip(inserts, (article_id, origin, guid, *fields), strict=True):
-                        column.append(value)
-                    added.append(article_id)
-                    outcomes[key] = UpsertOutcome(guid, article_id, "added", origin)
-                    if not body and needs_page(item):
-                        to_read.append(article_id)
-                elif found.content_hash == digest:
-                    outcomes[key] = UpsertOutcome(guid, found.id, "unchanged", origin)
-                    continue
-                else:
-                    article_id = found.id
-                    for column, value in zip(updates, (article_id, *fields), strict=True):
-                        column.append(value)
-                    unlink.append(article_id)
-                    outcomes[key] = UpsertOutcome(guid, article_id, "updated", origin)
-                    if not body and needs_page(item):
-                        to_read.append(article_id)
-                for topic_id in sorted(set(topic_ids)):
-                    link_articles.append(article_id)
-                    link_topics.append(topic_id)
+            plan = plan_upsert(keys, first, existing, iter(fresh).__next__)
 
-            if claims:
-                await conn.executemany("UPDATE articles SET origin = $1 WHERE id = $2", claims)
-            if added:
-                await conn.execute(_INSERT, *inserts, now)
-            if unlink:
-                await conn.execute(_UPDATE, *updates, now)
+            if plan.claims:
+                await conn.executemany("UPDATE articles SET origin = $1 WHERE id = $2", plan.claims)
+            if plan.inserts:
+                await conn.execute(
+                    _INSERT,
+                    *_columns((w.article_id, w.origin, w.guid, *w.values(), _document(w)) for w in plan.inserts),
+                    now,
+                )
+            if plan.updates:
+                unlink = [w.article_id for w in plan.updates]
+                await conn.execute(
+                    _UPDATE, *_columns((w.article_id, *w.values(), _document(w)) for w in plan.updates), now
+                )
                 await conn.execute("DELETE FROM article_topics WHERE article_id = ANY($1::bigint[])", unlink)
-            if to_read:
+            if plan.to_read:
                 await conn.execute(
                     "INSERT INTO fulltext (article_id, updated_at) SELECT unnest($1::bigint[]), $2 "
                     "ON CONFLICT (article_id) DO NOTHING",
-                    to_read,
+                    plan.to_read,
                     now,
                 )
-            if link_articles:
+            if plan.links:
                 await conn.execute(
                     "INSERT INTO article_topics (article_id, topic_id) "
                     "SELECT * FROM unnest($1::bigint[], $2::bigint[]) ON CONFLICT DO NOTHING",
-                    link_articles,
-                    link_topics,
+                    [a for a, _ in plan.links],
+                    [t for _, t in plan.links],
                 )
-            if added or unlink:
+            if plan.changed:
                 seq = await conn.fetchval("UPDATE content_version SET n = n + 1 WHERE id = 1 RETURNING n")
-                if added:
+                if plan.inserts:
                     await conn.execute(
-                        "INSERT INTO outbox (article_id, seq) SELECT unnest($1::bigint[]), $2", added, seq
+                        "INSERT INTO outbox (article_id, seq) SELECT unnest($1::bigint[]), $2",
+                        [w.article_id for w in plan.inserts],
+                        seq,
                     )
-        answers: list[UpsertOutcome] = []
-        answered: set[tuple[str, str]] = set()
-        for key in keys:
-            outcome = outcomes[key]
-            if key in answered:
-                outcome = UpsertOutcome(outcome.guid, outcome.article_id, "duplicate", outcome.origin)
-            answered.add(key)
-            answers.append(outcome)
-        return answers
+        return plan.answers()
 
     async def get(self, article_id: int) -> Article | None:
         row = await self._db.fetchrow(_ARTICLE, article_id)

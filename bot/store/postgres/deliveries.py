@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from bot.models import DeliveryState, DigestReader, PendingDelivery
 from bot.store.postgres.db import PgDatabase, Record, affected, now_ts
-from bot.store.records import FANOUT_STARTED
+from bot.store.records import FANOUT_STARTED, digest_reader
 
 
 def _pending(row: Record) -> PendingDelivery:
@@ -206,18 +206,7 @@ class PgDeliveryRepository:
             ORDER BY r.id
             """
         )
-        return [
-            DigestReader(
-                reader_id=int(r[0]),
-                digest_hours=tuple(sorted({int(h) for h in str(r[1]).split(",") if h.strip().isdigit()})),
-                last_digest_at=r[2],
-                oldest_queued_at=int(r[3]),
-                arabic_digits=bool(r[4]),
-                quiet_start=r[5],
-                quiet_end=r[6],
-            )
-            for r in rows
-        ]
+        return [digest_reader(r) for r in rows]
 
     async def claim_digest(self, reader_id: int, limit: int) -> list[PendingDelivery]:
         return await self._take("reader_id = $2 AND mode = 'digest'", limit, reader_id)

@@ -17,6 +17,7 @@ from bot.models import StoredText, Topic, TopicSpec, TopicStatus
 from bot.store import rows
 from bot.store.errors import StoreRejected
 from bot.store.postgres.db import PgDatabase, Record, now_ts
+from bot.store.records import joined, merged_rules, topic_insert_values, topic_upsert_values
 
 # article_count is kept by triggers on article_topics (migration 0001), not counted per read.
 _COUNTED = "SELECT t.* FROM topics t"
@@ -27,27 +28,6 @@ _INSERT = """
     INSERT INTO topics (slug, name, kind, keywords, aliases, excludes, pin, created_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id
 """
-
-
-def _joined(values: Sequence[str]) -> str:
-    return "\n".join(values)
-
-
-def _union(old: Sequence[str], new: Sequence[str]) -> str:
-    return _joined(list(dict.fromkeys([*old, *new])))
-
-
-def _insert_args(spec: TopicSpec) -> tuple[object, ...]:
-    return (
-        spec.slug,
-        spec.name,
-        spec.kind.value,
-        _joined(spec.keywords),
-        _joined(spec.aliases),
-        _joined(spec.excludes),
-        spec.pin,
-        now_ts(),
-    )
 
 
 async def _file(conn: PoolConnectionProxy[Record], topic_id: int, article_ids: Sequence[int]) -> None:
@@ -82,17 +62,13 @@ class PgTopicRepository:
             await conn.execute(_LOCK_CONTENT)
             row = await conn.fetchrow("SELECT * FROM topics WHERE slug = $1 FOR UPDATE", spec.slug)
             if row is None:
-                topic_id = int(await conn.fetchval(_INSERT, *_insert_args(spec)))
+                topic_id = int(await conn.fetchval(_INSERT, *topic_insert_values(spec, now_ts())))
             else:
                 old = rows.topic(row)
                 topic_id = old.id
                 await conn.execute(
                     "UPDATE topics SET name = $1, kind = $2, keywords = $3, aliases = $4, excludes = $5 WHERE id = $6",
-                    spec.name,
-                    spec.kind.value,
-                    _union(old.keywords, spec.keywords),
-                    _union(old.aliases, spec.aliases),
-                    _union(old.excludes, spec.excludes),
+                    *topic_upsert_values(old, spec),
                     topic_id,
                 )
             return await _topic_row(conn, topic_id)
@@ -104,7 +80,7 @@ class PgTopicRepository:
             await conn.execute(_LOCK_CONTENT)
             if await conn.fetchval("SELECT 1 FROM topics WHERE slug = $1", spec.slug) is not None:
                 raise StoreRejected(f"the slug {spec.slug!r} is taken")
-            topic_id = int(await conn.fetchval(_INSERT, *_insert_args(spec)))
+            topic_id = int(await conn.fetchval(_INSERT, *topic_insert_values(spec, now_ts())))
             await _file(conn, topic_id, file_articles)
             return await _topic_row(conn, topic_id)
 
@@ -117,9 +93,9 @@ class PgTopicRepository:
             await conn.execute(
                 "UPDATE topics SET name = $1, keywords = $2, aliases = $3, excludes = $4, pin = $5 WHERE id = $6",
                 spec.name,
-                _joined(spec.keywords),
-                _joined(spec.aliases),
-                _joined(spec.excludes),
+                joined(spec.keywords),
+                joined(spec.aliases),
+                joined(spec.excludes),
                 spec.pin,
                 topic_id,
             )
@@ -174,8 +150,7 @@ class PgTopicRepository:
             await conn.execute("UPDATE feeds SET topic_slug = $1 WHERE topic_slug = $2", target.slug, source.slug)
             await conn.execute(
                 "UPDATE topics SET keywords = $1, aliases = $2 WHERE id = $3",
-                _union(target.keywords, source.keywords),
-                _union(target.aliases, [source.name, *source.aliases]),
+                *merged_rules(target, source),
                 into_id,
             )
             await conn.execute(

@@ -3,22 +3,14 @@ transaction."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
-from bot.models import (
-    LEGACY_ORIGIN,
-    Article,
-    ArticleKind,
-    ArticleSummary,
-    ParsedItem,
-    UpsertOutcome,
-    UpsertStatus,
-    item_origin,
-)
+from bot.models import Article, ArticleKind, ArticleSummary, ParsedItem, UpsertOutcome, UpsertStatus
 from bot.store import rows
 from bot.store.cache import RememberedAnswers
 from bot.store.hashing import content_hash
-from bot.store.records import Stored, needs_page
+from bot.store.records import Key, Stored, first_of_batch, plan_upsert, stored
 from bot.store.search_terms import indexed, query_words
 from bot.store.sqlite.db import Database, now_ts
 from bot.store.sqlite.topics import TopicRepository
@@ -83,14 +75,10 @@ class ArticleRepository:
         """
         if not batch:
             return []
-        keys = [(item_origin(item), item.guid) for item, _ in batch]
-        first: dict[tuple[str, str], tuple[ParsedItem, Sequence[int]]] = {}
-        for key, entry in zip(keys, batch, strict=True):
-            first.setdefault(key, entry)
+        keys, first = first_of_batch(batch)
         now = now_ts()
-        outcomes: dict[tuple[str, str], UpsertOutcome] = {}
         async with self._db.write() as conn:
-            existing: dict[tuple[str, str], Stored] = {}
+            existing: dict[Key, Stored] = {}
             guids = list({guid for _, guid in first})
             for start in range(0, len(guids), _CHUNK):
                 chunk = guids[start : start + _CHUNK]
@@ -102,85 +90,17 @@ class ArticleRepository:
                     chunk,
                 ) as cur:
                     for r in await cur.fetchall():
-                        existing[(r["origin"], r["guid"])] = Stored(
-                            r["id"],
-                            r["guid"],
-                            r["url"],
-                            r["content_hash"],
-                            r["headline"],
-                            r["lead"],
-                            r["body"],
-                            bool(r["filled"]),
-                        )
+                        existing[(r["origin"], r["guid"])] = stored(r)
             async with conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
                 row = await cur.fetchone()
             async with conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'articles'") as cur:
                 seq_row = await cur.fetchone()
-            next_id = max(int(row[0]) if row else 0, int(seq_row[0]) if seq_row else 0) + 1
+            ids = itertools.count(max(int(row[0]) if row else 0, int(seq_row[0]) if seq_row else 0) + 1)
+            plan = plan_upsert(keys, first, existing, ids.__next__)
 
-            inserts: list[tuple[object, ...]] = []
-            updates: list[tuple[object, ...]] = []
-            claims: list[tuple[str, int]] = []
-            taken: set[int] = set()
-            links: list[tuple[int, int]] = []
-            unlink: list[tuple[int]] = []
-            fts_add: list[tuple[int, str, str, str]] = []
-            fts_del: list[tuple[int, str, str, str]] = []
-            to_read: list[tuple[int, int]] = []  # (article id, now): the filler reads its page
-            for key, (item, topic_ids) in first.items():
-                origin, guid = key
-                digest = content_hash(item, topic_ids)
-                body = rows.body_text(item.body)
-                found = existing.get(key)
-                if not body and found is not None and found.filled:
-                    body = found.body  # a summary again: the page's text read earlier stays
-                values = (
-                    item.url,
-                    item.headline,
-                    item.lead,
-                    body,
-                    rows.ts(item.published_at),
-                    item.source,
-                    item.author,
-                    item.outlet,
-                    item.image_url,
-                    item.kind.value,
-                    rows.related_json(item.related),
-                    digest,
-                    int(item.date_only),
-                    rows.ts(item.modified_at),
-                    "\n".join(label for label in item.categories if "\n" not in label),
-                )
-                if found is None and origin != LEGACY_ORIGIN:
-                    legacy = existing.get((LEGACY_ORIGIN, guid))
-                    if legacy is not None and legacy.id not in taken and legacy.claimable_by(origin, digest):
-                        found = legacy
-                        taken.add(legacy.id)
-                        claims.append((origin, legacy.id))
-                if found is None:
-                    article_id = next_id
-                    next_id += 1
-                    inserts.append((article_id, origin, guid, *values, now, now))
-                    outcomes[key] = UpsertOutcome(guid, article_id, "added", origin)
-                    if not body and needs_page(item):
-                        to_read.append((article_id, now))
-                elif found.content_hash == digest:
-                    outcomes[key] = UpsertOutcome(guid, found.id, "unchanged", origin)
-                    continue
-                else:
-                    article_id = found.id
-                    updates.append((*values, now, article_id))
-                    unlink.append((article_id,))
-                    fts_del.append((article_id, indexed(found.headline), indexed(found.lead), indexed(found.body)))
-                    outcomes[key] = UpsertOutcome(guid, article_id, "updated", origin)
-                    if not body and needs_page(item):
-                        to_read.append((article_id, now))
-                links.extend((article_id, t) for t in sorted(set(topic_ids)))
-                fts_add.append((article_id, indexed(item.headline), indexed(item.lead), indexed(body)))
-
-            if claims:
-                await conn.executemany("UPDATE articles SET origin = ? WHERE id = ?", claims)
-            if inserts:
+            if plan.claims:
+                await conn.executemany("UPDATE articles SET origin = ? WHERE id = ?", plan.claims)
+            if plan.inserts:
                 await conn.executemany(
                     """
                     INSERT INTO articles (id, origin, guid, url, headline, lead, body, published_at, source, author,
@@ -188,10 +108,12 @@ class ArticleRepository:
                         updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                    inserts,
+                    [(w.article_id, w.origin, w.guid, *w.values(), now, now) for w in plan.inserts],
                 )
-                await conn.executemany("INSERT INTO outbox (article_id) VALUES (?)", [(r[0],) for r in inserts])
-            if updates:
+                await conn.executemany(
+                    "INSERT INTO outbox (article_id) VALUES (?)", [(w.article_id,) for w in plan.inserts]
+                )
+            if plan.updates:
                 await conn.executemany(
                     """
                     UPDATE articles SET url = ?, headline = ?, lead = ?, body = ?, published_at = ?,
@@ -199,36 +121,40 @@ class ArticleRepository:
                         content_hash = ?, date_only = ?, modified_at = ?, labels = ?, updated_at = ?
                     WHERE id = ?
                     """,
-                    updates,
+                    [(*w.values(), now, w.article_id) for w in plan.updates],
                 )
-                await conn.executemany("DELETE FROM article_topics WHERE article_id = ?", unlink)
+                await conn.executemany(
+                    "DELETE FROM article_topics WHERE article_id = ?", [(w.article_id,) for w in plan.updates]
+                )
                 await conn.executemany(
                     "INSERT INTO articles_fts (articles_fts, rowid, headline, lead, body) "
                     "VALUES ('delete', ?, ?, ?, ?)",
-                    fts_del,
+                    [
+                        (w.article_id, indexed(w.found.headline), indexed(w.found.lead), indexed(w.found.body))
+                        for w in plan.updates
+                        if w.found is not None
+                    ],
                 )
-            if to_read:
-                await conn.executemany("INSERT OR IGNORE INTO fulltext (article_id, updated_at) VALUES (?, ?)", to_read)
-            if links:
+            if plan.to_read:
                 await conn.executemany(
-                    "INSERT OR IGNORE INTO article_topics (article_id, topic_id) VALUES (?, ?)", links
+                    "INSERT OR IGNORE INTO fulltext (article_id, updated_at) VALUES (?, ?)",
+                    [(article_id, now) for article_id in plan.to_read],
                 )
-            if fts_add:
+            if plan.links:
                 await conn.executemany(
-                    "INSERT INTO articles_fts (rowid, headline, lead, body) VALUES (?, ?, ?, ?)", fts_add
+                    "INSERT OR IGNORE INTO article_topics (article_id, topic_id) VALUES (?, ?)", plan.links
                 )
-            if inserts or updates:
+            if plan.changed:
+                await conn.executemany(
+                    "INSERT INTO articles_fts (rowid, headline, lead, body) VALUES (?, ?, ?, ?)",
+                    [
+                        (w.article_id, indexed(w.item.headline), indexed(w.item.lead), indexed(w.body))
+                        for w in (*plan.inserts, *plan.updates)
+                    ],
+                )
                 # Remembered pages and searches, in every process, are stale from this commit on.
                 await conn.execute("UPDATE content_version SET n = n + 1 WHERE id = 1")
-        answers: list[UpsertOutcome] = []
-        answered: set[tuple[str, str]] = set()
-        for key in keys:
-            outcome = outcomes[key]
-            if key in answered:
-                outcome = UpsertOutcome(outcome.guid, outcome.article_id, "duplicate", outcome.origin)
-            answered.add(key)
-            answers.append(outcome)
-        return answers
+        return plan.answers()
 
     async def get(self, article_id: int) -> Article | None:
         row = await self._db.fetch_one(_ARTICLE, (article_id,))

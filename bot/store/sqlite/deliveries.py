@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import aiosqlite
 
 from bot.models import DeliveryState, DigestReader, PendingDelivery
-from bot.store.records import FANOUT_STARTED
+from bot.store.records import FANOUT_STARTED, digest_reader
 from bot.store.sqlite.db import Database, now_ts
 
 __all__ = ["DeliveryRepository", "DigestReader", "PendingDelivery"]
@@ -218,18 +218,7 @@ class DeliveryRepository:
             ORDER BY r.id
             """
         )
-        return [
-            DigestReader(
-                reader_id=int(r[0]),
-                digest_hours=tuple(sorted({int(h) for h in str(r[1]).split(",") if h.strip().isdigit()})),
-                last_digest_at=r[2],
-                oldest_queued_at=int(r[3]),
-                arabic_digits=bool(r[4]),
-                quiet_start=r[5],
-                quiet_end=r[6],
-            )
-            for r in rows
-        ]
+        return [digest_reader(r) for r in rows]
 
     async def claim_digest(self, reader_id: int, limit: int) -> list[PendingDelivery]:
         """Take a reader's queued digest items (oldest first, at most `limit`), marking them in flight."""

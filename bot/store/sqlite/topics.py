@@ -12,20 +12,17 @@ from collections.abc import Sequence
 from bot.models import StoredText, Topic, TopicSpec, TopicStatus
 from bot.store import rows
 from bot.store.errors import StoreRejected
+from bot.store.records import joined, merged_rules, topic_insert_values, topic_upsert_values
 from bot.store.sqlite.db import Database, now_ts
 
 # article_count is kept by triggers on article_topics (migration 0003), not counted per read.
 _COUNTED = "SELECT t.* FROM topics t"
 # Pinned topics first (the site's strip), then stories before sections, each in creation order.
 ORDER = " ORDER BY t.pin IS NULL, t.pin, t.kind = 'section', t.id"
-
-
-def _joined(values: Sequence[str]) -> str:
-    return "\n".join(values)
-
-
-def _union(old: Sequence[str], new: Sequence[str]) -> str:
-    return _joined(list(dict.fromkeys([*old, *new])))
+_INSERT = (
+    "INSERT INTO topics (slug, name, kind, keywords, aliases, excludes, pin, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _file(conn: sqlite3.Connection, topic_id: int, article_ids: Sequence[int]) -> None:
@@ -58,32 +55,12 @@ class TopicRepository:
         def work(conn: sqlite3.Connection) -> int:
             row = conn.execute("SELECT * FROM topics WHERE slug = ?", (spec.slug,)).fetchone()
             if row is None:
-                cur = conn.execute(
-                    "INSERT INTO topics (slug, name, kind, keywords, aliases, excludes, pin, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        spec.slug,
-                        spec.name,
-                        spec.kind.value,
-                        _joined(spec.keywords),
-                        _joined(spec.aliases),
-                        _joined(spec.excludes),
-                        spec.pin,
-                        now_ts(),
-                    ),
-                )
+                cur = conn.execute(_INSERT, topic_insert_values(spec, now_ts()))
                 return int(cur.lastrowid or 0)
             old = rows.topic(row)
             conn.execute(
                 "UPDATE topics SET name = ?, kind = ?, keywords = ?, aliases = ?, excludes = ? WHERE id = ?",
-                (
-                    spec.name,
-                    spec.kind.value,
-                    _union(old.keywords, spec.keywords),
-                    _union(old.aliases, spec.aliases),
-                    _union(old.excludes, spec.excludes),
-                    old.id,
-                ),
+                (*topic_upsert_values(old, spec), old.id),
             )
             return old.id
 
@@ -99,20 +76,7 @@ class TopicRepository:
         def work(conn: sqlite3.Connection) -> Topic:
             if conn.execute("SELECT 1 FROM topics WHERE slug = ?", (spec.slug,)).fetchone() is not None:
                 raise StoreRejected(f"the slug {spec.slug!r} is taken")
-            cur = conn.execute(
-                "INSERT INTO topics (slug, name, kind, keywords, aliases, excludes, pin, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    spec.slug,
-                    spec.name,
-                    spec.kind.value,
-                    _joined(spec.keywords),
-                    _joined(spec.aliases),
-                    _joined(spec.excludes),
-                    spec.pin,
-                    now_ts(),
-                ),
-            )
+            cur = conn.execute(_INSERT, topic_insert_values(spec, now_ts()))
             topic_id = int(cur.lastrowid or 0)
             _file(conn, topic_id, file_articles)
             return _topic_row(conn, topic_id)
@@ -129,9 +93,9 @@ class TopicRepository:
                 "UPDATE topics SET name = ?, keywords = ?, aliases = ?, excludes = ?, pin = ? WHERE id = ?",
                 (
                     spec.name,
-                    _joined(spec.keywords),
-                    _joined(spec.aliases),
-                    _joined(spec.excludes),
+                    joined(spec.keywords),
+                    joined(spec.aliases),
+                    joined(spec.excludes),
                     spec.pin,
                     topic_id,
                 ),
@@ -188,11 +152,7 @@ class TopicRepository:
             conn.execute("UPDATE feeds SET topic_slug = ? WHERE topic_slug = ?", (target.slug, source.slug))
             conn.execute(
                 "UPDATE topics SET keywords = ?, aliases = ? WHERE id = ?",
-                (
-                    _union(target.keywords, source.keywords),
-                    _union(target.aliases, [source.name, *source.aliases]),
-                    into_id,
-                ),
+                (*merged_rules(target, source), into_id),
             )
             conn.execute(
                 "UPDATE topics SET state = 'merged', merged_into = ?, pin = NULL WHERE id = ?", (into_id, from_id)
