@@ -14,6 +14,12 @@ if TYPE_CHECKING:
 # In meta once a fan-out round has run (SQLite migration 0007): the first round only empties the outbox.
 FANOUT_STARTED = "fanout_started"
 
+# Sent messages (migration 0012): the kinds that list several items (rewritten, not deleted, when one
+# of them is withdrawn), and the reasons recorded on jobs and deliveries.
+LISTING_KINDS = ("backlog", "digest")
+TOO_OLD = "too old: past Telegram's 48-hour window"
+WITHDRAWN = "withdrawn"
+
 
 @dataclass(frozen=True, slots=True)
 class Stored:
@@ -27,6 +33,12 @@ class Stored:
     lead: str
     body: str
     filled: bool = False  # the body came from the item's page (bot.runtime.fulltext), not from its source
+    image_url: str | None = None
+    withdrawn: bool = False  # an editor withdrew it: a feed bringing it again changes nothing
+
+    def corrected_by(self, item: ParsedItem) -> bool:
+        """Does the item, stored over this row, change what its pushes show (headline, lead, picture)?"""
+        return (self.headline, self.lead, self.image_url) != (item.headline, item.lead, item.image_url)
 
     def claimable_by(self, origin: str, digest: str) -> bool:
         """May a legacy row (origin '') become `origin`'s? When that origin's site is the row's

@@ -25,7 +25,7 @@ _SUMMARY = """
 # An article with where its page's text stands (rows.article): None when there is no page to read.
 _ARTICLE = """
     SELECT a.*, CASE WHEN f.state = 'pending' AND f.attempts > 0 THEN 'retrying' ELSE f.state END AS fulltext_state
-    FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = $1
+    FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = $1 AND a.withdrawn_at IS NULL
 """
 _NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
 _RANK_WINDOW = 2000  # how many of the newest matches are ranked by relevance (as on SQLite)
@@ -91,13 +91,23 @@ class PgArticleRepository:
             await conn.execute("SELECT n FROM content_version WHERE id = 1 FOR UPDATE")
             existing: dict[tuple[str, str], Stored] = {}
             for r in await conn.fetch(
-                "SELECT id, origin, guid, url, content_hash, headline, lead, body, "
+                "SELECT id, origin, guid, url, content_hash, headline, lead, body, image_url, "
+                "withdrawn_at IS NOT NULL AS withdrawn, "
                 "EXISTS (SELECT 1 FROM fulltext f WHERE f.article_id = articles.id AND f.state = 'done') "
                 "AS filled FROM articles WHERE guid = ANY($1::text[])",
                 list({guid for _, guid in first}),
             ):
                 existing[(r["origin"], r["guid"])] = Stored(
-                    r["id"], r["guid"], r["url"], r["content_hash"], r["headline"], r["lead"], r["body"], r["filled"]
+                    r["id"],
+                    r["guid"],
+                    r["url"],
+                    r["content_hash"],
+                    r["headline"],
+                    r["lead"],
+                    r["body"],
+                    r["filled"],
+                    r["image_url"],
+                    r["withdrawn"],
                 )
             new_count = sum(1 for key in first if key not in existing)
             fresh: list[int] = []
@@ -119,6 +129,7 @@ class PgArticleRepository:
             unlink: list[int] = []
             added: list[int] = []
             to_read: list[int] = []  # the filler reads these items' pages
+            corrected: list[int] = []  # items whose pushes show something else now (migration 0006)
             for key, (item, topic_ids) in first.items():
                 origin, guid = key
                 digest = content_hash(item, topic_ids)
@@ -158,11 +169,13 @@ class PgArticleRepository:
                     outcomes[key] = UpsertOutcome(guid, article_id, "added", origin)
                     if not body and needs_page(item):
                         to_read.append(article_id)
-                elif found.content_hash == digest:
+                elif found.content_hash == digest or found.withdrawn:
                     outcomes[key] = UpsertOutcome(guid, found.id, "unchanged", origin)
                     continue
                 else:
                     article_id = found.id
+                    if found.corrected_by(item):
+                        corrected.append(article_id)
                     for column, value in zip(updates, (article_id, *fields), strict=True):
                         column.append(value)
                     unlink.append(article_id)
@@ -180,6 +193,11 @@ class PgArticleRepository:
             if unlink:
                 await conn.execute(_UPDATE, *updates, now)
                 await conn.execute("DELETE FROM article_topics WHERE article_id = ANY($1::bigint[])", unlink)
+            if corrected:
+                await conn.execute(
+                    "INSERT INTO corrections (article_id) SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING",
+                    corrected,
+                )
             if to_read:
                 await conn.execute(
                     "INSERT INTO fulltext (article_id, updated_at) SELECT unnest($1::bigint[]), $2 "
@@ -251,7 +269,7 @@ class PgArticleRepository:
 
     @staticmethod
     def _filters(topic_id: int | None, kind: ArticleKind | None) -> tuple[str, tuple[object, ...]]:
-        clauses: list[str] = []
+        clauses: list[str] = ["a.withdrawn_at IS NULL"]  # a withdrawn item is listed nowhere
         params: list[object] = []
         if topic_id is not None:
             params.append(topic_id)
@@ -259,7 +277,7 @@ class PgArticleRepository:
         if kind is not None:
             params.append(kind.value)
             clauses.append(f"a.kind = ${len(params)}")
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+        return " WHERE " + " AND ".join(clauses), tuple(params)
 
     async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[ArticleSummary]:
         """Best matches first. Every word must match; when none match that way, any word may."""

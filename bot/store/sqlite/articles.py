@@ -37,7 +37,7 @@ _SUMMARY = """
 # An article with where its page's text stands (rows.article): None when there is no page to read.
 _ARTICLE = """
     SELECT a.*, CASE WHEN f.state = 'pending' AND f.attempts > 0 THEN 'retrying' ELSE f.state END AS fulltext_state
-    FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = ?
+    FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = ? AND a.withdrawn_at IS NULL
 """
 _NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
 _CHUNK = 400  # bound parameters per IN (...) lookup
@@ -96,7 +96,8 @@ class ArticleRepository:
                 chunk = guids[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 async with conn.execute(
-                    "SELECT id, origin, guid, url, content_hash, headline, lead, body, "
+                    "SELECT id, origin, guid, url, content_hash, headline, lead, body, image_url, "
+                    "withdrawn_at IS NOT NULL AS withdrawn, "
                     "EXISTS (SELECT 1 FROM fulltext f WHERE f.article_id = articles.id AND f.state = 'done') "
                     f"AS filled FROM articles WHERE guid IN ({marks})",
                     chunk,
@@ -111,6 +112,8 @@ class ArticleRepository:
                             r["lead"],
                             r["body"],
                             bool(r["filled"]),
+                            r["image_url"],
+                            bool(r["withdrawn"]),
                         )
             async with conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
                 row = await cur.fetchone()
@@ -127,6 +130,7 @@ class ArticleRepository:
             fts_add: list[tuple[int, str, str, str]] = []
             fts_del: list[tuple[int, str, str, str]] = []
             to_read: list[tuple[int, int]] = []  # (article id, now): the filler reads its page
+            corrected: list[tuple[int]] = []  # items whose pushes show something else now (migration 0012)
             for key, (item, topic_ids) in first.items():
                 origin, guid = key
                 digest = content_hash(item, topic_ids)
@@ -164,11 +168,13 @@ class ArticleRepository:
                     outcomes[key] = UpsertOutcome(guid, article_id, "added", origin)
                     if not body and needs_page(item):
                         to_read.append((article_id, now))
-                elif found.content_hash == digest:
+                elif found.content_hash == digest or found.withdrawn:
                     outcomes[key] = UpsertOutcome(guid, found.id, "unchanged", origin)
                     continue
                 else:
                     article_id = found.id
+                    if found.corrected_by(item):
+                        corrected.append((article_id,))
                     updates.append((*values, now, article_id))
                     unlink.append((article_id,))
                     fts_del.append((article_id, indexed(found.headline), indexed(found.lead), indexed(found.body)))
@@ -207,6 +213,8 @@ class ArticleRepository:
                     "VALUES ('delete', ?, ?, ?, ?)",
                     fts_del,
                 )
+            if corrected:
+                await conn.executemany("INSERT OR IGNORE INTO corrections (article_id) VALUES (?)", corrected)
             if to_read:
                 await conn.executemany("INSERT OR IGNORE INTO fulltext (article_id, updated_at) VALUES (?, ?)", to_read)
             if links:
@@ -272,7 +280,7 @@ class ArticleRepository:
 
     @staticmethod
     def _filters(topic_id: int | None, kind: ArticleKind | None) -> tuple[str, tuple[object, ...]]:
-        clauses: list[str] = []
+        clauses: list[str] = ["a.withdrawn_at IS NULL"]  # a withdrawn item is listed nowhere
         params: list[object] = []
         if topic_id is not None:
             clauses.append("a.id IN (SELECT article_id FROM article_topics WHERE topic_id = ?)")
@@ -280,7 +288,7 @@ class ArticleRepository:
         if kind is not None:
             clauses.append("a.kind = ?")
             params.append(kind.value)
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+        return " WHERE " + " AND ".join(clauses), tuple(params)
 
     async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[ArticleSummary]:
         """Best matches first. Every word must match; when none match that way, any word may."""
