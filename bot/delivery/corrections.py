@@ -348,6 +348,16 @@ class MessageJobs:
             PACED.reset(paced)
 
 
+async def withdraw_preview(news: NewsBot, article_id: int) -> tuple[str, int] | None:
+    """What a withdrawal would touch: the item's headline and how many of its messages are live;
+    None when there is no such item (or it is withdrawn already)."""
+    article = await news.store.articles.get(article_id)
+    if article is None:
+        return None
+    sent = await news.store.messages.sent_for_article(article_id)
+    return article.headline, sum(1 for m in sent if not m.deleted)
+
+
 async def withdraw_item(news: NewsBot, jobs: MessageJobs, article_id: int) -> WithdrawReport | None:
     """Withdraw an item: no longer listed or pushed, its pending deliveries cancelled, and its
     messages deleted now where Telegram still allows it. None when there is no such item."""
