@@ -11,13 +11,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 
-Command = Callable[[argparse._SubParsersAction[argparse.ArgumentParser], str, str], argparse.ArgumentParser]
+if TYPE_CHECKING:
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser], command: Command) -> None:
+def add_commands(sub: SubParsers, command: Callable[[SubParsers, str, str], argparse.ArgumentParser]) -> None:
     items = command(sub, "items", "act on stored items: withdraw one")
     actions = items.add_subparsers(dest="action", required=True, metavar="ACTION")
     withdraw = actions.add_parser(
