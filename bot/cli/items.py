@@ -22,11 +22,11 @@ if TYPE_CHECKING:
 def add_commands(sub: SubParsers, command: Callable[[SubParsers, str, str], argparse.ArgumentParser]) -> None:
     items = command(sub, "items", "act on stored items: withdraw one")
     actions = items.add_subparsers(dest="action", required=True, metavar="ACTION")
-    withdraw = actions.add_parser(
-        "withdraw",
-        help="delete the messages already sent for an item (within Telegram's 48 hours), cancel the "
-        "pushes not yet sent, and stop listing it",
+    text = (
+        "delete the messages already sent for an item (within Telegram's 48 hours), cancel the pushes "
+        "not yet sent, and stop listing it"
     )
+    withdraw = actions.add_parser("withdraw", help=text, description=text[0].upper() + text[1:] + ".")
     withdraw.add_argument("id", metavar="ID", type=int, help="the item's id (as in /article ID)")
 
 
