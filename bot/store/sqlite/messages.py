@@ -39,6 +39,8 @@ class MessageRepository:
         """Turn the corrections outbox into edit jobs, one queued per live message of each item sent
         within `window` seconds (older ones recorded as skipped, too old), and empty it, in one
         transaction. Returns the items corrected."""
+        if await self._db.fetch_one("SELECT 1 FROM corrections LIMIT 1") is None:
+            return []  # the usual round: a read, no write transaction
         async with self._db.write() as conn:
             async with conn.execute("SELECT article_id FROM corrections ORDER BY article_id") as cur:
                 taken = [int(r[0]) for r in await cur.fetchall()]
@@ -107,6 +109,8 @@ class MessageRepository:
 
     async def claim(self, limit: int, *, article_id: int | None = None) -> list[MessageJob]:
         """Take up to `limit` queued jobs (of one item's messages when `article_id` is given), oldest first."""
+        if await self._db.fetch_one("SELECT 1 FROM message_jobs WHERE state = 'queued' LIMIT 1") is None:
+            return []  # nothing to do: a read of the queue's index, no write transaction
         where = "j.state = 'queued'"
         params: tuple[object, ...] = ()
         if article_id is not None:
