@@ -167,6 +167,7 @@ class MessageJobs:
             for job in jobs:
                 groups.setdefault((job.message.chat_id, job.message.message_id), []).append(job)
             results = await asyncio.gather(*(self._message(group) for group in groups.values()))
+            batch = JobTally()
             outcomes: list[JobOutcome] = []
             deleted: list[tuple[int, int]] = []
             pictures: list[tuple[int, int, str]] = []
@@ -177,10 +178,11 @@ class MessageJobs:
                     deleted.append((message.chat_id, message.message_id))
                 elif effect is not None and effect.startswith("picture:"):
                     pictures.append((message.chat_id, message.message_id, effect.removeprefix("picture:")))
-                self._count(done, state, reason, effect)
+                self._count(batch, state, reason, effect)
             await store.finish(outcomes, deleted, pictures)
             self._taken.difference_update(j.id for j in jobs)
-            self.tally.add(done)
+            done.add(batch)
+            self.tally.add(batch)
 
     def _count(self, tally: JobTally, state: JobState, reason: str | None, effect: str | None) -> None:
         if state == "done":
