@@ -31,6 +31,7 @@ from telegram.ext import (
 
 import handlers.admins.commands
 import handlers.admins.newsroom
+import handlers.admins.withdraw
 import handlers.readers.actions
 import handlers.readers.articles
 import handlers.readers.buttons
@@ -101,6 +102,13 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
             0,
             CallbackQueryHandler(
                 handlers.admins.commands.broadcast_answer, pattern=handlers.admins.commands.BROADCAST_DATA
+            ),
+        ),
+        (0, CommandHandler("withdraw", handlers.admins.withdraw.withdraw)),
+        (
+            0,
+            CallbackQueryHandler(
+                handlers.admins.withdraw.withdraw_answer, pattern=handlers.admins.withdraw.WITHDRAW_DATA
             ),
         ),
         (0, CommandHandler("topic", handlers.admins.newsroom.topic)),

@@ -354,3 +354,61 @@ class PageText:
     published_at: datetime | None = None
     date_only: bool = False
     modified_at: datetime | None = None
+
+
+# -- corrections and withdrawals of sent messages (issue 12) -------------------------------------
+
+# Telegram lets a bot delete (and, read strictly, edit) its messages for 48 hours after sending.
+EDIT_WINDOW = 48 * 3600
+SentKind = Literal["text", "photo", "backlog", "digest"]
+JobAction = Literal["edit", "delete"]
+JobState = Literal["done", "skipped", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A Telegram message a delivered push produced (a backlog or digest: one row per item listed)."""
+
+    id: int
+    delivery_id: int
+    article_id: int | None
+    chat_id: int
+    message_id: int
+    kind: str
+    sent_at: int
+    deleted: bool = False
+    photo: str | None = None  # a photo message: the picture it shows now
+
+
+@dataclass(frozen=True, slots=True)
+class MessageJob:
+    """An edit (a correction) or a deletion (a withdrawal) of a sent message, taken for doing."""
+
+    id: int
+    action: str
+    attempts: int
+    message: SentMessage
+    reader_active: bool = True
+    arabic_digits: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """What became of a job: done, skipped (refused, blocked, too old) or failed, with the reason."""
+
+    job_id: int
+    state: JobState
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """What withdrawing an item recorded: pending deliveries cancelled, messages queued for deletion
+    (or for their listing to be rewritten), messages already past Telegram's window (skipped)."""
+
+    article_id: int
+    headline: str
+    cancelled: int
+    queued: int
+    too_old: int
+    already: bool = False  # it had been withdrawn before

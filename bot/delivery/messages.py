@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -72,20 +73,36 @@ class PushRenderer:
             [[InlineKeyboardButton("📖 اقرأ الخبر كاملًا", callback_data=encode(Action.ARTICLE, article.id))]]
         )
         photo = article.image_url if article.image_url and _WEB.match(article.image_url) else None
-        caption = None
-        if photo is not None:
-            for lead_limit in (700, 400, 200, 0):  # the lead shortened until the caption fits
-                shown = {**values, "article": _no_lead(article)} if lead_limit == 0 else values
-                caption = self.renderer.render("push_article.html.j2", lead_limit=lead_limit, **shown)
-                if utf16_len(visible_text(caption)) <= CAPTION_LIMIT:
-                    break
-            else:
-                photo = caption = None
+        caption = self.caption(article, arabic_digits) if photo is not None else None
+        if caption is None:
+            photo = None
         push = Push(text, markup, photo, caption)
         self._cache[key] = push
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return push
+
+    def caption(self, article: Article, arabic_digits: bool) -> str | None:
+        """The push's text as a photo's caption, the lead shortened until it fits Telegram's 1,024
+        units; None when even without a lead it does not."""
+        values = {
+            "article": article,
+            "topic": main_topic(article),
+            "outlet": outlet_name(article),
+            "arabic_digits": arabic_digits,
+        }
+        for lead_limit in (700, 400, 200, 0):  # the lead shortened until the caption fits
+            shown = {**values, "article": _no_lead(article)} if lead_limit == 0 else values
+            caption = self.renderer.render("push_article.html.j2", lead_limit=lead_limit, **shown)
+            if utf16_len(visible_text(caption)) <= CAPTION_LIMIT:
+                return caption
+        return None
+
+    def forget(self, article_ids: Iterable[int]) -> None:
+        """Render these items afresh next time (they were corrected)."""
+        for article_id in article_ids:
+            for digits in (False, True):
+                self._cache.pop((article_id, digits), None)
 
     def broadcast(self, text: str) -> Push:
         return Push(self.renderer.render("broadcast.html.j2", text=text), None)

@@ -2,7 +2,8 @@
 
 Every `push_interval` seconds the fan-out round records deliveries for items stored since the last
 round (by the bot's feed polling, an admin's /ingest, or `newsbot ingest` in another process), the
-worker is woken to send them, and digest readers whose hour has come get their digest.
+worker is woken to send them, digest readers whose hour has come get their digest, and items changed
+after they were pushed become edit jobs on the messages sent (bot.delivery.corrections).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 
 from telegram import Bot
 
+from bot.delivery.corrections import MessageJobs
 from bot.delivery.worker import DeliveryPolicy, DeliveryWorker
 from bot.runtime.context import NewsBot
 
@@ -23,6 +25,8 @@ class DeliveryService:
     def __init__(self, news: NewsBot, bot: Bot, *, policy: DeliveryPolicy | None = None) -> None:
         self.news = news
         self.worker = DeliveryWorker(news, bot, policy=policy)
+        # Corrections and withdrawals of sent messages: the worker's budget and renderer.
+        self.jobs = MessageJobs(news, bot, limiter=self.worker.limiter, pushes=self.worker.pushes)
         self.rounds = 0
         self._loop: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
@@ -31,6 +35,7 @@ class DeliveryService:
         # The first round right away: on a new store it only empties the outbox (seeds are not pushed).
         await self.round()
         await self.worker.start()
+        await self.jobs.start()
         self._loop = asyncio.create_task(self._run(), name="delivery-fan-out")
 
     def kick(self) -> None:
@@ -43,6 +48,7 @@ class DeliveryService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop
             self._loop = None
+        await self.jobs.stop()
         await self.worker.stop()
 
     async def round(self) -> int:
@@ -53,7 +59,18 @@ class DeliveryService:
             log.info("fan-out: %d deliveries recorded", recorded)
             self.worker.wake()
         await self.worker.digest_round()
+        await self.corrections()
         return recorded
+
+    async def corrections(self) -> int:
+        """Items changed since they were pushed become edit jobs on their messages; returns how many items."""
+        now = int(self.news.clock().timestamp())
+        corrected = await self.news.store.messages.plan_corrections(now=now, window=self.jobs.policy.window)
+        if corrected:
+            log.info("corrections: %d items changed after they were pushed", len(corrected))
+            self.worker.forget(corrected)
+            self.jobs.wake()
+        return len(corrected)
 
     async def _run(self) -> None:
         while True:

@@ -114,7 +114,8 @@ class DeliveryWorker:
         self._in_request = asyncio.Semaphore(self.policy.concurrency)
         self._tasks: dict[asyncio.Task[None], list[PendingDelivery]] = {}
         self._requesting: set[asyncio.Task[None]] = set()
-        self._confirmed: list[tuple[int, int | None]] = []
+        # (delivery id, message id, kind, picture) confirmed by Telegram, written in small batches
+        self._confirmed: list[tuple[int, int | None, str, str | None]] = []
         self._articles: OrderedDict[int, Article | None] = OrderedDict()
         self._runner: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
@@ -236,7 +237,9 @@ class DeliveryWorker:
             return
         batch, self._confirmed = self._confirmed, []
         try:
-            await self.news.store.deliveries.mark_sent(batch)
+            await self.news.store.deliveries.mark_sent(
+                [(d, m) for d, m, _, _ in batch], [k for _, _, k, _ in batch], [p for _, _, _, p in batch]
+            )
         except BaseException:
             self._confirmed[:0] = batch
             raise
@@ -256,7 +259,8 @@ class DeliveryWorker:
             lane=lane,
         )
         if message is not None:
-            self._confirmed.append((delivery.id, message.message_id))
+            photo = push.photo if message.photo else None
+            self._confirmed.append((delivery.id, message.message_id, "photo" if photo else "text", photo))
 
     async def _deliver_merged(self, taken: list[PendingDelivery]) -> None:
         """A reader's backlog of instant items as one message listing them, newest first."""
@@ -287,7 +291,7 @@ class DeliveryWorker:
         )
         if message is not None:
             self.counters.merged += 1
-            self._confirmed.extend((d.id, message.message_id) for d in kept)
+            self._confirmed.extend((d.id, message.message_id, "backlog", None) for d in kept)
             return
         reader = await store.readers.get(first.reader_id)
         if reader is None or reader.status is not ReaderStatus.ACTIVE:
@@ -322,6 +326,12 @@ class DeliveryWorker:
         if len(self._articles) > 256:
             self._articles.popitem(last=False)
         return article
+
+    def forget(self, article_ids: list[int]) -> None:
+        """These items changed (a correction): render them afresh for the pushes still to go."""
+        for article_id in article_ids:
+            self._articles.pop(article_id, None)
+        self.pushes.forget(article_ids)
 
     def _quiet(self, start: int | None, end: int | None) -> bool:
         return in_quiet_hours(self.news.clock(), self.news.settings.timezone, start, end)

@@ -19,6 +19,7 @@ from bot.store.protocols import (
     FeedStore,
     FullTextStore,
     LeaderLock,
+    MessageStore,
     NewsStore,
     ReaderStore,
     SubscriptionStore,
@@ -31,6 +32,7 @@ from bot.store.sqlite.db import Database, store_error
 from bot.store.sqlite.deliveries import DeliveryRepository
 from bot.store.sqlite.feeds import FeedRepository
 from bot.store.sqlite.fulltext import FullTextRepository
+from bot.store.sqlite.messages import MessageRepository
 from bot.store.sqlite.readers import ReaderRepository
 from bot.store.sqlite.subscriptions import SubscriptionRepository
 from bot.store.sqlite.topics import TopicRepository
@@ -69,6 +71,7 @@ class Store:
         self.deliveries: DeliveryStore = DeliveryRepository(db)
         self.feeds: FeedStore = FeedRepository(db)
         self.fulltext: FullTextStore = FullTextRepository(db)
+        self.messages: MessageStore = MessageRepository(db)
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:

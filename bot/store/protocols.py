@@ -22,18 +22,22 @@ from bot.models import (
     DigestReader,
     Feed,
     FullTextJob,
+    JobOutcome,
+    MessageJob,
     PageText,
     ParsedItem,
     PendingDelivery,
     Reader,
     ReaderSettings,
     ReaderStatus,
+    SentMessage,
     StoredText,
     StoreStats,
     Topic,
     TopicSpec,
     TopicStatus,
     UpsertOutcome,
+    Withdrawal,
 )
 
 
@@ -201,8 +205,15 @@ class DeliveryStore(Protocol):
         """Take one reader's due routine instant deliveries, oldest first, marking them in flight."""
         ...
 
-    async def mark_sent(self, sent: Sequence[tuple[int, int | None]]) -> None:
-        """(delivery id, Telegram message id) pairs confirmed by Telegram."""
+    async def mark_sent(
+        self,
+        sent: Sequence[tuple[int, int | None]],
+        kinds: Sequence[str] | None = None,
+        photos: Sequence[str | None] | None = None,
+    ) -> None:
+        """(delivery id, Telegram message id) pairs confirmed by Telegram; each message is recorded
+        (`MessageStore`) with its kind from `kinds` (text, photo, backlog; text when not given) and
+        a photo's picture from `photos`, in the same transaction."""
         ...
 
     async def release(self, delivery_ids: Sequence[int]) -> None:
@@ -233,6 +244,59 @@ class DeliveryStore(Protocol):
 
     async def for_reader(self, reader_id: int) -> list[tuple[int | None, int | None, str, str | None]]:
         """(article id, broadcast id, state, error) of a reader's deliveries, oldest first."""
+        ...
+
+
+class MessageStore(Protocol):
+    """The Telegram messages pushes produced, and the durable jobs that edit them (corrections) or
+    delete them (withdrawals), within Telegram's window."""
+
+    async def plan_corrections(self, *, now: int, window: int) -> list[int]:
+        """Turn the corrections outbox (items whose headline, lead or picture changed, written by
+        `ArticleStore.upsert_many`) into one queued edit per live message sent within `window`
+        seconds (older ones recorded as skipped, too old), and empty it, in one transaction.
+        Returns the items corrected."""
+        ...
+
+    async def withdraw(self, article_id: int, *, now: int, window: int) -> Withdrawal | None:
+        """In one transaction: the item is no longer listed, searched or pushed, its queued
+        deliveries are cancelled, and each of its live messages sent within `window` seconds gets a
+        job (a deletion; a backlog or digest listing is rewritten without it), older ones recorded
+        as skipped. None when there is no such item."""
+        ...
+
+    async def claim(self, limit: int, *, article_id: int | None = None) -> list[MessageJob]:
+        """Take up to `limit` queued jobs (only those on one item's messages with `article_id`), oldest first."""
+        ...
+
+    async def listing(self, chat_id: int, message_id: int) -> list[int]:
+        """The items a backlog or digest message lists, in the order taken, withdrawn ones left out."""
+        ...
+
+    async def finish(
+        self,
+        outcomes: Sequence[JobOutcome],
+        deleted: Sequence[tuple[int, int]] = (),
+        pictures: Sequence[tuple[int, int, str]] = (),
+    ) -> None:
+        """Record what became of jobs taken, which messages (chat id, message id) are deleted, and the
+        picture (chat id, message id, picture) a photo message shows after its media was edited."""
+        ...
+
+    async def release(self, job_ids: Sequence[int]) -> None:
+        """Put jobs taken but not done back in the queue (superseded when a newer one waits)."""
+        ...
+
+    async def requeue_in_flight(self) -> int:
+        """After a crash: jobs in flight go again. Returns how many."""
+        ...
+
+    async def count_by_state(self) -> dict[str, int]: ...
+
+    async def sent_for_article(self, article_id: int) -> list[SentMessage]: ...
+
+    async def jobs_for_article(self, article_id: int) -> list[tuple[str, str, str | None]]:
+        """(action, state, reason) of the jobs on an item's messages, oldest first."""
         ...
 
 
@@ -335,6 +399,9 @@ class NewsStore(Protocol):
 
     @property
     def feeds(self) -> FeedStore: ...
+
+    @property
+    def messages(self) -> MessageStore: ...
 
     @property
     def fulltext(self) -> FullTextStore: ...

@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 # In meta once a fan-out round has run (SQLite migration 0007): the first round only empties the outbox.
 FANOUT_STARTED = "fanout_started"
 
+# Sent messages (migration 0012): the kinds that list several items (rewritten, not deleted, when one
+# of them is withdrawn), and the reasons recorded on jobs and deliveries.
+LISTING_KINDS = ("backlog", "digest")
+TOO_OLD = "too old: past Telegram's 48-hour window"
+WITHDRAWN = "withdrawn"
+
 
 @dataclass(frozen=True, slots=True)
 class Stored:
@@ -44,6 +50,12 @@ class Stored:
     lead: str
     body: str
     filled: bool = False  # the body came from the item's page (bot.runtime.fulltext), not from its source
+    image_url: str | None = None
+    withdrawn: bool = False  # an editor withdrew it: a feed bringing it again changes nothing
+
+    def corrected_by(self, item: ParsedItem) -> bool:
+        """Does the item, stored over this row, change what its pushes show (headline, lead, picture)?"""
+        return (self.headline, self.lead, self.image_url) != (item.headline, item.lead, item.image_url)
 
     def claimable_by(self, origin: str, digest: str) -> bool:
         """May a legacy row (origin '') become `origin`'s? When that origin's site is the row's
@@ -111,6 +123,7 @@ class UpsertPlan:
     claims: list[tuple[str, int]] = field(default_factory=list)
     links: list[tuple[int, int]] = field(default_factory=list)
     to_read: list[int] = field(default_factory=list)
+    corrected: list[int] = field(default_factory=list)  # updated items whose pushes show something else now
     outcomes: dict[Key, UpsertOutcome] = field(default_factory=dict)
 
     @property
@@ -142,7 +155,8 @@ def first_of_batch(
 
 
 def stored(row: rows.Row) -> Stored:
-    """A row of `SELECT id, origin, guid, url, content_hash, headline, lead, body, <filled>`."""
+    """A row of `SELECT id, origin, guid, url, content_hash, headline, lead, body, image_url,
+    <withdrawn>, <filled>`."""
     return Stored(
         int(row["id"]),
         row["guid"],
@@ -152,6 +166,8 @@ def stored(row: rows.Row) -> Stored:
         row["lead"],
         row["body"],
         bool(row["filled"]),
+        row["image_url"],
+        bool(row["withdrawn"]),
     )
 
 
@@ -166,7 +182,8 @@ def plan_upsert(
     A new identity adds (its id from `new_id`), a known one with other content updates, the same
     content is unchanged. A row stored before identities had origins (origin '') is taken over by
     the first origin that brings its GUID from the same site or with exactly its content. A summary
-    again keeps a body read earlier from the item's page."""
+    again keeps a body read earlier from the item's page. A withdrawn item is never changed again; an
+    update that changes what its pushes show (headline, lead, picture) is `corrected`."""
     plan = UpsertPlan(keys)
     taken: set[int] = set()
     for key, (item, topic_ids) in first.items():
@@ -186,10 +203,12 @@ def plan_upsert(
             write = Write(new_id(), origin, guid, item, body, digest)
             plan.inserts.append(write)
             plan.outcomes[key] = UpsertOutcome(guid, write.article_id, "added", origin)
-        elif found.content_hash == digest:
+        elif found.content_hash == digest or found.withdrawn:  # a withdrawn item stays withdrawn
             plan.outcomes[key] = UpsertOutcome(guid, found.id, "unchanged", origin)
             continue
         else:
+            if found.corrected_by(item):
+                plan.corrected.append(found.id)
             write = Write(found.id, origin, guid, item, body, digest, found)
             plan.updates.append(write)
             plan.outcomes[key] = UpsertOutcome(guid, write.article_id, "updated", origin)

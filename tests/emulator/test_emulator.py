@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
-from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOptions
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
 
 from bot.devtools.emulator.server import BotApiEmulator
@@ -725,8 +725,8 @@ async def test_every_registered_method_is_answered_in_any_case(http: httpx.Async
     # The registry is the one list of method names: each is routed, whatever its spelling's case.
     from bot.devtools.emulator.registry import NAMES
 
-    assert len(NAMES) == len(set(NAMES)) == 25
-    assert {"getUpdates", "sendMessage", "answerCallbackQuery", "setWebhook"} <= set(NAMES)
+    assert len(NAMES) == len(set(NAMES)) == 27
+    assert {"getUpdates", "sendMessage", "answerCallbackQuery", "setWebhook", "editMessageMedia"} <= set(NAMES)
     for name in ("getMe", "GETME", "getmyshortdescription", "getWebhookInfo"):
         response = await http.post(name)
         assert response.status_code == 200, name
@@ -744,3 +744,74 @@ def test_a_method_name_cannot_be_registered_twice() -> None:
     with pytest.raises(ValueError, match="SendMessage is registered twice"):
         api_method("SendMessage")(impostor)
     assert before == METHODS
+
+
+# -- edits and deletions of sent messages (issue 12) ------------------------------------------------
+
+PICTURE = "https://cdn.example.com/a.jpg"
+OTHER = "https://cdn.example.com/b.jpg"
+
+
+async def test_a_photo_caption_and_picture_are_edited_and_a_text_message_refuses_them(
+    bot: Bot, emu: BotApiEmulator
+) -> None:
+    emu.user(7, register=True)
+    photo = await bot.send_photo(7, PICTURE, caption="<b>عنوان</b> أول", parse_mode="HTML")
+    text = await bot.send_message(7, "نص")
+    edited = await bot.edit_message_caption(7, photo.message_id, caption="<b>عنوان</b> مصحح", parse_mode="HTML")
+    assert not isinstance(edited, bool) and edited.caption == "عنوان مصحح"
+    with pytest.raises(BadRequest, match="not modified"):
+        await bot.edit_message_caption(7, photo.message_id, caption="<b>عنوان</b> مصحح", parse_mode="HTML")
+    await bot.edit_message_media(
+        InputMediaPhoto(OTHER, caption="<b>عنوان</b> مصحح", parse_mode="HTML"), 7, photo.message_id
+    )
+    assert emu.bot_messages[7][0].photo == OTHER and emu.bot_messages[7][0].text == "عنوان مصحح"
+    emu.faults.unfetchable.add("https://cdn.example.com/gone.jpg")
+    with pytest.raises(BadRequest, match=r"(?i)failed to get http url content"):
+        await bot.edit_message_media(InputMediaPhoto("https://cdn.example.com/gone.jpg"), 7, photo.message_id)
+
+    with pytest.raises(BadRequest):
+        await bot.edit_message_text("نص آخر", 7, photo.message_id)
+    assert last_refusal(emu) == "Bad Request: there is no text in the message to edit"
+    with pytest.raises(BadRequest):
+        await bot.edit_message_caption(7, text.message_id, caption="تعليق")
+    assert last_refusal(emu) == "Bad Request: there is no caption in the message to edit"
+    with pytest.raises(BadRequest):
+        await bot.edit_message_media(InputMediaPhoto(PICTURE), 7, text.message_id)
+    assert last_refusal(emu) == "Bad Request: there is no media in the message to edit"
+    assert [r.method for r in emu.sent] == ["sendPhoto", "sendMessage", "editMessageCaption", "editMessageMedia"]
+
+
+async def test_past_48_hours_a_message_can_be_neither_edited_nor_deleted(bot: Bot, emu: BotApiEmulator) -> None:
+    emu.user(7, register=True)
+    old = await bot.send_message(7, "قديم", reply_markup=keyboard([("x", "y")]))
+    fresh = await bot.send_message(7, "حديث")
+    emu.backdate(7, old.message_id, 48 * 3600)
+    emu.backdate(7, fresh.message_id, 47 * 3600)
+    with pytest.raises(BadRequest):
+        await bot.edit_message_text("قديم مصحح", 7, old.message_id)
+    assert last_refusal(emu) == "Bad Request: message can't be edited"
+    with pytest.raises(BadRequest):
+        await bot.delete_message(7, old.message_id)
+    assert last_refusal(emu) == "Bad Request: message can't be deleted for everyone"
+    await bot.edit_message_text("حديث مصحح", 7, fresh.message_id)
+    assert await bot.delete_message(7, fresh.message_id)
+    assert [line.text for line in emu.chat_view(7)] == ["قديم"]
+    emu.edit_window = None  # the lenient reading: a bot edits its own messages for ever
+    await bot.edit_message_text("قديم مصحح", 7, old.message_id)
+
+
+async def test_in_strict_mode_edits_count_against_the_per_chat_limit(
+    bot: Bot,
+    emu: BotApiEmulator,
+) -> None:
+    emu.user(7, register=True)
+    message = await bot.send_message(7, "0")
+    for n in range(1, 5):  # the chat's burst of five, the send included
+        await bot.edit_message_text(str(n), 7, message.message_id)
+    emu.count_edits = True
+    emu.limits.reset()
+    for n in range(5, 10):
+        await bot.edit_message_text(str(n), 7, message.message_id)
+    with pytest.raises(RetryAfter):
+        await bot.edit_message_text("10", 7, message.message_id)

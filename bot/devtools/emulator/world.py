@@ -60,6 +60,12 @@ class World:
         self.webhook_retry_delay = 0.05  # first pause after a failed webhook delivery; doubles
         self.webhook_retry_max_delay = 1.0
         self.record_calls = True
+        # How long after sending the bot may still delete a message (Telegram: 48 hours) and, read
+        # strictly (the Bot API documents no limit for a bot's own messages), edit it; None: for ever.
+        self.delete_window: float | None = 48 * 3600
+        self.edit_window: float | None = 48 * 3600
+        # Strict mode: edits count against the sending limits like new messages (Telegram does not say).
+        self.count_edits = False
 
         self.users: dict[int, UserAccount] = {}
         self.chats: dict[int, Chat] = {}
@@ -195,6 +201,20 @@ class World:
             retry_after = self.limits.check(chat_id, self.clock())
             if retry_after:
                 raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
+    def check_edit_rate(self, chat_id: int) -> None:
+        """An edit counts against the limits when `count_edits` is on (the strictest reading)."""
+        if self.count_edits:
+            self.check_rate(chat_id)
+
+    @staticmethod
+    def past_window(message: StoredMessage, window: float | None) -> bool:
+        """Was the message sent longer ago than `window` seconds (by its date, as Telegram judges)?"""
+        return window is not None and time.time() - message.date >= window
+
+    def backdate(self, chat_id: int, message_id: int, seconds: float) -> None:
+        """Make a message look sent `seconds` earlier (tests of Telegram's 48-hour window)."""
+        self.chats[chat_id].messages[message_id].date -= int(seconds)
 
     def message_dict(self, chat: Chat, message: StoredMessage) -> JSONDict:
         """A stored message as the Bot API's ``Message`` object."""

@@ -14,6 +14,7 @@ from bot.store.postgres.deliveries import PgDeliveryRepository
 from bot.store.postgres.feeds import PgFeedRepository
 from bot.store.postgres.fulltext import PgFullTextRepository
 from bot.store.postgres.leader import AdvisoryLeaderLock
+from bot.store.postgres.messages import PgMessageRepository
 from bot.store.postgres.readers import PgReaderRepository
 from bot.store.postgres.subscriptions import PgSubscriptionRepository
 from bot.store.postgres.topics import PgTopicRepository
@@ -23,6 +24,7 @@ from bot.store.protocols import (
     FeedStore,
     FullTextStore,
     LeaderLock,
+    MessageStore,
     NewsStore,
     ReaderStore,
     SubscriptionStore,
@@ -46,6 +48,7 @@ class PostgresStore:
         self.deliveries: DeliveryStore = PgDeliveryRepository(db)
         self.feeds: FeedStore = PgFeedRepository(db)
         self.fulltext: FullTextStore = PgFullTextRepository(db)
+        self.messages: MessageStore = PgMessageRepository(db)
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = POOL_SIZE) -> PostgresStore:

@@ -24,7 +24,7 @@ _SUMMARY = """
 # An article with where its page's text stands (rows.article): None when there is no page to read.
 _ARTICLE = """
     SELECT a.*, CASE WHEN f.state = 'pending' AND f.attempts > 0 THEN 'retrying' ELSE f.state END AS fulltext_state
-    FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = $1
+    FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = $1 AND a.withdrawn_at IS NULL
 """
 _NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
 _RANK_WINDOW = 2000  # how many of the newest matches are ranked by relevance (as on SQLite)
@@ -96,7 +96,8 @@ class PgArticleRepository:
             await conn.execute("SELECT n FROM content_version WHERE id = 1 FOR UPDATE")
             existing: dict[Key, Stored] = {}
             for r in await conn.fetch(
-                "SELECT id, origin, guid, url, content_hash, headline, lead, body, "
+                "SELECT id, origin, guid, url, content_hash, headline, lead, body, image_url, "
+                "withdrawn_at IS NOT NULL AS withdrawn, "
                 "EXISTS (SELECT 1 FROM fulltext f WHERE f.article_id = articles.id AND f.state = 'done') "
                 "AS filled FROM articles WHERE guid = ANY($1::text[])",
                 list({guid for _, guid in first}),
@@ -128,6 +129,11 @@ class PgArticleRepository:
                     _UPDATE, *_columns((w.article_id, *w.values(), _document(w)) for w in plan.updates), now
                 )
                 await conn.execute("DELETE FROM article_topics WHERE article_id = ANY($1::bigint[])", unlink)
+            if plan.corrected:
+                await conn.execute(
+                    "INSERT INTO corrections (article_id) SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING",
+                    plan.corrected,
+                )
             if plan.to_read:
                 await conn.execute(
                     "INSERT INTO fulltext (article_id, updated_at) SELECT unnest($1::bigint[]), $2 "
@@ -193,7 +199,9 @@ class PgArticleRepository:
 
     @staticmethod
     def _filters(topic_id: int | None, kind: ArticleKind | None) -> tuple[str, tuple[object, ...]]:
-        clauses: list[str] = []
+        # A withdrawn item is listed nowhere. Through the small index of withdrawn ids, never a read of
+        # each row's own mark (on SQLite that column sits after the body, in its overflow pages).
+        clauses: list[str] = ["a.id NOT IN (SELECT id FROM articles WHERE withdrawn_at IS NOT NULL)"]
         params: list[object] = []
         if topic_id is not None:
             params.append(topic_id)
@@ -201,7 +209,7 @@ class PgArticleRepository:
         if kind is not None:
             params.append(kind.value)
             clauses.append(f"a.kind = ${len(params)}")
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+        return " WHERE " + " AND ".join(clauses), tuple(params)
 
     async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[ArticleSummary]:
         """Best matches first. Every word must match; when none match that way, any word may."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from asyncpg.pool import PoolConnectionProxy
+
 from bot.models import DeliveryState, DigestReader, PendingDelivery
 from bot.store.postgres.db import PgDatabase, Record, affected, now_ts
-from bot.store.records import FANOUT_STARTED, digest_reader
+from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader
 
 
 def _pending(row: Record) -> PendingDelivery:
@@ -151,19 +153,34 @@ class PgDeliveryRepository:
         )
         return [_pending(r) for r in rows]
 
-    async def mark_sent(self, sent: Sequence[tuple[int, int | None]]) -> None:
-        """(delivery id, Telegram message id) pairs confirmed by Telegram."""
+    async def mark_sent(
+        self,
+        sent: Sequence[tuple[int, int | None]],
+        kinds: Sequence[str] | None = None,
+        photos: Sequence[str | None] | None = None,
+    ) -> None:
+        """(delivery id, Telegram message id) pairs confirmed by Telegram, each message recorded as
+        a sent message of its kind in the same transaction (as on SQLite)."""
         if not sent:
             return
-        await self._db.execute(
-            """
-            UPDATE deliveries d SET state = 'sent', message_id = s.message_id, sent_at = $3, error = NULL
-            FROM unnest($1::bigint[], $2::bigint[]) AS s (id, message_id) WHERE d.id = s.id
-            """,
-            [delivery_id for delivery_id, _ in sent],
-            [message_id for _, message_id in sent],
-            now_ts(),
-        )
+        kinds = kinds if kinds is not None else ["text"] * len(sent)
+        photos = photos if photos is not None else [None] * len(sent)
+        now = now_ts()
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                """
+                UPDATE deliveries d SET state = 'sent', message_id = s.message_id, sent_at = $3, error = NULL
+                FROM unnest($1::bigint[], $2::bigint[]) AS s (id, message_id) WHERE d.id = s.id
+                """,
+                [delivery_id for delivery_id, _ in sent],
+                [message_id for _, message_id in sent],
+                now,
+            )
+            await _record_messages(
+                conn,
+                [(d, m, k, p) for (d, m), k, p in zip(sent, kinds, photos, strict=True) if m is not None],
+                now,
+            )
 
     async def release(self, delivery_ids: Sequence[int]) -> None:
         """Put deliveries taken but not sent back in the queue (a clean stop), keeping their attempts."""
@@ -220,6 +237,7 @@ class PgDeliveryRepository:
                 now_ts(),
                 list(delivery_ids),
             )
+            await _record_messages(conn, [(i, message_id, "digest", None) for i in delivery_ids], now_ts())
             await conn.execute("UPDATE readers SET last_digest_at = $1 WHERE id = $2", at, reader_id)
 
     # -- visibility ----------------------------------------------------------------------------
@@ -245,3 +263,39 @@ class PgDeliveryRepository:
             reader_id,
         )
         return [(r[0], r[1], str(r[2]), r[3]) for r in found]
+
+
+async def _record_messages(
+    conn: PoolConnectionProxy[Record], sent: Sequence[tuple[int, int, str, str | None]], now: int
+) -> None:
+    """Sent messages (migration 0006) for (delivery id, message id, kind) confirmed now; a message of
+    an item withdrawn while it was in flight gets its deletion queued at once."""
+    if not sent:
+        return
+    ids = [entry[0] for entry in sent]
+    await conn.execute(
+        """
+        INSERT INTO sent_messages (delivery_id, article_id, chat_id, message_id, kind, photo, sent_at)
+        SELECT d.id, d.article_id, d.reader_id, s.message_id, s.kind, s.photo, $5
+        FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS s (id, message_id, kind, photo)
+        JOIN deliveries d ON d.id = s.id
+        ON CONFLICT (delivery_id) DO NOTHING
+        """,
+        ids,
+        [entry[1] for entry in sent],
+        [entry[2] for entry in sent],
+        [entry[3] for entry in sent],
+        now,
+    )
+    await conn.execute(
+        """
+        INSERT INTO message_jobs (sent_id, action, created_at)
+        SELECT s.id, CASE WHEN s.kind = ANY($3::text[]) THEN 'edit' ELSE 'delete' END, $2
+        FROM sent_messages s JOIN articles a ON a.id = s.article_id
+        WHERE s.delivery_id = ANY($1::bigint[]) AND a.withdrawn_at IS NOT NULL
+        ON CONFLICT (sent_id, action) WHERE state = 'queued' DO NOTHING
+        """,
+        ids,
+        now,
+        list(LISTING_KINDS),
+    )

@@ -29,7 +29,7 @@ _SUMMARY = """
 # An article with where its page's text stands (rows.article): None when there is no page to read.
 _ARTICLE = """
     SELECT a.*, CASE WHEN f.state = 'pending' AND f.attempts > 0 THEN 'retrying' ELSE f.state END AS fulltext_state
-    FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = ?
+    FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = ? AND a.withdrawn_at IS NULL
 """
 _NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
 _CHUNK = 400  # bound parameters per IN (...) lookup
@@ -84,7 +84,8 @@ class ArticleRepository:
                 chunk = guids[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 async with conn.execute(
-                    "SELECT id, origin, guid, url, content_hash, headline, lead, body, "
+                    "SELECT id, origin, guid, url, content_hash, headline, lead, body, image_url, "
+                    "withdrawn_at IS NOT NULL AS withdrawn, "
                     "EXISTS (SELECT 1 FROM fulltext f WHERE f.article_id = articles.id AND f.state = 'done') "
                     f"AS filled FROM articles WHERE guid IN ({marks})",
                     chunk,
@@ -134,6 +135,10 @@ class ArticleRepository:
                         for w in plan.updates
                         if w.found is not None
                     ],
+                )
+            if plan.corrected:
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO corrections (article_id) VALUES (?)", [(a,) for a in plan.corrected]
                 )
             if plan.to_read:
                 await conn.executemany(
@@ -198,7 +203,9 @@ class ArticleRepository:
 
     @staticmethod
     def _filters(topic_id: int | None, kind: ArticleKind | None) -> tuple[str, tuple[object, ...]]:
-        clauses: list[str] = []
+        # A withdrawn item is listed nowhere. Through the small index of withdrawn ids, never a read of
+        # each row's own mark (on SQLite that column sits after the body, in its overflow pages).
+        clauses: list[str] = ["a.id NOT IN (SELECT id FROM articles WHERE withdrawn_at IS NOT NULL)"]
         params: list[object] = []
         if topic_id is not None:
             clauses.append("a.id IN (SELECT article_id FROM article_topics WHERE topic_id = ?)")
@@ -206,7 +213,7 @@ class ArticleRepository:
         if kind is not None:
             clauses.append("a.kind = ?")
             params.append(kind.value)
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+        return " WHERE " + " AND ".join(clauses), tuple(params)
 
     async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[ArticleSummary]:
         """Best matches first. Every word must match; when none match that way, any word may."""

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 import aiosqlite
 
 from bot.models import DeliveryState, DigestReader, PendingDelivery
-from bot.store.records import FANOUT_STARTED, digest_reader
+from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader
 from bot.store.sqlite.db import Database, now_ts
 
 __all__ = ["DeliveryRepository", "DigestReader", "PendingDelivery"]
 
+_LISTINGS = ", ".join(f"'{k}'" for k in LISTING_KINDS)
 _PENDING_COLUMNS = """
     d.id, d.reader_id, d.article_id, d.broadcast_id, d.mode, d.attempts,
     r.arabic_digits, r.quiet_start, r.quiet_end
@@ -164,16 +165,51 @@ class DeliveryRepository:
                 out.extend(_pending(r) for r in await cur.fetchall())
         return sorted(out, key=lambda d: d.id)
 
-    async def mark_sent(self, sent: Sequence[tuple[int, int | None]]) -> None:
-        """(delivery id, Telegram message id) pairs confirmed by Telegram."""
+    async def mark_sent(
+        self,
+        sent: Sequence[tuple[int, int | None]],
+        kinds: Sequence[str] | None = None,
+        photos: Sequence[str | None] | None = None,
+    ) -> None:
+        """(delivery id, Telegram message id) pairs confirmed by Telegram, each message recorded in
+        the same transaction as a sent message of its kind (`kinds`, in the same order; text when
+        not given) for corrections and withdrawals. A message of an item withdrawn while it was in
+        flight gets its deletion queued at once."""
         if not sent:
             return
         now = now_ts()
+        kinds = kinds if kinds is not None else ["text"] * len(sent)
+        photos = photos if photos is not None else [None] * len(sent)
         async with self._db.write() as conn:
             await conn.executemany(
                 "UPDATE deliveries SET state = 'sent', message_id = ?, sent_at = ?, error = NULL WHERE id = ?",
                 [(message_id, now, delivery_id) for delivery_id, message_id in sent],
             )
+            await self._record_messages(
+                conn,
+                [(d, m, k, p) for (d, m), k, p in zip(sent, kinds, photos, strict=True) if m is not None],
+                now,
+            )
+
+    @staticmethod
+    async def _record_messages(
+        conn: aiosqlite.Connection, sent: Sequence[tuple[int, int, str, str | None]], now: int
+    ) -> None:
+        """Sent messages (migration 0012) for (delivery id, message id, kind, picture) confirmed now."""
+        if not sent:
+            return
+        await conn.executemany(
+            "INSERT OR IGNORE INTO sent_messages (delivery_id, article_id, chat_id, message_id, kind, photo, sent_at) "
+            "SELECT id, article_id, reader_id, ?, ?, ?, ? FROM deliveries WHERE id = ?",
+            [(message_id, kind, photo, now, delivery_id) for delivery_id, message_id, kind, photo in sent],
+        )
+        await conn.execute(
+            "INSERT OR IGNORE INTO message_jobs (sent_id, action, created_at) "
+            f"SELECT s.id, CASE WHEN s.kind IN ({_LISTINGS}) THEN 'edit' ELSE 'delete' END, ? "
+            "FROM sent_messages s JOIN articles a ON a.id = s.article_id "
+            "WHERE s.delivery_id IN (SELECT value FROM json_each(?)) AND a.withdrawn_at IS NOT NULL",
+            (now, json.dumps([entry[0] for entry in sent])),
+        )
 
     async def release(self, delivery_ids: Sequence[int]) -> None:
         """Put deliveries taken but not sent back in the queue (a clean stop), keeping their attempts."""
@@ -232,6 +268,7 @@ class DeliveryRepository:
                 "UPDATE deliveries SET state = 'sent', message_id = ?, sent_at = ?, error = NULL WHERE id = ?",
                 [(message_id, now, i) for i in delivery_ids],
             )
+            await self._record_messages(conn, [(i, message_id, "digest", None) for i in delivery_ids], now)
             await conn.execute("UPDATE readers SET last_digest_at = ? WHERE id = ?", (at, reader_id))
 
     # -- visibility ----------------------------------------------------------------------------

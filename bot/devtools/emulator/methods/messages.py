@@ -26,7 +26,9 @@ def _link_preview(params: Params) -> JSONDict | None:
     return options
 
 
-def _edit_target(world: World, params: Params) -> tuple[Chat, StoredMessage]:
+def _edit_target(world: World, params: Params, *, need: str | None = None) -> tuple[Chat, StoredMessage]:
+    """The bot's message a call edits, refused as Telegram refuses: not found, not the bot's, past the
+    edit window (`World.edit_window`), or of the wrong kind for the method (`need`: "text" or "media")."""
     chat = world.chat_for(params, writing=True)
     message_id = params.integer("message_id")
     if message_id is None:
@@ -34,8 +36,14 @@ def _edit_target(world: World, params: Params) -> tuple[Chat, StoredMessage]:
     message = chat.messages.get(message_id)
     if message is None or message.deleted:
         raise bad_request("message to edit not found")
-    if not message.from_bot:
+    if not message.from_bot or world.past_window(message, world.edit_window):
         raise bad_request("message can't be edited")
+    if need == "text" and message.photo is not None:
+        raise bad_request("there is no text in the message to edit")
+    if need == "caption" and message.photo is None:
+        raise bad_request("there is no caption in the message to edit")
+    if need == "media" and message.photo is None:
+        raise bad_request("there is no media in the message to edit")
     return chat, message
 
 
@@ -138,10 +146,11 @@ async def edit_message_text(world: World, params: Params) -> Any:
             )
         )  # fmt: skip
         return True
-    chat, message = _edit_target(world, params)
+    chat, message = _edit_target(world, params, need="text")
     text, entities, parse_mode = rules.message_text(params)
     markup = _inline_markup(params)
     link_preview = _link_preview(params)
+    world.check_edit_rate(chat.chat_id)
     if text == message.text and entities == message.entities and markup == message.reply_markup:
         raise bad_request(_NOT_MODIFIED)
     message.text, message.entities, message.reply_markup = text, entities, markup
@@ -152,6 +161,60 @@ async def edit_message_text(world: World, params: Params) -> Any:
         SentRecord(
             "editMessageText", chat.chat_id, message.message_id, text, parse_mode, entities, markup,
             False, link_preview, world.clock(),
+        )
+    )  # fmt: skip
+    return world.message_dict(chat, message)
+
+
+@api_method("editMessageCaption")
+async def edit_message_caption(world: World, params: Params) -> Any:
+    """A photo message's caption (and buttons); a text message has none to edit."""
+    chat, message = _edit_target(world, params, need="caption")
+    caption, entities, parse_mode = rules.caption_text(params)
+    markup = _inline_markup(params)
+    world.check_edit_rate(chat.chat_id)
+    if caption == message.text and entities == message.entities and markup == message.reply_markup:
+        raise bad_request(_NOT_MODIFIED)
+    message.text, message.entities, message.reply_markup = caption, entities, markup
+    message.edit_date = int(time.time())
+    world.keep(
+        SentRecord(
+            "editMessageCaption", chat.chat_id, message.message_id, caption, parse_mode, entities, markup,
+            False, None, world.clock(),
+        )
+    )  # fmt: skip
+    return world.message_dict(chat, message)
+
+
+@api_method("editMessageMedia")
+async def edit_message_media(world: World, params: Params) -> Any:
+    """A photo message's picture, with the caption the new media carries; only photos by URL or file
+    id (what the bot sends). A URL in ``faults.unfetchable`` is refused as sendPhoto refuses it."""
+    chat, message = _edit_target(world, params, need="media")
+    media = params.obj("media", "input media")
+    if not isinstance(media, dict) or not media.get("media"):
+        raise bad_request("can't parse InputMedia JSON object")
+    if media.get("type") != "photo":
+        raise bad_request("wrong type of the media: only photos are kept by this emulator")
+    photo = str(media["media"])
+    caption, entities, parse_mode = rules.caption_text(Params(media))
+    markup = _inline_markup(params)
+    if photo in world.faults.unfetchable:
+        raise bad_request("failed to get HTTP URL content")
+    world.check_edit_rate(chat.chat_id)
+    if (
+        photo == message.photo
+        and caption == message.text
+        and entities == message.entities
+        and markup == message.reply_markup
+    ):
+        raise bad_request(_NOT_MODIFIED)
+    message.photo, message.text, message.entities, message.reply_markup = photo, caption, entities, markup
+    message.edit_date = int(time.time())
+    world.keep(
+        SentRecord(
+            "editMessageMedia", chat.chat_id, message.message_id, caption, parse_mode, entities, markup,
+            False, None, world.clock(),
         )
     )  # fmt: skip
     return world.message_dict(chat, message)
@@ -193,6 +256,8 @@ async def delete_message(world: World, params: Params) -> Any:
     message = chat.messages.get(message_id)
     if message is None or message.deleted:
         raise bad_request("message to delete not found")
+    if world.past_window(message, world.delete_window):
+        raise bad_request("message can't be deleted for everyone")
     message.deleted = True
     world.keep(SentRecord("deleteMessage", chat.chat_id, message_id, None, None, [], None, False, None, world.clock()))
     return True
