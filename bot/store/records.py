@@ -1,12 +1,17 @@
 """What both engines share beyond row conversion (bot.store.rows), engine-neutral: a stored
-article as `upsert_many` compares it, which items wait for their page's text, the meta keys."""
+article as `upsert_many` compares it, which items wait for their page's text, the meta keys, and
+which story a new item belongs to (the same story from several outlets is pushed and listed once)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from bot.models import ArticleKind, ParsedItem, StoreStats, origin_site, site_of
+from bot.store.rows import Row
+from bot.text.headlines import MIN_SHARED, headline_words, same_story, similarity
 
 if TYPE_CHECKING:
     from bot.store.protocols import NewsStore
@@ -54,3 +59,121 @@ async def store_stats(store: NewsStore) -> StoreStats:
         subscriptions_by_topic=await store.subscriptions.count_by_topic(),
         fulltext_by_state=await store.fulltext.count_by_state(),
     )
+
+
+# -- stories: the same story from several outlets (or twice from one), decided at ingest ---------
+
+STORY_WINDOW = 36 * 3600  # two items are compared only when their times are this close (seconds)
+# The stored items within a time range (inclusive, two parameters) as story candidates; each engine
+# writes its own placeholders.
+STORY_CANDIDATES = (
+    "SELECT id, coalesce(duplicate_of, id) AS story, story_key, headline, url, kind, "
+    "coalesce(published_at, stored_at) AS at FROM articles WHERE coalesce(published_at, stored_at) BETWEEN {} AND {}"
+)
+
+
+def story_key(headline: str) -> str:
+    """What the store keeps of a headline to compare it later (`bot.text.headlines`)."""
+    return " ".join(sorted(headline_words(headline)))
+
+
+def story_url(url: str | None) -> str | None:
+    """An item's address as two copies of it compare: host without «www.», path decoded, without
+    its query, fragment and final slash («?traffic_source=rss», a feed's tracking, goes)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    host = (parts.hostname or "").removeprefix("www.")
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return host + unquote(parts.path).rstrip("/")
+
+
+def story_windows(times: Iterable[int]) -> list[tuple[int, int]]:
+    """The time ranges (inclusive) whose stored items a batch's new items may be the same story as:
+    each item's time ± STORY_WINDOW, overlapping ranges merged, so one query covers each."""
+    merged: list[tuple[int, int]] = []
+    for at in sorted(set(times)):
+        low, high = at - STORY_WINDOW, at + STORY_WINDOW
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], high)
+        else:
+            merged.append((low, high))
+    return merged
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCandidate:
+    """A stored item a new one may repeat: its story (the story's first item), headline words, address."""
+
+    id: int
+    story: int
+    words: frozenset[str]
+    url: str | None
+    at: int
+    kind: str
+
+
+def story_candidate(row: Row) -> StoryCandidate:
+    """A stored item as a candidate: a row of id, story, story_key, headline, url, kind, at."""
+    words = row["story_key"] or story_key(row["headline"])  # '' for rows older than the stories migration
+    url = story_url(row["url"])
+    return StoryCandidate(row["id"], row["story"], frozenset(words.split()), url, row["at"], row["kind"])
+
+
+class StoryMatcher:
+    """Places each new item of a batch: the story of an earlier item it repeats (its URL, or a
+    headline `same_story` as that item's, within STORY_WINDOW and of the same kind), else a story
+    of its own. Items placed join the candidates, so copies within one batch find each other.
+
+    Candidates are found through the words they share (an inverted index), so a batch compares each
+    item with the few stored headlines that share a word with it, not with every one in the window.
+    """
+
+    def __init__(self, candidates: Iterable[StoryCandidate] = ()) -> None:
+        self._by_word: dict[str, list[StoryCandidate]] = {}
+        self._by_url: dict[str, list[StoryCandidate]] = {}
+        for candidate in candidates:
+            self._add(candidate)
+
+    def _add(self, candidate: StoryCandidate) -> None:
+        for word in candidate.words:
+            self._by_word.setdefault(word, []).append(candidate)
+        if candidate.url is not None:
+            self._by_url.setdefault(candidate.url, []).append(candidate)
+
+    def place(self, article_id: int, item: ParsedItem, at: int, key: str) -> int | None:
+        """The story id the new item joins (the id of that story's first item), or None when it
+        starts one; either way it becomes a candidate for the rest of the batch."""
+        words = frozenset(key.split())
+        url = story_url(item.url)
+        kind = item.kind.value
+
+        def near(c: StoryCandidate) -> bool:
+            return c.kind == kind and abs(c.at - at) <= STORY_WINDOW
+
+        found: StoryCandidate | None = None
+        if url is not None:
+            found = next((c for c in self._by_url.get(url, ()) if near(c)), None)
+        if found is None and len(words) >= MIN_SHARED:
+            shared: dict[int, int] = {}
+            seen: dict[int, StoryCandidate] = {}
+            for word in words:
+                for c in self._by_word.get(word, ()):
+                    shared[c.id] = shared.get(c.id, 0) + 1
+                    seen[c.id] = c
+            best = 0.0
+            for cid, n in shared.items():
+                if n < MIN_SHARED:
+                    continue
+                c = seen[cid]
+                if near(c) and same_story(words, c.words):
+                    score = similarity(words, c.words)
+                    if score > best or (score == best and found is not None and c.story < found.story):
+                        best, found = score, c
+        story = found.story if found is not None else article_id
+        self._add(StoryCandidate(article_id, story, words, url, at, kind))
+        return None if found is None else story

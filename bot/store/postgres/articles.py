@@ -5,14 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from asyncpg.pool import PoolConnectionProxy
+
 from bot.models import LEGACY_ORIGIN, Article, ArticleKind, ArticleSummary, ParsedItem, UpsertOutcome, item_origin
 from bot.store import rows
 from bot.store.cache import RememberedAnswers
 from bot.store.hashing import content_hash
 from bot.store.postgres import search
-from bot.store.postgres.db import PgDatabase, now_ts
+from bot.store.postgres.db import PgDatabase, Record, now_ts
 from bot.store.postgres.topics import PgTopicRepository
-from bot.store.records import Stored, needs_page
+from bot.store.records import (
+    STORY_CANDIDATES,
+    Stored,
+    StoryCandidate,
+    StoryMatcher,
+    needs_page,
+    story_candidate,
+    story_key,
+    story_windows,
+)
 
 _SUMMARY = """
     SELECT a.id, a.headline, a.lead, a.url, a.published_at, a.stored_at, a.kind,
@@ -27,33 +38,35 @@ _ARTICLE = """
     SELECT a.*, CASE WHEN f.state = 'pending' AND f.attempts > 0 THEN 'retrying' ELSE f.state END AS fulltext_state
     FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = $1
 """
+# The outlets of the other items of an article's story (its first item, and the items repeating it).
+_ALSO_IN = "SELECT outlet, url FROM articles WHERE id <> $1 AND (id = $2 OR duplicate_of = $2) ORDER BY id"
 _NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
 _RANK_WINDOW = 2000  # how many of the newest matches are ranked by relevance (as on SQLite)
 
 _INSERT = """
     INSERT INTO articles (id, origin, guid, url, headline, lead, body, published_at, source, author,
-        outlet, image_url, kind, related, content_hash, date_only, modified_at, labels, search, stored_at,
-        updated_at)
+        outlet, image_url, kind, related, content_hash, date_only, modified_at, labels, search, story_key,
+        duplicate_of, stored_at, updated_at)
     SELECT u.id, u.origin, u.guid, u.url, u.headline, u.lead, u.body, u.published_at, u.source, u.author,
         u.outlet, u.image_url, u.kind, u.related, u.content_hash, u.date_only, u.modified_at, u.labels,
-        u.search::tsvector, $20, $20
+        u.search::tsvector, u.story_key, u.duplicate_of, $22, $22
     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
         $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-        $15::text[], $16::boolean[], $17::bigint[], $18::text[], $19::text[])
+        $15::text[], $16::boolean[], $17::bigint[], $18::text[], $19::text[], $20::text[], $21::bigint[])
         AS u(id, origin, guid, url, headline, lead, body, published_at, source, author, outlet, image_url,
-             kind, related, content_hash, date_only, modified_at, labels, search)
+             kind, related, content_hash, date_only, modified_at, labels, search, story_key, duplicate_of)
 """
 _UPDATE = """
     UPDATE articles a SET url = u.url, headline = u.headline, lead = u.lead, body = u.body,
         published_at = u.published_at, source = u.source, author = u.author, outlet = u.outlet,
         image_url = u.image_url, kind = u.kind, related = u.related, content_hash = u.content_hash,
         date_only = u.date_only, modified_at = u.modified_at, labels = u.labels, search = u.search::tsvector,
-        updated_at = $18
+        story_key = u.story_key, updated_at = $19
     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],
         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::boolean[],
-        $15::bigint[], $16::text[], $17::text[])
+        $15::bigint[], $16::text[], $17::text[], $18::text[])
         AS u(id, url, headline, lead, body, published_at, source, author, outlet, image_url, kind, related,
-             content_hash, date_only, modified_at, labels, search)
+             content_hash, date_only, modified_at, labels, search, story_key)
     WHERE a.id = u.id
 """
 
@@ -110,8 +123,11 @@ class PgArticleRepository:
                     )
                 ]
             fresh_ids = iter(fresh)
-            inserts: list[list[object]] = [[] for _ in range(19)]
-            updates: list[list[object]] = [[] for _ in range(17)]
+            stories = await self._story_matcher(
+                conn, [rows.ts(item.published_at) or now for key, (item, _) in first.items() if key not in existing]
+            )
+            inserts: list[list[object]] = [[] for _ in range(21)]
+            updates: list[list[object]] = [[] for _ in range(18)]
             claims: list[tuple[str, int]] = []
             taken: set[int] = set()
             link_articles: list[int] = []
@@ -143,6 +159,7 @@ class PgArticleRepository:
                     rows.ts(item.modified_at),
                     "\n".join(label for label in item.categories if "\n" not in label),
                     search.document(item.headline, item.lead, body),
+                    story_key(item.headline),
                 )
                 if found is None and origin != LEGACY_ORIGIN:
                     legacy = existing.get((LEGACY_ORIGIN, guid))
@@ -152,7 +169,9 @@ class PgArticleRepository:
                         claims.append((origin, legacy.id))
                 if found is None:
                     article_id = next(fresh_ids)
-                    for column, value in zip(inserts, (article_id, origin, guid, *fields), strict=True):
+                    at = rows.ts(item.published_at) or now
+                    duplicate_of = stories.place(article_id, item, at, fields[-1])
+                    for column, value in zip(inserts, (article_id, origin, guid, *fields, duplicate_of), strict=True):
                         column.append(value)
                     added.append(article_id)
                     outcomes[key] = UpsertOutcome(guid, article_id, "added", origin)
@@ -210,11 +229,23 @@ class PgArticleRepository:
             answers.append(outcome)
         return answers
 
+    @staticmethod
+    async def _story_matcher(conn: PoolConnectionProxy[Record], times: list[int]) -> StoryMatcher:
+        """The stored items new ones, at these times, may repeat (bot.store.records.StoryMatcher)."""
+        candidates: list[StoryCandidate] = []
+        sql = STORY_CANDIDATES.format("$1", "$2")
+        for low, high in story_windows(times):
+            candidates.extend(story_candidate(r) for r in await conn.fetch(sql, low, high))
+        return StoryMatcher(candidates)
+
     async def get(self, article_id: int) -> Article | None:
         row = await self._db.fetchrow(_ARTICLE, article_id)
         if row is None:
             return None
-        return rows.article(row, await self._topics.of_article(article_id))
+        article = rows.article(row, await self._topics.of_article(article_id))
+        story = row["duplicate_of"] or article_id
+        others = await self._db.fetch(_ALSO_IN, article_id, story)
+        return rows.with_story(article, row["duplicate_of"], others)
 
     async def by_guid(self, guid: str, origin: str | None = None) -> Article | None:
         """The item with this GUID from `origin`; without one, the first stored with the GUID."""
@@ -251,15 +282,20 @@ class PgArticleRepository:
 
     @staticmethod
     def _filters(topic_id: int | None, kind: ArticleKind | None) -> tuple[str, tuple[object, ...]]:
-        clauses: list[str] = []
+        # Each story once: its first item, or (on a topic's page) a repeat filed where its first is not.
+        clauses: list[str] = ["a.duplicate_of IS NULL"]
         params: list[object] = []
         if topic_id is not None:
             params.append(topic_id)
-            clauses.append(f"a.id IN (SELECT article_id FROM article_topics WHERE topic_id = ${len(params)})")
+            clauses = [
+                f"a.id IN (SELECT article_id FROM article_topics WHERE topic_id = ${len(params)})",
+                "(a.duplicate_of IS NULL OR NOT EXISTS (SELECT 1 FROM article_topics y "
+                f"WHERE y.article_id = a.duplicate_of AND y.topic_id = ${len(params)}))",
+            ]
         if kind is not None:
             params.append(kind.value)
             clauses.append(f"a.kind = ${len(params)}")
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+        return " WHERE " + " AND ".join(clauses), tuple(params)
 
     async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[ArticleSummary]:
         """Best matches first. Every word must match; when none match that way, any word may."""

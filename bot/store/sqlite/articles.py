@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import aiosqlite
+
 from bot.models import (
     LEGACY_ORIGIN,
     Article,
@@ -18,7 +20,16 @@ from bot.models import (
 from bot.store import rows
 from bot.store.cache import RememberedAnswers
 from bot.store.hashing import content_hash
-from bot.store.records import Stored, needs_page
+from bot.store.records import (
+    STORY_CANDIDATES,
+    Stored,
+    StoryCandidate,
+    StoryMatcher,
+    needs_page,
+    story_candidate,
+    story_key,
+    story_windows,
+)
 from bot.store.search_terms import indexed, query_words
 from bot.store.sqlite.db import Database, now_ts
 from bot.store.sqlite.topics import TopicRepository
@@ -39,6 +50,8 @@ _ARTICLE = """
     SELECT a.*, CASE WHEN f.state = 'pending' AND f.attempts > 0 THEN 'retrying' ELSE f.state END AS fulltext_state
     FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = ?
 """
+# The outlets of the other items of an article's story (its first item, and the items repeating it).
+_ALSO_IN = "SELECT outlet, url FROM articles WHERE id <> ? AND (id = ? OR duplicate_of = ?) ORDER BY id"
 _NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
 _CHUNK = 400  # bound parameters per IN (...) lookup
 # bm25 weights: headline, lead, body
@@ -112,6 +125,9 @@ class ArticleRepository:
                             r["body"],
                             bool(r["filled"]),
                         )
+            stories = await self._story_matcher(
+                conn, [rows.ts(item.published_at) or now for key, (item, _) in first.items() if key not in existing]
+            )
             async with conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
                 row = await cur.fetchone()
             async with conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'articles'") as cur:
@@ -157,10 +173,13 @@ class ArticleRepository:
                         found = legacy
                         taken.add(legacy.id)
                         claims.append((origin, legacy.id))
+                key_words = story_key(item.headline)
                 if found is None:
                     article_id = next_id
                     next_id += 1
-                    inserts.append((article_id, origin, guid, *values, now, now))
+                    at = rows.ts(item.published_at) or now
+                    duplicate_of = stories.place(article_id, item, at, key_words)
+                    inserts.append((article_id, origin, guid, *values, key_words, duplicate_of, now, now))
                     outcomes[key] = UpsertOutcome(guid, article_id, "added", origin)
                     if not body and needs_page(item):
                         to_read.append((article_id, now))
@@ -169,7 +188,7 @@ class ArticleRepository:
                     continue
                 else:
                     article_id = found.id
-                    updates.append((*values, now, article_id))
+                    updates.append((*values, key_words, now, article_id))
                     unlink.append((article_id,))
                     fts_del.append((article_id, indexed(found.headline), indexed(found.lead), indexed(found.body)))
                     outcomes[key] = UpsertOutcome(guid, article_id, "updated", origin)
@@ -184,9 +203,9 @@ class ArticleRepository:
                 await conn.executemany(
                     """
                     INSERT INTO articles (id, origin, guid, url, headline, lead, body, published_at, source, author,
-                        outlet, image_url, kind, related, content_hash, date_only, modified_at, labels, stored_at,
-                        updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        outlet, image_url, kind, related, content_hash, date_only, modified_at, labels, story_key,
+                        duplicate_of, stored_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     inserts,
                 )
@@ -196,7 +215,7 @@ class ArticleRepository:
                     """
                     UPDATE articles SET url = ?, headline = ?, lead = ?, body = ?, published_at = ?,
                         source = ?, author = ?, outlet = ?, image_url = ?, kind = ?, related = ?,
-                        content_hash = ?, date_only = ?, modified_at = ?, labels = ?, updated_at = ?
+                        content_hash = ?, date_only = ?, modified_at = ?, labels = ?, story_key = ?, updated_at = ?
                     WHERE id = ?
                     """,
                     updates,
@@ -230,11 +249,24 @@ class ArticleRepository:
             answers.append(outcome)
         return answers
 
+    @staticmethod
+    async def _story_matcher(conn: aiosqlite.Connection, times: list[int]) -> StoryMatcher:
+        """The stored items new ones, at these times, may repeat (bot.store.records.StoryMatcher)."""
+        candidates: list[StoryCandidate] = []
+        sql = STORY_CANDIDATES.format("?", "?")
+        for low, high in story_windows(times):
+            async with conn.execute(sql, (low, high)) as cur:
+                candidates.extend(story_candidate(r) for r in await cur.fetchall())
+        return StoryMatcher(candidates)
+
     async def get(self, article_id: int) -> Article | None:
         row = await self._db.fetch_one(_ARTICLE, (article_id,))
         if row is None:
             return None
-        return rows.article(row, await self._topics.of_article(article_id))
+        article = rows.article(row, await self._topics.of_article(article_id))
+        story = row["duplicate_of"] or article_id
+        others = await self._db.fetch_all(_ALSO_IN, (article_id, story, story))
+        return rows.with_story(article, row["duplicate_of"], others)
 
     async def by_guid(self, guid: str, origin: str | None = None) -> Article | None:
         """The item with this GUID from `origin`; without one, the first stored with the GUID."""
@@ -252,7 +284,8 @@ class ArticleRepository:
         topic_id: int | None = None,
         kind: ArticleKind | None = None,
     ) -> list[ArticleSummary]:
-        """Newest first (by publication, else storage time), optionally within a topic or of a kind."""
+        """Newest first (by publication, else storage time), optionally within a topic or of a kind;
+        a story told by several items once (its first item)."""
         where, params = self._filters(topic_id, kind)
         sql = _SUMMARY + where + _NEWEST_FIRST + " LIMIT ? OFFSET ?"
 
@@ -272,15 +305,20 @@ class ArticleRepository:
 
     @staticmethod
     def _filters(topic_id: int | None, kind: ArticleKind | None) -> tuple[str, tuple[object, ...]]:
-        clauses: list[str] = []
+        # Each story once: its first item, or (on a topic's page) a repeat filed where its first is not.
+        clauses: list[str] = ["a.duplicate_of IS NULL"]
         params: list[object] = []
         if topic_id is not None:
-            clauses.append("a.id IN (SELECT article_id FROM article_topics WHERE topic_id = ?)")
-            params.append(topic_id)
+            clauses = [
+                "a.id IN (SELECT article_id FROM article_topics WHERE topic_id = ?)",
+                "(a.duplicate_of IS NULL OR NOT EXISTS (SELECT 1 FROM article_topics y "
+                "WHERE y.article_id = a.duplicate_of AND y.topic_id = ?))",
+            ]
+            params += [topic_id, topic_id]
         if kind is not None:
             clauses.append("a.kind = ?")
             params.append(kind.value)
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+        return " WHERE " + " AND ".join(clauses), tuple(params)
 
     async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[ArticleSummary]:
         """Best matches first. Every word must match; when none match that way, any word may."""
