@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
 from bot.models import ArticleKind, ParsedItem, StoreStats, origin_site, site_of
 from bot.store.rows import Row
@@ -64,32 +63,42 @@ async def store_stats(store: NewsStore) -> StoreStats:
 # -- stories: the same story from several outlets (or twice from one), decided at ingest ---------
 
 STORY_WINDOW = 36 * 3600  # two items are compared only when their times are this close (seconds)
-# The stored items within a time range (inclusive, two parameters) as story candidates; each engine
-# writes its own placeholders.
+# The stories told within a time range (inclusive, two parameters), each by its first item, as
+# candidates (an index of first items by time in each engine); each engine writes its placeholders.
+# A later copy is near its story's first item by construction, so comparing with the first items
+# is enough, and a batch of copies (a feed read again from another address) costs a story each.
 STORY_CANDIDATES = (
-    "SELECT id, coalesce(duplicate_of, id) AS story, story_key, headline, url, kind, "
-    "coalesce(published_at, stored_at) AS at FROM articles WHERE coalesce(published_at, stored_at) BETWEEN {} AND {}"
+    "SELECT id, id AS story, story_key, headline, url, kind, coalesce(published_at, stored_at) AS at "
+    "FROM articles WHERE coalesce(published_at, stored_at) BETWEEN {} AND {} AND duplicate_of IS NULL"
 )
 
 
-def story_key(headline: str) -> str:
+def story_key(headline: str, *, folded: bool = False) -> str:
     """What the store keeps of a headline to compare it later (`bot.text.headlines`)."""
-    return " ".join(sorted(headline_words(headline)))
+    return " ".join(sorted(headline_words(headline, folded=folded)))
+
+
+# Query parameters that say how a reader came, not which item it is: dropped when addresses compare.
+_TRACKING = ("utm_", "traffic_source", "fbclid", "gclid", "ocid", "cmpid", "at_", "ref", "rss")
 
 
 def story_url(url: str | None) -> str | None:
-    """An item's address as two copies of it compare: host without «www.», path decoded, without
-    its query, fragment and final slash («?traffic_source=rss», a feed's tracking, goes)."""
+    """An item's address as two copies of it compare: host without «www.», path in lower case
+    (percent escapes too: RT writes them upper, Al Jazeera lower) without its fragment, final slash
+    and tracking parameters («?traffic_source=rss», «utm_…»); other parameters stay (a site may
+    number its items in the query). Plain string work: this runs for every item stored."""
     if not url:
         return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
         return None
-    host = (parts.hostname or "").removeprefix("www.")
-    if parts.scheme.lower() not in ("http", "https") or not host:
+    rest, _, query = rest.split("#", 1)[0].lower().partition("?")
+    host, _, path = rest.partition("/")
+    host = host.rpartition("@")[2].removeprefix("www.")
+    if not host:
         return None
-    return host + unquote(parts.path).rstrip("/")
+    kept = "&".join(sorted(p for p in query.split("&") if p and not p.startswith(_TRACKING)))
+    return host + "/" + path.rstrip("/") + ("?" + kept if kept else "")
 
 
 def story_windows(times: Iterable[int]) -> list[tuple[int, int]]:
@@ -126,8 +135,9 @@ def story_candidate(row: Row) -> StoryCandidate:
 
 class StoryMatcher:
     """Places each new item of a batch: the story of an earlier item it repeats (its URL, or a
-    headline `same_story` as that item's, within STORY_WINDOW and of the same kind), else a story
-    of its own. Items placed join the candidates, so copies within one batch find each other.
+    headline `same_story` as that item's, within STORY_WINDOW and of the same kind): a stored
+    story's first item (STORY_CANDIDATES) or an item placed earlier in the batch; else a story of
+    its own. Items placed join the candidates, so copies within one batch find each other.
 
     Candidates are found through the words they share (an inverted index), so a batch compares each
     item with the few stored headlines that share a word with it, not with every one in the window.
@@ -136,14 +146,19 @@ class StoryMatcher:
     def __init__(self, candidates: Iterable[StoryCandidate] = ()) -> None:
         self._by_word: dict[str, list[StoryCandidate]] = {}
         self._by_url: dict[str, list[StoryCandidate]] = {}
+        self._known: set[tuple[int, frozenset[str], str]] = set()
         for candidate in candidates:
             self._add(candidate)
 
     def _add(self, candidate: StoryCandidate) -> None:
-        for word in candidate.words:
-            self._by_word.setdefault(word, []).append(candidate)
         if candidate.url is not None:
             self._by_url.setdefault(candidate.url, []).append(candidate)
+        same = (candidate.story, candidate.words, candidate.kind)
+        if same in self._known:  # the story again in the same words: nothing new to match by words
+            return
+        self._known.add(same)
+        for word in candidate.words:
+            self._by_word.setdefault(word, []).append(candidate)
 
     def place(self, article_id: int, item: ParsedItem, at: int, key: str) -> int | None:
         """The story id the new item joins (the id of that story's first item), or None when it

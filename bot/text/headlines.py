@@ -21,6 +21,7 @@ window (bot.store.records.STORY_WINDOW), so the same words a month apart are two
 
 from __future__ import annotations
 
+import functools
 import re
 
 from bot.text.arabic import fold
@@ -42,6 +43,7 @@ _FUNCTION_WORDS = (
 _STOP = frozenset(fold(w) for w in _FUNCTION_WORDS.split())
 
 
+@functools.lru_cache(maxsize=65_536)
 def _stem(word: str) -> str:
     if word[0] in "وبل" and word[1:].isdigit():  # «و29 مصابا»: the figure
         return word[1:]
@@ -57,9 +59,12 @@ def _stem(word: str) -> str:
     return word
 
 
-def headline_words(headline: str) -> frozenset[str]:
-    """The words of a headline that tell its story apart, folded and lightly stemmed."""
-    return frozenset(_stem(w) for w in _WORD.findall(fold(headline)) if w not in _STOP and (len(w) > 1 or w.isdigit()))
+def headline_words(headline: str, *, folded: bool = False) -> frozenset[str]:
+    """The words of a headline that tell its story apart, folded and lightly stemmed (`folded`:
+    the headline is already `fold`ed, as the search index keeps it)."""
+    if not folded:
+        headline = fold(headline)
+    return frozenset(_stem(w) for w in _WORD.findall(headline) if w not in _STOP and (len(w) > 1 or w.isdigit()))
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:

@@ -173,10 +173,11 @@ class ArticleRepository:
                         found = legacy
                         taken.add(legacy.id)
                         claims.append((origin, legacy.id))
-                key_words = story_key(item.headline)
                 if found is None:
+                    folded_headline = indexed(item.headline)
                     article_id = next_id
                     next_id += 1
+                    key_words = story_key(folded_headline, folded=True)
                     at = rows.ts(item.published_at) or now
                     duplicate_of = stories.place(article_id, item, at, key_words)
                     inserts.append((article_id, origin, guid, *values, key_words, duplicate_of, now, now))
@@ -188,14 +189,15 @@ class ArticleRepository:
                     continue
                 else:
                     article_id = found.id
-                    updates.append((*values, key_words, now, article_id))
+                    folded_headline = indexed(item.headline)
+                    updates.append((*values, story_key(folded_headline, folded=True), now, article_id))
                     unlink.append((article_id,))
                     fts_del.append((article_id, indexed(found.headline), indexed(found.lead), indexed(found.body)))
                     outcomes[key] = UpsertOutcome(guid, article_id, "updated", origin)
                     if not body and needs_page(item):
                         to_read.append((article_id, now))
                 links.extend((article_id, t) for t in sorted(set(topic_ids)))
-                fts_add.append((article_id, indexed(item.headline), indexed(item.lead), indexed(body)))
+                fts_add.append((article_id, folded_headline, indexed(item.lead), indexed(body)))
 
             if claims:
                 await conn.executemany("UPDATE articles SET origin = ? WHERE id = ?", claims)

@@ -8,4 +8,6 @@
 ALTER TABLE articles ADD COLUMN duplicate_of bigint;
 ALTER TABLE articles ADD COLUMN story_key text NOT NULL DEFAULT '';
 CREATE INDEX articles_by_story ON articles (duplicate_of) WHERE duplicate_of IS NOT NULL;
+-- Storing an item compares it with the stories told near its time, each by its first item.
+CREATE INDEX articles_firsts_by_time ON articles ((coalesce(published_at, stored_at))) WHERE duplicate_of IS NULL;
 CREATE INDEX articles_firsts ON articles (kind) WHERE duplicate_of IS NULL;

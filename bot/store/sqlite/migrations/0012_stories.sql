@@ -8,5 +8,7 @@
 ALTER TABLE articles ADD COLUMN duplicate_of INTEGER;
 ALTER TABLE articles ADD COLUMN story_key TEXT NOT NULL DEFAULT '';
 CREATE INDEX articles_by_story ON articles (duplicate_of) WHERE duplicate_of IS NOT NULL;
+-- Storing an item compares it with the stories told near its time, each by its first item.
+CREATE INDEX articles_firsts_by_time ON articles ((coalesce(published_at, stored_at))) WHERE duplicate_of IS NULL;
 -- Counting what /latest lists (each story once) reads this index, not the whole table.
 CREATE INDEX articles_firsts ON articles (kind) WHERE duplicate_of IS NULL;
