@@ -4,7 +4,8 @@ which story a new item belongs to (the same story from several outlets is pushed
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -147,8 +148,13 @@ class StoryMatcher:
         self._by_word: dict[str, list[StoryCandidate]] = {}
         self._by_url: dict[str, list[StoryCandidate]] = {}
         self._known: set[tuple[int, frozenset[str], str]] = set()
+        self.highest = 0  # the highest id placed
         for candidate in candidates:
             self._add(candidate)
+
+    def add(self, candidate: StoryCandidate) -> None:
+        """A stored item (the first of its story) to compare new items with."""
+        self._add(candidate)
 
     def _add(self, candidate: StoryCandidate) -> None:
         if candidate.url is not None:
@@ -190,5 +196,77 @@ class StoryMatcher:
                     if score > best or (score == best and found is not None and c.story < found.story):
                         best, found = score, c
         story = found.story if found is not None else article_id
+        self.highest = max(self.highest, article_id)
         self._add(StoryCandidate(article_id, story, words, url, at, kind))
         return None if found is None else story
+
+
+StoryLoad = Callable[[int, int, int], Awaitable[Iterable[Row]]]
+
+
+class StoryCache:
+    """The story candidates one repository keeps between its batches, so a batch reads only the
+    stories stored since the last one (by any process), not every story of its time window again:
+    a feed polled every few minutes, or a large ingest in batches, costs what it adds.
+
+    It covers one range of times [low, high] completely up to `seen` (the highest article id when
+    it last read); a batch outside that range widens it (reading only the new part), and a range
+    wider than MAX_SPAN starts again from the batch's own windows. The store calls `matcher` inside
+    its write transaction (batches are serialized: ids grow in commit order), within `batch`.
+    """
+
+    MAX_SPAN = 4 * 86_400
+
+    def __init__(self) -> None:
+        self._matcher: StoryMatcher | None = None
+        self._low = self._high = 0
+        self._seen = 0
+        self._busy = 0  # batches of this repository between their start and their end
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Around a batch's transaction (entered before it, so left after its commit): a batch
+        that failed leaves nothing of itself behind (its items were placed, never stored)."""
+        self._busy += 1
+        try:
+            yield
+        except BaseException:
+            self._matcher = None
+            raise
+        else:
+            if self._matcher is not None:
+                self._seen = max(self._seen, self._matcher.highest)
+        finally:
+            self._busy -= 1
+
+    async def matcher(self, times: list[int], newest_id: int, load: StoryLoad) -> StoryMatcher:
+        """Candidates for a batch at these times. `newest_id`: the highest article id now (read
+        in the transaction); `load(low, high, after_id)`: the first items of stories stored in
+        [low, high] with an id above after_id (STORY_CANDIDATES plus `AND id > after_id`)."""
+        windows = story_windows(times)
+        if not windows:
+            return StoryMatcher()  # nothing new in the batch: nothing to place
+        low, high = windows[0][0], windows[-1][1]
+        if self._busy > 1:  # another batch of this process is not over: it may still fail
+            self._matcher = None
+        matcher = self._matcher
+        if matcher is not None and max(high, self._high) - min(low, self._low) <= self.MAX_SPAN:
+            fresh = list(await load(self._low, self._high, self._seen))  # stored since, by anyone
+            if low < self._low:
+                fresh += await load(low, self._low - 1, 0)
+            if high > self._high:
+                fresh += await load(self._high + 1, high, 0)
+            for row in fresh:
+                matcher.add(story_candidate(row))
+            self._low, self._high = min(low, self._low), max(high, self._high)
+        elif high - low <= self.MAX_SPAN and self._busy <= 1:
+            matcher = self._matcher = StoryMatcher(story_candidate(r) for r in await load(low, high, 0))
+            self._low, self._high = low, high
+        else:  # a batch spread over years (an archive), or beside another: its own windows, nothing kept
+            self._matcher = None
+            rows: list[Row] = []
+            for w_low, w_high in windows:
+                rows += await load(w_low, w_high, 0)
+            return StoryMatcher(story_candidate(r) for r in rows)
+        self._seen = newest_id
+        return matcher

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.models import ParsedItem, TopicSpec
+from bot.store.errors import StoreError
 from bot.store.protocols import NewsStore
 from tests.store.conftest import StoreOpener
 
@@ -137,3 +140,38 @@ async def test_stories_hold_across_a_reopen(open_store: StoreOpener) -> None:
         assert await again.articles.count() == 1
     finally:
         await again.close()
+
+
+async def test_a_story_stored_by_another_process_is_found_by_the_next_batch(open_store: StoreOpener) -> None:
+    """Each store keeps its story candidates between batches and reads only what was stored since:
+    by itself or by any other process on the same store."""
+    first = await open_store()
+    second = await open_store()
+    try:
+        (topic,) = await _reader_following(first, "a")
+        await first.articles.upsert_many([(item("sky-0", OTHER, outlet="Sky News Arabia"), [topic])])  # warm
+        (told,) = await second.articles.upsert_many([(item("sky-1", DUBAI_1, outlet="Sky News Arabia"), [topic])])
+        (copy,) = await first.articles.upsert_many([(item("rt-1", DUBAI_2, outlet="RT Arabic"), [topic])])
+        found = await first.articles.get(copy.article_id)
+        assert found is not None and found.duplicate_of == told.article_id
+        # and the other way round, the first store's own items as the second sees them next
+        (own,) = await first.articles.upsert_many([(item("aj-9", OTHER + " الآن", outlet="Al Jazeera"), [topic])])
+        assert (await first.articles.get(own.article_id)) is not None
+        (again,) = await second.articles.upsert_many([(item("rt-9", OTHER, outlet="RT Arabic"), [topic])])
+        repeated = await second.articles.get(again.article_id)
+        assert repeated is not None and repeated.duplicate_of is not None
+        assert await first.articles.count() == 2
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_failed_batch_leaves_no_story_behind(store: NewsStore) -> None:
+    (topic,) = await _reader_following(store, "a")
+    await store.articles.upsert_many([(item("sky-0", OTHER, outlet="Sky News Arabia"), [topic])])  # warm
+    with pytest.raises(StoreError):  # a topic that does not exist: the batch is refused whole
+        await store.articles.upsert_many([(item("sky-1", DUBAI_1, outlet="Sky News Arabia"), [topic + 999])])
+    (copy,) = await store.articles.upsert_many([(item("rt-1", DUBAI_2, outlet="RT Arabic"), [topic])])
+    found = await store.articles.get(copy.article_id)
+    assert found is not None and found.duplicate_of is None  # not a copy of an item never stored
+    assert [a.id for a in await store.articles.latest(10)] == [copy.article_id, 1]

@@ -17,12 +17,10 @@ from bot.store.postgres.topics import PgTopicRepository
 from bot.store.records import (
     STORY_CANDIDATES,
     Stored,
-    StoryCandidate,
+    StoryCache,
     StoryMatcher,
     needs_page,
-    story_candidate,
     story_key,
-    story_windows,
 )
 
 _SUMMARY = """
@@ -76,6 +74,7 @@ class PgArticleRepository:
         self._db = db
         self._topics = topics
         self._remembered = RememberedAnswers(self._content_version)
+        self._stories = StoryCache()  # story candidates kept between batches
 
     async def _content_version(self) -> int:
         value = await self._db.fetchval("SELECT n FROM content_version WHERE id = 1")
@@ -100,7 +99,7 @@ class PgArticleRepository:
             first.setdefault(key, entry)
         now = now_ts()
         outcomes: dict[tuple[str, str], UpsertOutcome] = {}
-        async with self._db.transaction() as conn:
+        async with self._stories.batch(), self._db.transaction() as conn:
             await conn.execute("SELECT n FROM content_version WHERE id = 1 FOR UPDATE")
             existing: dict[tuple[str, str], Stored] = {}
             for r in await conn.fetch(
@@ -229,14 +228,15 @@ class PgArticleRepository:
             answers.append(outcome)
         return answers
 
-    @staticmethod
-    async def _story_matcher(conn: PoolConnectionProxy[Record], times: list[int]) -> StoryMatcher:
-        """The stored items new ones, at these times, may repeat (bot.store.records.StoryMatcher)."""
-        candidates: list[StoryCandidate] = []
-        sql = STORY_CANDIDATES.format("$1", "$2")
-        for low, high in story_windows(times):
-            candidates.extend(story_candidate(r) for r in await conn.fetch(sql, low, high))
-        return StoryMatcher(candidates)
+    async def _story_matcher(self, conn: PoolConnectionProxy[Record], times: list[int]) -> StoryMatcher:
+        """The stories new items, at these times, may repeat (bot.store.records.StoryCache)."""
+        sql = STORY_CANDIDATES.format("$1", "$2") + " AND id > $3"
+
+        async def load(low: int, high: int, after_id: int) -> list[Record]:
+            return list(await conn.fetch(sql, low, high, after_id))
+
+        newest = await conn.fetchval("SELECT coalesce(max(id), 0) FROM articles")
+        return await self._stories.matcher(times, int(newest or 0), load)
 
     async def get(self, article_id: int) -> Article | None:
         row = await self._db.fetchrow(_ARTICLE, article_id)

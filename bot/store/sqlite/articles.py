@@ -23,12 +23,10 @@ from bot.store.hashing import content_hash
 from bot.store.records import (
     STORY_CANDIDATES,
     Stored,
-    StoryCandidate,
+    StoryCache,
     StoryMatcher,
     needs_page,
-    story_candidate,
     story_key,
-    story_windows,
 )
 from bot.store.search_terms import indexed, query_words
 from bot.store.sqlite.db import Database, now_ts
@@ -70,6 +68,7 @@ class ArticleRepository:
         self._topics = topics
         # Pages and searches every reader shares, reused while content_version stands.
         self._remembered = RememberedAnswers(self._content_version)
+        self._stories = StoryCache()  # story candidates kept between batches
 
     async def _content_version(self) -> int:
         """Moved by upsert_many in each batch's transaction, and by triggers when an article is
@@ -102,7 +101,7 @@ class ArticleRepository:
             first.setdefault(key, entry)
         now = now_ts()
         outcomes: dict[tuple[str, str], UpsertOutcome] = {}
-        async with self._db.write() as conn:
+        async with self._stories.batch(), self._db.write() as conn:
             existing: dict[tuple[str, str], Stored] = {}
             guids = list({guid for _, guid in first})
             for start in range(0, len(guids), _CHUNK):
@@ -251,15 +250,17 @@ class ArticleRepository:
             answers.append(outcome)
         return answers
 
-    @staticmethod
-    async def _story_matcher(conn: aiosqlite.Connection, times: list[int]) -> StoryMatcher:
-        """The stored items new ones, at these times, may repeat (bot.store.records.StoryMatcher)."""
-        candidates: list[StoryCandidate] = []
-        sql = STORY_CANDIDATES.format("?", "?")
-        for low, high in story_windows(times):
-            async with conn.execute(sql, (low, high)) as cur:
-                candidates.extend(story_candidate(r) for r in await cur.fetchall())
-        return StoryMatcher(candidates)
+    async def _story_matcher(self, conn: aiosqlite.Connection, times: list[int]) -> StoryMatcher:
+        """The stories new items, at these times, may repeat (bot.store.records.StoryCache)."""
+        sql = STORY_CANDIDATES.format("?", "?") + " AND id > ?"
+
+        async def load(low: int, high: int, after_id: int) -> list[aiosqlite.Row]:
+            async with conn.execute(sql, (low, high, after_id)) as cur:
+                return list(await cur.fetchall())
+
+        async with conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
+            newest = await cur.fetchone()
+        return await self._stories.matcher(times, int(newest[0]) if newest else 0, load)
 
     async def get(self, article_id: int) -> Article | None:
         row = await self._db.fetch_one(_ARTICLE, (article_id,))
