@@ -37,6 +37,8 @@ FETCH_MAX_BYTES = (1024, 1024 * 1024 * 1024)  # 1 KiB to 1 GiB
 FULLTEXT_CONCURRENCY = (1, 256)  # pages read at once, all sites together
 FULLTEXT_PER_HOST = (1, 64)  # pages read at once from one site
 FULLTEXT_ATTEMPTS = (1, 20)  # tries of a page before it is given up
+PUSH_MAX_AGE = (60, 100 * 365 * 86_400)  # how old an item may be and still be pushed: a minute to a century
+_AGE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
 MAX_WORKERS = 4 * (os.cpu_count() or 1)
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 
@@ -63,6 +65,7 @@ class Settings:
     db_url: str | None = None  # NEWSBOT_DB=postgresql://…: the PostgreSQL store instead of db_path
     admins: frozenset[int] = frozenset()
     push_interval: float = 10.0
+    push_max_age: int = 86_400  # seconds: an item published (else stored) longer ago is listed, never pushed
     rate: float = 30.0
     webhook_url: str | None = None
     webhook_secret: str | None = None
@@ -124,6 +127,12 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         db_url=get("NEWSBOT_DB", _db_url, None, _DB_EXPECTS),
         admins=get("NEWSBOT_ADMINS", _ids, frozenset(), "comma-separated Telegram user ids like 111,222"),
         push_interval=get("NEWSBOT_PUSH_INTERVAL", _seconds, defaults.push_interval, f"seconds {_range(SECONDS)}"),
+        push_max_age=get(
+            "NEWSBOT_PUSH_MAX_AGE",
+            _age,
+            defaults.push_max_age,
+            "an age in seconds, or a whole number with s, m, h or d like 24h or 90m, from 1m to 36500d",
+        ),
         rate=get("NEWSBOT_RATE", _rate, defaults.rate, f"messages per second {_range(RATE)}"),
         webhook_url=get("NEWSBOT_WEBHOOK_URL", _https_url, None, "an https:// URL for Telegram to call"),
         webhook_secret=get("NEWSBOT_WEBHOOK_SECRET", _secret, None, "1-256 characters of A-Z a-z 0-9 _ -"),
@@ -267,6 +276,14 @@ def _bounded(raw: str, kind: Callable[[str], float], bounds: tuple[float, float]
 
 def _seconds(raw: str) -> float:
     return _bounded(raw, float, SECONDS)
+
+
+def _age(raw: str) -> int:
+    """NEWSBOT_PUSH_MAX_AGE: «86400», «24h», «90m», «2d», «45s» (a whole number and an optional unit)."""
+    found = re.fullmatch(r"(\d+)\s*([smhd]?)", raw.lower())
+    if found is None:
+        raise ValueError(raw)
+    return int(_bounded(str(int(found[1]) * _AGE_UNITS[found[2]]), int, PUSH_MAX_AGE))
 
 
 def _rate(raw: str) -> float:

@@ -194,6 +194,15 @@ class Article:
     # Where reading its page stands (bot.runtime.fulltext): None (nothing to read), "pending" (not read
     # yet), "retrying" (failed, tried again later), "done", "failed" (given up).
     fulltext: str | None = None
+    # Its story (bot.store.records.StoryMatcher): the story's first item when this one repeats it,
+    # and the other outlets that carried it («وأيضًا في: …» on a push), in the order they came.
+    duplicate_of: int | None = None
+    also_in: tuple[str, ...] = ()
+
+    @property
+    def story_id(self) -> int:
+        """The story this item tells: its own id, or the id of the story's first item."""
+        return self.duplicate_of or self.id
 
     @property
     def shown_at(self) -> datetime:

@@ -17,6 +17,7 @@ TEST_DATA = REPO / "tests" / "data"  # real Arabic news files, with their source
 DATA = TEST_DATA / "arabic-news"
 SEED_PAGE = TEST_DATA / "seed" / "000_2023eb9965469087.txt"
 ADMIN_ID = 4242
+PUSH_ANY_AGE = 100 * 365 * 86_400  # NEWSBOT_PUSH_MAX_AGE's highest value, 36500d
 
 
 @pytest.fixture
@@ -31,6 +32,9 @@ def settings(tmp_path: Path) -> Settings:
         # The seeds' items link to the outlets' real pages: no test reads the web (tests/fulltext
         # turn this on with pages served on loopback).
         fulltext=False,
+        # The test data's items are real and months or years old: these tests push them as news.
+        # (tests/delivery/test_stories.py keeps the default 24 h and checks old items are not pushed.)
+        push_max_age=PUSH_ANY_AGE,
     )
 
 

@@ -1,9 +1,10 @@
 """Push delivery as one service owned by the bot's lifecycle: started in post_init, stopped in post_stop.
 
 Every `push_interval` seconds the fan-out round records deliveries for items stored since the last
-round (by the bot's feed polling, an admin's /ingest, or `newsbot ingest` in another process), the
-worker is woken to send them, digest readers whose hour has come get their digest, and items changed
-after they were pushed become edit jobs on the messages sent (bot.delivery.corrections).
+round (each story once, only items younger than `push_max_age`) by the bot's feed polling, an
+admin's /ingest, or `newsbot ingest` in another process; the worker is woken to send them, digest
+readers whose hour has come get their digest, and items changed after they were pushed become edit
+jobs on the messages sent (bot.delivery.corrections).
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ class DeliveryService:
 
     async def round(self) -> int:
         """One fan-out round and one digest round; returns the deliveries recorded."""
-        recorded = await self.news.store.deliveries.fan_out()
+        # Only news is pushed (NEWSBOT_PUSH_MAX_AGE): older items are stored and listed, never sent,
+        # neither at once nor in a digest (a digest lists what came in since the last one; a page
+        # from 2020 ingested today is not news to a digest reader either).
+        fresh_after = int(self.news.clock().timestamp()) - self.news.settings.push_max_age
+        recorded = await self.news.store.deliveries.fan_out(fresh_after=fresh_after)
         self.rounds += 1
         if recorded:
             log.info("fan-out: %d deliveries recorded", recorded)

@@ -98,7 +98,8 @@ class ArticleStore(Protocol):
 
     async def upsert_many(self, batch: Sequence[tuple[ParsedItem, Sequence[int]]]) -> list[UpsertOutcome]:
         """Store a batch in one transaction (a new GUID adds, a known one updates, the same content
-        is skipped); every article added enters the fan-out outbox in that same transaction."""
+        is skipped); every article added enters the fan-out outbox in that same transaction, and
+        joins the story of an earlier item it repeats (bot.store.records.StoryMatcher)."""
         ...
 
     async def get(self, article_id: int) -> Article | None: ...
@@ -108,7 +109,9 @@ class ArticleStore(Protocol):
     async def latest(
         self, limit: int, offset: int = 0, *, topic_id: int | None = None, kind: ArticleKind | None = None
     ) -> list[ArticleSummary]:
-        """Newest first (by publication, else storage time), optionally within a topic or of a kind."""
+        """Newest first (by publication, else storage time), optionally within a topic or of a kind;
+        a story told by several articles once (its first; on a topic's page, a later one filed
+        there when the first is not)."""
         ...
 
     async def count(self, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> int: ...
@@ -180,10 +183,12 @@ class SubscriptionStore(Protocol):
 class DeliveryStore(Protocol):
     """Deliveries: one per (reader, item), recorded before sending, marked when Telegram confirms."""
 
-    async def fan_out(self) -> int:
+    async def fan_out(self, *, fresh_after: int | None = None) -> int:
         """Record one delivery per active subscriber of each article in the outbox, and empty the
         outbox of what was recorded, in one transaction. The first round on a store only empties
-        it (what a new store was seeded with is not pushed). Returns the deliveries recorded."""
+        it (what a new store was seeded with is not pushed). An article dated (else stored) before
+        `fresh_after`, UNIX seconds, is not pushed; a story told by several articles reaches each
+        reader once. Returns the deliveries recorded."""
         ...
 
     async def create_broadcast(self, text: str, created_by: int | None) -> tuple[int, int]:

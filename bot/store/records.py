@@ -1,11 +1,13 @@
 """What both engines share beyond row conversion (bot.store.rows), engine-neutral: what
 `upsert_many` decides for a batch (which item adds, updates, takes over a legacy row or is
-unchanged), which items wait for their page's text, how a topic's rules combine, a digest reader
-from its row, the meta keys. Each engine only reads what this needs and writes what it decides."""
+unchanged, and which story a new item belongs to: the same story from several outlets is pushed
+and listed once), which items wait for their page's text, how a topic's rules combine, a digest
+reader from its row, the meta keys. Each engine only reads what this needs and writes what it decides."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,6 +26,8 @@ from bot.models import (
 )
 from bot.store import rows
 from bot.store.hashing import content_hash
+from bot.store.rows import Row
+from bot.text.headlines import MIN_SHARED, headline_words, same_story, similarity
 
 if TYPE_CHECKING:
     from bot.store.protocols import NewsStore
@@ -298,3 +302,226 @@ async def store_stats(store: NewsStore) -> StoreStats:
         subscriptions_by_topic=await store.subscriptions.count_by_topic(),
         fulltext_by_state=await store.fulltext.count_by_state(),
     )
+
+
+# -- stories: the same story from several outlets (or twice from one), decided at ingest ---------
+
+STORY_WINDOW = 36 * 3600  # two items are compared only when their times are this close (seconds)
+# The stories told within a time range (inclusive, two parameters), each by its first item, as
+# candidates (an index of first items by time in each engine); each engine writes its placeholders.
+# A later copy is near its story's first item by construction, so comparing with the first items
+# is enough, and a batch of copies (a feed read again from another address) costs a story each.
+STORY_CANDIDATES = (
+    "SELECT id, id AS story, story_key, headline, url, kind, coalesce(published_at, stored_at) AS at "
+    "FROM articles WHERE coalesce(published_at, stored_at) BETWEEN {} AND {} AND duplicate_of IS NULL"
+)
+
+
+def story_key(headline: str, *, folded: bool = False) -> str:
+    """What the store keeps of a headline to compare it later (`bot.text.headlines`)."""
+    return " ".join(sorted(headline_words(headline, folded=folded)))
+
+
+# Query parameters that say how a reader came, not which item it is: dropped when addresses compare.
+_TRACKING = ("utm_", "traffic_source", "fbclid", "gclid", "ocid", "cmpid", "at_", "ref", "rss")
+
+
+def story_url(url: str | None) -> str | None:
+    """An item's address as two copies of it compare: host without «www.», path in lower case
+    (percent escapes too: RT writes them upper, Al Jazeera lower) without its fragment, final slash
+    and tracking parameters («?traffic_source=rss», «utm_…»); other parameters stay (a site may
+    number its items in the query). Plain string work: this runs for every item stored."""
+    if not url:
+        return None
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        return None
+    rest, _, query = rest.split("#", 1)[0].lower().partition("?")
+    host, _, path = rest.partition("/")
+    host = host.rpartition("@")[2].removeprefix("www.")
+    if not host:
+        return None
+    kept = "&".join(sorted(p for p in query.split("&") if p and not p.startswith(_TRACKING)))
+    return host + "/" + path.rstrip("/") + ("?" + kept if kept else "")
+
+
+def story_windows(times: Iterable[int]) -> list[tuple[int, int]]:
+    """The time ranges (inclusive) whose stored items a batch's new items may be the same story as:
+    each item's time ± STORY_WINDOW, overlapping ranges merged, so one query covers each."""
+    merged: list[tuple[int, int]] = []
+    for at in sorted(set(times)):
+        low, high = at - STORY_WINDOW, at + STORY_WINDOW
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], high)
+        else:
+            merged.append((low, high))
+    return merged
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCandidate:
+    """A stored item a new one may repeat: its story (the story's first item), headline words, address."""
+
+    id: int
+    story: int
+    words: frozenset[str]
+    url: str | None
+    at: int
+    kind: str
+
+
+def story_candidate(row: Row) -> StoryCandidate:
+    """A stored item as a candidate: a row of id, story, story_key, headline, url, kind, at."""
+    words = row["story_key"] or story_key(row["headline"])  # '' for rows older than the stories migration
+    url = story_url(row["url"])
+    return StoryCandidate(row["id"], row["story"], frozenset(words.split()), url, row["at"], row["kind"])
+
+
+class StoryMatcher:
+    """Places each new item of a batch: the story of an earlier item it repeats (its URL, or a
+    headline `same_story` as that item's, within STORY_WINDOW and of the same kind): a stored
+    story's first item (STORY_CANDIDATES) or an item placed earlier in the batch; else a story of
+    its own. Items placed join the candidates, so copies within one batch find each other.
+
+    Candidates are found through the words they share (an inverted index), so a batch compares each
+    item with the few stored headlines that share a word with it, not with every one in the window.
+    """
+
+    def __init__(self, candidates: Iterable[StoryCandidate] = ()) -> None:
+        self._by_word: dict[str, list[StoryCandidate]] = {}
+        self._by_url: dict[str, list[StoryCandidate]] = {}
+        self._known: set[tuple[int, frozenset[str], str]] = set()
+        self.highest = 0  # the highest id placed
+        for candidate in candidates:
+            self._add(candidate)
+
+    def add(self, candidate: StoryCandidate) -> None:
+        """A stored item (the first of its story) to compare new items with."""
+        self._add(candidate)
+
+    def _add(self, candidate: StoryCandidate) -> None:
+        if candidate.url is not None:
+            self._by_url.setdefault(candidate.url, []).append(candidate)
+        same = (candidate.story, candidate.words, candidate.kind)
+        if same in self._known:  # the story again in the same words: nothing new to match by words
+            return
+        self._known.add(same)
+        for word in candidate.words:
+            self._by_word.setdefault(word, []).append(candidate)
+
+    def place(self, article_id: int, item: ParsedItem, at: int, key: str) -> int | None:
+        """The story id the new item joins (the id of that story's first item), or None when it
+        starts one; either way it becomes a candidate for the rest of the batch."""
+        words = frozenset(key.split())
+        url = story_url(item.url)
+        kind = item.kind.value
+
+        def near(c: StoryCandidate) -> bool:
+            return c.kind == kind and abs(c.at - at) <= STORY_WINDOW
+
+        found: StoryCandidate | None = None
+        if url is not None:
+            found = next((c for c in self._by_url.get(url, ()) if near(c)), None)
+        if found is None and len(words) >= MIN_SHARED:
+            shared: dict[int, int] = {}
+            seen: dict[int, StoryCandidate] = {}
+            for word in words:
+                for c in self._by_word.get(word, ()):
+                    shared[c.id] = shared.get(c.id, 0) + 1
+                    seen[c.id] = c
+            best = 0.0
+            for cid, n in shared.items():
+                if n < MIN_SHARED:
+                    continue
+                c = seen[cid]
+                if near(c) and same_story(words, c.words):
+                    score = similarity(words, c.words)
+                    if score > best or (score == best and found is not None and c.story < found.story):
+                        best, found = score, c
+        story = found.story if found is not None else article_id
+        self.highest = max(self.highest, article_id)
+        self._add(StoryCandidate(article_id, story, words, url, at, kind))
+        return None if found is None else story
+
+
+StoryLoad = Callable[[int, int, int], Awaitable[Iterable[Row]]]
+
+
+class StoryCache:
+    """The story candidates one repository keeps between its batches, so a batch reads only the
+    stories stored since the last one (by any process), not every story of its time window again:
+    a feed polled every few minutes, or a large ingest in batches, costs what it adds.
+
+    It covers one range of times [low, high] completely up to `seen` (the highest article id when
+    it last read); a batch outside that range widens it (reading only the new part), and a range
+    wider than MAX_SPAN starts again from the batch's own windows. The store calls `matcher` inside
+    its write transaction (batches are serialized: ids grow in commit order), within `batch`.
+    """
+
+    MAX_SPAN = 4 * 86_400
+
+    def __init__(self) -> None:
+        self._matcher: StoryMatcher | None = None
+        self._low = self._high = 0
+        self._seen = 0
+        self._busy = 0  # batches of this repository between their start and their end
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Around a batch's transaction (entered before it, so left after its commit): a batch
+        that failed leaves nothing of itself behind (its items were placed, never stored)."""
+        self._busy += 1
+        try:
+            yield
+        except BaseException:
+            self._matcher = None
+            raise
+        else:
+            if self._matcher is not None:
+                self._seen = max(self._seen, self._matcher.highest)
+        finally:
+            self._busy -= 1
+
+    async def matcher(self, times: list[int], newest_id: int, load: StoryLoad) -> StoryMatcher:
+        """Candidates for a batch at these times. `newest_id`: the highest article id now (read
+        in the transaction); `load(low, high, after_id)`: the first items of stories stored in
+        [low, high] with an id above after_id (STORY_CANDIDATES plus `AND id > after_id`)."""
+        windows = story_windows(times)
+        if not windows:
+            return StoryMatcher()  # nothing new in the batch: nothing to place
+        low, high = windows[0][0], windows[-1][1]
+        if self._busy > 1:  # another batch of this process is not over: it may still fail
+            self._matcher = None
+        matcher = self._matcher
+        if matcher is not None and max(high, self._high) - min(low, self._low) <= self.MAX_SPAN:
+            fresh = list(await load(self._low, self._high, self._seen))  # stored since, by anyone
+            if low < self._low:
+                fresh += await load(low, self._low - 1, 0)
+            if high > self._high:
+                fresh += await load(self._high + 1, high, 0)
+            for row in fresh:
+                matcher.add(story_candidate(row))
+            self._low, self._high = min(low, self._low), max(high, self._high)
+        elif high - low <= self.MAX_SPAN and self._busy <= 1:
+            matcher = self._matcher = StoryMatcher(story_candidate(r) for r in await load(low, high, 0))
+            self._low, self._high = low, high
+        else:  # a batch spread over years (an archive), or beside another: its own windows, nothing kept
+            self._matcher = None
+            rows: list[Row] = []
+            for w_low, w_high in windows:
+                rows += await load(w_low, w_high, 0)
+            return StoryMatcher(story_candidate(r) for r in rows)
+        self._seen = newest_id
+        return matcher
+
+
+def place_stories(plan: UpsertPlan, stories: StoryMatcher, now: int) -> tuple[list[tuple[str, int | None]], list[str]]:
+    """The story columns of a planned batch: (story key, duplicate_of) for each insert, in the plan's
+    order (each placed after the ones before it, so copies within the batch find each other), and
+    the story key of each update (an update keeps its story; only the key it compares by moves)."""
+    placed: list[tuple[str, int | None]] = []
+    for write in plan.inserts:
+        key = story_key(write.item.headline)
+        at = rows.ts(write.item.published_at) or now
+        placed.append((key, stories.place(write.article_id, write.item, at, key)))
+    return placed, [story_key(write.item.headline) for write in plan.updates]

@@ -6,9 +6,12 @@ whose tables use the same column names reuses these converters.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from bot.models import (
     Article,
@@ -104,6 +107,26 @@ def article(row: Row, topics: tuple[Topic, ...]) -> Article:
         modified_at=dt(row["modified_at"]),
         fulltext=row["fulltext_state"],
     )
+
+
+def outlet_label(outlet: str | None, url: str | None) -> str | None:
+    """The name of the outlet that carried an item: as its source names itself, else its site."""
+    if outlet and outlet.strip():
+        return outlet.strip()
+    host = (urlsplit(url).hostname or "") if url else ""
+    return host.removeprefix("www.") or None
+
+
+def with_story(found: Article, duplicate_of: int | None, others: Iterable[Row]) -> Article:
+    """The article with its story: the story's first item, and the outlets of the story's other
+    items (rows with `outlet` and `url`, in story order), each once, the article's own left out."""
+    own = outlet_label(found.outlet, found.url)
+    names: list[str] = []
+    for other in others:
+        name = outlet_label(other["outlet"], other["url"])
+        if name is not None and name != own and name not in names:
+            names.append(name)
+    return dataclasses.replace(found, duplicate_of=duplicate_of, also_in=tuple(names))
 
 
 def summary(row: Row) -> ArticleSummary:

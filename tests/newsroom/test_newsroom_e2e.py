@@ -155,7 +155,11 @@ async def test_a_story_and_keyword_added_while_newsbot_run_runs_reach_its_reader
     db = tmp_path / "bot.db"
     async with BotApiEmulator(rate_limits=False) as emulator:
         proc = await start_bot(
-            tmp_path, TELEGRAM_BOT_TOKEN=TEST_TOKEN, TELEGRAM_API_URL=emulator.base_url, NEWSBOT_PUSH_INTERVAL="0.2"
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=TEST_TOKEN,
+            TELEGRAM_API_URL=emulator.base_url,
+            NEWSBOT_PUSH_INTERVAL="0.2",
+            NEWSBOT_PUSH_MAX_AGE="36500d",  # the feed's items are dated March 2026: pushed as news here
         )
         try:
             user = emulator.user(7401, "سارة")

@@ -5,13 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from asyncpg.pool import PoolConnectionProxy
+
 from bot.models import Article, ArticleKind, ArticleSummary, ParsedItem, UpsertOutcome
 from bot.store import rows
 from bot.store.cache import RememberedAnswers
 from bot.store.postgres import search
-from bot.store.postgres.db import PgDatabase, now_ts
+from bot.store.postgres.db import PgDatabase, Record, now_ts
 from bot.store.postgres.topics import PgTopicRepository
-from bot.store.records import Key, Stored, Write, first_of_batch, plan_upsert, stored
+from bot.store.records import (
+    STORY_CANDIDATES,
+    Key,
+    Stored,
+    StoryCache,
+    StoryMatcher,
+    Write,
+    first_of_batch,
+    place_stories,
+    plan_upsert,
+    stored,
+)
 
 _SUMMARY = """
     SELECT a.id, a.headline, a.lead, a.url, a.published_at, a.stored_at, a.kind,
@@ -26,33 +39,35 @@ _ARTICLE = """
     SELECT a.*, CASE WHEN f.state = 'pending' AND f.attempts > 0 THEN 'retrying' ELSE f.state END AS fulltext_state
     FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = $1 AND a.withdrawn_at IS NULL
 """
+# The outlets of the other items of an article's story (its first item, and the items repeating it).
+_ALSO_IN = "SELECT outlet, url FROM articles WHERE id <> $1 AND (id = $2 OR duplicate_of = $2) ORDER BY id"
 _NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
 _RANK_WINDOW = 2000  # how many of the newest matches are ranked by relevance (as on SQLite)
 
 _INSERT = """
     INSERT INTO articles (id, origin, guid, url, headline, lead, body, published_at, source, author,
-        outlet, image_url, kind, related, content_hash, date_only, modified_at, labels, search, stored_at,
-        updated_at)
+        outlet, image_url, kind, related, content_hash, date_only, modified_at, labels, search, story_key,
+        duplicate_of, stored_at, updated_at)
     SELECT u.id, u.origin, u.guid, u.url, u.headline, u.lead, u.body, u.published_at, u.source, u.author,
         u.outlet, u.image_url, u.kind, u.related, u.content_hash, u.date_only, u.modified_at, u.labels,
-        u.search::tsvector, $20, $20
+        u.search::tsvector, u.story_key, u.duplicate_of, $22, $22
     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
         $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-        $15::text[], $16::boolean[], $17::bigint[], $18::text[], $19::text[])
+        $15::text[], $16::boolean[], $17::bigint[], $18::text[], $19::text[], $20::text[], $21::bigint[])
         AS u(id, origin, guid, url, headline, lead, body, published_at, source, author, outlet, image_url,
-             kind, related, content_hash, date_only, modified_at, labels, search)
+             kind, related, content_hash, date_only, modified_at, labels, search, story_key, duplicate_of)
 """
 _UPDATE = """
     UPDATE articles a SET url = u.url, headline = u.headline, lead = u.lead, body = u.body,
         published_at = u.published_at, source = u.source, author = u.author, outlet = u.outlet,
         image_url = u.image_url, kind = u.kind, related = u.related, content_hash = u.content_hash,
         date_only = u.date_only, modified_at = u.modified_at, labels = u.labels, search = u.search::tsvector,
-        updated_at = $18
+        story_key = u.story_key, updated_at = $19
     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],
         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::boolean[],
-        $15::bigint[], $16::text[], $17::text[])
+        $15::bigint[], $16::text[], $17::text[], $18::text[])
         AS u(id, url, headline, lead, body, published_at, source, author, outlet, image_url, kind, related,
-             content_hash, date_only, modified_at, labels, search)
+             content_hash, date_only, modified_at, labels, search, story_key)
     WHERE a.id = u.id
 """
 
@@ -72,6 +87,7 @@ class PgArticleRepository:
         self._db = db
         self._topics = topics
         self._remembered = RememberedAnswers(self._content_version)
+        self._stories = StoryCache()  # story candidates kept between batches
 
     async def _content_version(self) -> int:
         value = await self._db.fetchval("SELECT n FROM content_version WHERE id = 1")
@@ -92,7 +108,7 @@ class PgArticleRepository:
             return []
         keys, first = first_of_batch(batch)
         now = now_ts()
-        async with self._db.transaction() as conn:
+        async with self._stories.batch(), self._db.transaction() as conn:
             await conn.execute("SELECT n FROM content_version WHERE id = 1 FOR UPDATE")
             existing: dict[Key, Stored] = {}
             for r in await conn.fetch(
@@ -113,20 +129,32 @@ class PgArticleRepository:
                         new_count,
                     )
                 ]
+            stories = await self._story_matcher(
+                conn, [rows.ts(item.published_at) or now for key, (item, _) in first.items() if key not in existing]
+            )
             plan = plan_upsert(keys, first, existing, iter(fresh).__next__)
+            placed, update_keys = place_stories(plan, stories, now)
 
             if plan.claims:
                 await conn.executemany("UPDATE articles SET origin = $1 WHERE id = $2", plan.claims)
             if plan.inserts:
                 await conn.execute(
                     _INSERT,
-                    *_columns((w.article_id, w.origin, w.guid, *w.values(), _document(w)) for w in plan.inserts),
+                    *_columns(
+                        (w.article_id, w.origin, w.guid, *w.values(), _document(w), key, duplicate_of)
+                        for w, (key, duplicate_of) in zip(plan.inserts, placed, strict=True)
+                    ),
                     now,
                 )
             if plan.updates:
                 unlink = [w.article_id for w in plan.updates]
                 await conn.execute(
-                    _UPDATE, *_columns((w.article_id, *w.values(), _document(w)) for w in plan.updates), now
+                    _UPDATE,
+                    *_columns(
+                        (w.article_id, *w.values(), _document(w), key)
+                        for w, key in zip(plan.updates, update_keys, strict=True)
+                    ),
+                    now,
                 )
                 await conn.execute("DELETE FROM article_topics WHERE article_id = ANY($1::bigint[])", unlink)
             if plan.corrected:
@@ -158,11 +186,24 @@ class PgArticleRepository:
                     )
         return plan.answers()
 
+    async def _story_matcher(self, conn: PoolConnectionProxy[Record], times: list[int]) -> StoryMatcher:
+        """The stories new items, at these times, may repeat (bot.store.records.StoryCache)."""
+        sql = STORY_CANDIDATES.format("$1", "$2") + " AND id > $3"
+
+        async def load(low: int, high: int, after_id: int) -> list[Record]:
+            return list(await conn.fetch(sql, low, high, after_id))
+
+        newest = await conn.fetchval("SELECT coalesce(max(id), 0) FROM articles")
+        return await self._stories.matcher(times, int(newest or 0), load)
+
     async def get(self, article_id: int) -> Article | None:
         row = await self._db.fetchrow(_ARTICLE, article_id)
         if row is None:
             return None
-        return rows.article(row, await self._topics.of_article(article_id))
+        article = rows.article(row, await self._topics.of_article(article_id))
+        story = row["duplicate_of"] or article_id
+        others = await self._db.fetch(_ALSO_IN, article_id, story)
+        return rows.with_story(article, row["duplicate_of"], others)
 
     async def by_guid(self, guid: str, origin: str | None = None) -> Article | None:
         """The item with this GUID from `origin`; without one, the first stored with the GUID."""
@@ -201,11 +242,18 @@ class PgArticleRepository:
     def _filters(topic_id: int | None, kind: ArticleKind | None) -> tuple[str, tuple[object, ...]]:
         # A withdrawn item is listed nowhere. Through the small index of withdrawn ids, never a read of
         # each row's own mark (on SQLite that column sits after the body, in its overflow pages).
-        clauses: list[str] = ["a.id NOT IN (SELECT id FROM articles WHERE withdrawn_at IS NOT NULL)"]
+        # Each story once: its first item, or (on a topic's page) a repeat filed where its first is not.
+        withdrawn = "a.id NOT IN (SELECT id FROM articles WHERE withdrawn_at IS NOT NULL)"
+        clauses: list[str] = [withdrawn, "a.duplicate_of IS NULL"]
         params: list[object] = []
         if topic_id is not None:
             params.append(topic_id)
-            clauses.append(f"a.id IN (SELECT article_id FROM article_topics WHERE topic_id = ${len(params)})")
+            clauses = [
+                withdrawn,
+                f"a.id IN (SELECT article_id FROM article_topics WHERE topic_id = ${len(params)})",
+                "(a.duplicate_of IS NULL OR NOT EXISTS (SELECT 1 FROM article_topics y "
+                f"WHERE y.article_id = a.duplicate_of AND y.topic_id = ${len(params)}))",
+            ]
         if kind is not None:
             params.append(kind.value)
             clauses.append(f"a.kind = ${len(params)}")

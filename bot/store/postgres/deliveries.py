@@ -30,7 +30,7 @@ class PgDeliveryRepository:
     def __init__(self, db: PgDatabase) -> None:
         self._db = db
 
-    async def fan_out(self) -> int:
+    async def fan_out(self, *, fresh_after: int | None = None) -> int:
         """Record a delivery for each active subscriber of each article in the outbox, then delete
         those outbox rows, in one transaction (the SQLite store's rules).
 
@@ -43,6 +43,9 @@ class PgDeliveryRepository:
         insertion doubled the time of a large round): an outbox row and the deliveries it makes
         are written and deleted in one transaction, and rounds take disjoint rows, so an article
         in the outbox has none yet; the unique index would refuse a second one (rolled back).
+
+        As on SQLite, an item dated before `fresh_after` is not pushed, and a story told by several
+        items reaches a reader once (the first of its items they follow; none after any of them).
         """
         now = now_ts()
         async with self._db.transaction() as conn:
@@ -61,18 +64,23 @@ class PgDeliveryRepository:
             status = await conn.execute(
                 """
                 INSERT INTO deliveries (reader_id, article_id, mode, state, created_at)
-                SELECT s.reader_id, o.article_id, min(r.push_mode), 'queued', $3
+                SELECT s.reader_id, min(o.article_id), min(r.push_mode), 'queued', $3
                 FROM unnest($1::bigint[], $2::bigint[]) AS o (article_id, seq)
+                JOIN articles a ON a.id = o.article_id
                 JOIN article_topics at ON at.article_id = o.article_id
                 JOIN subscriptions s ON s.topic_id = at.topic_id AND o.seq > s.after_seq
                 JOIN topics t ON t.id = at.topic_id AND t.state = 'active'
                 JOIN readers r ON r.id = s.reader_id
-                WHERE r.status = 'active'
-                GROUP BY o.article_id, s.reader_id
+                WHERE r.status = 'active' AND coalesce(a.published_at, a.stored_at) >= $4
+                  AND (a.duplicate_of IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM articles x JOIN deliveries d ON d.article_id = x.id AND d.reader_id = s.reader_id
+                    WHERE x.id = a.duplicate_of OR x.duplicate_of = a.duplicate_of))
+                GROUP BY coalesce(a.duplicate_of, a.id), s.reader_id
                 """,
                 ids,
                 seqs,
                 now,
+                fresh_after if fresh_after is not None else -(2**62),
             )
             await conn.execute("DELETE FROM outbox WHERE article_id = ANY($1::bigint[])", ids)
         return affected(status)

@@ -6,11 +6,23 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+import aiosqlite
+
 from bot.models import Article, ArticleKind, ArticleSummary, ParsedItem, UpsertOutcome, UpsertStatus
 from bot.store import rows
 from bot.store.cache import RememberedAnswers
 from bot.store.hashing import content_hash
-from bot.store.records import Key, Stored, first_of_batch, plan_upsert, stored
+from bot.store.records import (
+    STORY_CANDIDATES,
+    Key,
+    Stored,
+    StoryCache,
+    StoryMatcher,
+    first_of_batch,
+    place_stories,
+    plan_upsert,
+    stored,
+)
 from bot.store.search_terms import indexed, query_words
 from bot.store.sqlite.db import Database, now_ts
 from bot.store.sqlite.topics import TopicRepository
@@ -31,6 +43,8 @@ _ARTICLE = """
     SELECT a.*, CASE WHEN f.state = 'pending' AND f.attempts > 0 THEN 'retrying' ELSE f.state END AS fulltext_state
     FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = ? AND a.withdrawn_at IS NULL
 """
+# The outlets of the other items of an article's story (its first item, and the items repeating it).
+_ALSO_IN = "SELECT outlet, url FROM articles WHERE id <> ? AND (id = ? OR duplicate_of = ?) ORDER BY id"
 _NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
 _CHUNK = 400  # bound parameters per IN (...) lookup
 # bm25 weights: headline, lead, body
@@ -49,6 +63,7 @@ class ArticleRepository:
         self._topics = topics
         # Pages and searches every reader shares, reused while content_version stands.
         self._remembered = RememberedAnswers(self._content_version)
+        self._stories = StoryCache()  # story candidates kept between batches
 
     async def _content_version(self) -> int:
         """Moved by upsert_many in each batch's transaction, and by triggers when an article is
@@ -77,7 +92,7 @@ class ArticleRepository:
             return []
         keys, first = first_of_batch(batch)
         now = now_ts()
-        async with self._db.write() as conn:
+        async with self._stories.batch(), self._db.write() as conn:
             existing: dict[Key, Stored] = {}
             guids = list({guid for _, guid in first})
             for start in range(0, len(guids), _CHUNK):
@@ -92,6 +107,9 @@ class ArticleRepository:
                 ) as cur:
                     for r in await cur.fetchall():
                         existing[(r["origin"], r["guid"])] = stored(r)
+            stories = await self._story_matcher(
+                conn, [rows.ts(item.published_at) or now for key, (item, _) in first.items() if key not in existing]
+            )
             async with conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
                 row = await cur.fetchone()
             async with conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'articles'") as cur:
@@ -99,17 +117,21 @@ class ArticleRepository:
             ids = itertools.count(max(int(row[0]) if row else 0, int(seq_row[0]) if seq_row else 0) + 1)
             plan = plan_upsert(keys, first, existing, ids.__next__)
 
+            placed, update_keys = place_stories(plan, stories, now)
             if plan.claims:
                 await conn.executemany("UPDATE articles SET origin = ? WHERE id = ?", plan.claims)
             if plan.inserts:
                 await conn.executemany(
                     """
                     INSERT INTO articles (id, origin, guid, url, headline, lead, body, published_at, source, author,
-                        outlet, image_url, kind, related, content_hash, date_only, modified_at, labels, stored_at,
-                        updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        outlet, image_url, kind, related, content_hash, date_only, modified_at, labels, story_key,
+                        duplicate_of, stored_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                    [(w.article_id, w.origin, w.guid, *w.values(), now, now) for w in plan.inserts],
+                    [
+                        (w.article_id, w.origin, w.guid, *w.values(), key, duplicate_of, now, now)
+                        for w, (key, duplicate_of) in zip(plan.inserts, placed, strict=True)
+                    ],
                 )
                 await conn.executemany(
                     "INSERT INTO outbox (article_id) VALUES (?)", [(w.article_id,) for w in plan.inserts]
@@ -119,10 +141,10 @@ class ArticleRepository:
                     """
                     UPDATE articles SET url = ?, headline = ?, lead = ?, body = ?, published_at = ?,
                         source = ?, author = ?, outlet = ?, image_url = ?, kind = ?, related = ?,
-                        content_hash = ?, date_only = ?, modified_at = ?, labels = ?, updated_at = ?
+                        content_hash = ?, date_only = ?, modified_at = ?, labels = ?, story_key = ?, updated_at = ?
                     WHERE id = ?
                     """,
-                    [(*w.values(), now, w.article_id) for w in plan.updates],
+                    [(*w.values(), key, now, w.article_id) for w, key in zip(plan.updates, update_keys, strict=True)],
                 )
                 await conn.executemany(
                     "DELETE FROM article_topics WHERE article_id = ?", [(w.article_id,) for w in plan.updates]
@@ -161,11 +183,26 @@ class ArticleRepository:
                 await conn.execute("UPDATE content_version SET n = n + 1 WHERE id = 1")
         return plan.answers()
 
+    async def _story_matcher(self, conn: aiosqlite.Connection, times: list[int]) -> StoryMatcher:
+        """The stories new items, at these times, may repeat (bot.store.records.StoryCache)."""
+        sql = STORY_CANDIDATES.format("?", "?") + " AND id > ?"
+
+        async def load(low: int, high: int, after_id: int) -> list[aiosqlite.Row]:
+            async with conn.execute(sql, (low, high, after_id)) as cur:
+                return list(await cur.fetchall())
+
+        async with conn.execute("SELECT coalesce(max(id), 0) FROM articles") as cur:
+            newest = await cur.fetchone()
+        return await self._stories.matcher(times, int(newest[0]) if newest else 0, load)
+
     async def get(self, article_id: int) -> Article | None:
         row = await self._db.fetch_one(_ARTICLE, (article_id,))
         if row is None:
             return None
-        return rows.article(row, await self._topics.of_article(article_id))
+        article = rows.article(row, await self._topics.of_article(article_id))
+        story = row["duplicate_of"] or article_id
+        others = await self._db.fetch_all(_ALSO_IN, (article_id, story, story))
+        return rows.with_story(article, row["duplicate_of"], others)
 
     async def by_guid(self, guid: str, origin: str | None = None) -> Article | None:
         """The item with this GUID from `origin`; without one, the first stored with the GUID."""
@@ -183,7 +220,8 @@ class ArticleRepository:
         topic_id: int | None = None,
         kind: ArticleKind | None = None,
     ) -> list[ArticleSummary]:
-        """Newest first (by publication, else storage time), optionally within a topic or of a kind."""
+        """Newest first (by publication, else storage time), optionally within a topic or of a kind;
+        a story told by several items once (its first item)."""
         where, params = self._filters(topic_id, kind)
         sql = _SUMMARY + where + _NEWEST_FIRST + " LIMIT ? OFFSET ?"
 
@@ -205,11 +243,18 @@ class ArticleRepository:
     def _filters(topic_id: int | None, kind: ArticleKind | None) -> tuple[str, tuple[object, ...]]:
         # A withdrawn item is listed nowhere. Through the small index of withdrawn ids, never a read of
         # each row's own mark (on SQLite that column sits after the body, in its overflow pages).
-        clauses: list[str] = ["a.id NOT IN (SELECT id FROM articles WHERE withdrawn_at IS NOT NULL)"]
+        # Each story once: its first item, or (on a topic's page) a repeat filed where its first is not.
+        withdrawn = "a.id NOT IN (SELECT id FROM articles WHERE withdrawn_at IS NOT NULL)"
+        clauses: list[str] = [withdrawn, "a.duplicate_of IS NULL"]
         params: list[object] = []
         if topic_id is not None:
-            clauses.append("a.id IN (SELECT article_id FROM article_topics WHERE topic_id = ?)")
-            params.append(topic_id)
+            clauses = [
+                withdrawn,
+                "a.id IN (SELECT article_id FROM article_topics WHERE topic_id = ?)",
+                "(a.duplicate_of IS NULL OR NOT EXISTS (SELECT 1 FROM article_topics y "
+                "WHERE y.article_id = a.duplicate_of AND y.topic_id = ?))",
+            ]
+            params += [topic_id, topic_id]
         if kind is not None:
             clauses.append("a.kind = ?")
             params.append(kind.value)

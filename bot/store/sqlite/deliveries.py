@@ -38,7 +38,7 @@ class DeliveryRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def fan_out(self) -> int:
+    async def fan_out(self, *, fresh_after: int | None = None) -> int:
         """Record a delivery for each active subscriber of each article in the outbox, then delete
         those outbox rows, in one transaction.
 
@@ -50,6 +50,11 @@ class DeliveryRepository:
         `SubscriptionRepository`), nor through a topic that has ended (archived). The first round
         on a store only empties the outbox, so what was already there (seeds, history) is not pushed.
         Returns the deliveries recorded.
+
+        Only news is pushed: an item dated before `fresh_after` (UNIX seconds; undated, by when it
+        was stored) leaves the outbox without a delivery (NEWSBOT_PUSH_MAX_AGE). A story told by
+        several items (bot.store.records.StoryMatcher) reaches a reader once: the first of its items
+        that reader follows, and none once the reader has a delivery of any item of that story.
 
         Two rounds at once (two processes) cannot push an item twice: a delivery is unique per
         (reader, article). On SQLite the write transaction serializes them; a multi-writer engine
@@ -68,20 +73,26 @@ class DeliveryRepository:
             if not taken:
                 return 0
             ids = json.dumps(taken)  # one bound parameter however many, read back by json_each
-            # Grouping by (reader, article) gives one row per pair, whatever the number of shared topics.
+            # Grouping by (reader, story) gives one row per pair, whatever the number of shared topics
+            # or of the story's items in this round (the first of them: SQLite's bare column beside min()).
             cur = await conn.execute(
                 """
                 INSERT OR IGNORE INTO deliveries (reader_id, article_id, mode, state, created_at)
-                SELECT s.reader_id, at.article_id, r.push_mode, 'queued', ?
+                SELECT s.reader_id, min(at.article_id), r.push_mode, 'queued', ?
                 FROM article_topics at
+                JOIN articles a ON a.id = at.article_id
                 JOIN subscriptions s ON s.topic_id = at.topic_id
                 JOIN topics t ON t.id = at.topic_id AND t.state = 'active'
                 JOIN readers r ON r.id = s.reader_id
                 WHERE at.article_id IN (SELECT value FROM json_each(?))
                   AND r.status = 'active' AND at.article_id > s.after_article
-                GROUP BY at.article_id, s.reader_id
+                  AND coalesce(a.published_at, a.stored_at) >= ?
+                  AND (a.duplicate_of IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM articles o JOIN deliveries d ON d.article_id = o.id AND d.reader_id = s.reader_id
+                    WHERE o.id = a.duplicate_of OR o.duplicate_of = a.duplicate_of))
+                GROUP BY coalesce(a.duplicate_of, a.id), s.reader_id
                 """,
-                (now, ids),
+                (now, ids, fresh_after if fresh_after is not None else -(2**62)),
             )
             recorded = cur.rowcount
             await conn.execute("DELETE FROM outbox WHERE article_id IN (SELECT value FROM json_each(?))", (ids,))
