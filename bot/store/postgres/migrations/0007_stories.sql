@@ -1,4 +1,4 @@
--- Stories (issue 12; SQLite migration 0012): the same story from several outlets, or twice from one
+-- Stories (issue 12; SQLite migration 0013): the same story from several outlets, or twice from one
 -- under two addresses, is pushed once and listed once. Decided when an item is first stored
 -- (bot.store.records.StoryMatcher), never recomputed on a reader's request.
 --
