@@ -22,6 +22,7 @@ from bot.models import (
     DigestReader,
     Feed,
     FullTextJob,
+    ItemReach,
     PageText,
     ParsedItem,
     PendingDelivery,
@@ -31,6 +32,7 @@ from bot.models import (
     StoredText,
     StoreStats,
     Topic,
+    TopicChange,
     TopicSpec,
     TopicStatus,
     UpsertOutcome,
@@ -119,6 +121,14 @@ class ArticleStore(Protocol):
         """The highest article id (0 when empty)."""
         ...
 
+    async def record_miss(self, query: str) -> None:
+        """A search that found nothing: its folded words counted for the day, never who searched."""
+        ...
+
+    async def misses_since(self, since: int, limit: int) -> list[tuple[str, int]]:
+        """The searches that found nothing from `since`'s (UTC) day on, most frequent first."""
+        ...
+
 
 class ReaderStore(Protocol):
     """Telegram chats the bot serves, with their status and settings."""
@@ -172,6 +182,11 @@ class SubscriptionStore(Protocol):
 
     async def count_by_topic(self) -> list[tuple[str, int]]: ...
 
+    async def changes_since(self, since: int) -> list[TopicChange]:
+        """Per topic with any: subscriptions readers made (gained) and left (lost) from `since`'s
+        (UTC) day on, busiest first. Subscribing, unsubscribing and toggling count them."""
+        ...
+
 
 class DeliveryStore(Protocol):
     """Deliveries: one per (reader, item), recorded before sending, marked when Telegram confirms."""
@@ -223,6 +238,15 @@ class DeliveryStore(Protocol):
 
     async def mark_digest_sent(self, reader_id: int, delivery_ids: Sequence[int], message_id: int, at: int) -> None:
         """A digest message confirmed: its items are sent and the reader's last digest time moves on."""
+        ...
+
+    async def mark_opened(self, reader_id: int, article_id: int) -> bool:
+        """The reader opened the whole article from its push's button: True the first time only."""
+        ...
+
+    async def reach_since(self, since: int, limit: int) -> list[ItemReach]:
+        """Items stored since `since` (UNIX seconds) and pushed, newest first: pushes sent, and
+        readers who opened the whole article from one."""
         ...
 
     async def count_by_state(self) -> dict[str, int]: ...

@@ -104,6 +104,7 @@ NOUNS: dict[str, Noun] = {
     "hour": Noun("لا ساعات", "ساعة واحدة", "ساعتان", "{n} ساعات", "{n} ساعة", "{n} ساعة", "ساعة", "ساعتين"),
     "day": Noun("لا أيام", "يوم واحد", "يومان", "{n} أيام", "{n} يومًا", "{n} يوم", "يوم", "يومين"),
     "reader": Noun("لا قراء", "قارئ واحد", "قارئان", "{n} قراء", "{n} قارئًا", "{n} قارئ", "قارئ", "قارئين"),
+    "time": Noun("لا مرات", "مرة واحدة", "مرتان", "{n} مرات", "{n} مرة", "{n} مرة", "مرة", "مرتين"),
     "message": Noun(
         "لا رسائل",
         "رسالة واحدة",
@@ -165,6 +166,19 @@ def to_digits(value: str | int, arabic: bool) -> str:
     """``value`` as text with its digits in the reader's set: ٠-٩ when ``arabic``, else 0-9."""
     text = str(value)
     return text.translate(_TO_ARABIC_DIGITS if arabic else _TO_WESTERN_DIGITS)
+
+
+def hour_of_day(hour: int, arabic_digits: bool = False) -> str:
+    """A local hour as readers say it: «منتصف الليل», «7 صباحًا», «12 ظهرًا», «10 مساءً»."""
+    if not 0 <= hour <= 23:
+        raise ValueError(f"an hour of the day is 0-23, got {hour}")
+    if hour == 0:
+        return "منتصف الليل"
+    if hour < 12:
+        return f"{to_digits(hour, arabic_digits)} صباحًا"
+    if hour == 12:
+        return f"{to_digits(12, arabic_digits)} ظهرًا"
+    return f"{to_digits(hour - 12, arabic_digits)} مساءً"
 
 
 # ---------------------------------------------------------------------------------------------

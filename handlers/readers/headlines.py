@@ -17,7 +17,7 @@ async def latest(update: Update, context: NewsContext) -> None:
         return
     ad = reader.settings.arabic_digits
     page = await context.reading.latest(0)
-    text = context.renderer.render("latest.html.j2", page=page, ad=ad)
+    text = context.renderer.render("latest.html.j2", page=page, ad=ad, tz=replies.zone(context, reader))
     await replies.reply(message, reader, text, keyboards.latest(page, ad))
 
 
@@ -28,7 +28,7 @@ async def videos(update: Update, context: NewsContext) -> None:
         return
     ad = reader.settings.arabic_digits
     page = await context.reading.videos(0)
-    text = context.renderer.render("videos.html.j2", page=page, ad=ad)
+    text = context.renderer.render("videos.html.j2", page=page, ad=ad, tz=replies.zone(context, reader))
     await replies.reply(message, reader, text, keyboards.latest(page, ad, Action.VIDEOS))
 
 
@@ -43,7 +43,9 @@ async def live(update: Update, context: NewsContext) -> None:
         return
     ad = reader.settings.arabic_digits
     page = await context.reading.live(0)
-    text = context.renderer.render("live.html.j2", page=page, ad=ad, live_url=live_url(context))
+    text = context.renderer.render(
+        "live.html.j2", page=page, ad=ad, live_url=live_url(context), tz=replies.zone(context, reader)
+    )
     await replies.reply(message, reader, text, keyboards.latest(page, ad, Action.LIVE))
 
 

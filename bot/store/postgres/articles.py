@@ -12,7 +12,7 @@ from bot.store.hashing import content_hash
 from bot.store.postgres import search
 from bot.store.postgres.db import PgDatabase, now_ts
 from bot.store.postgres.topics import PgTopicRepository
-from bot.store.records import Stored, needs_page
+from bot.store.records import Stored, day_of, miss_key, needs_page
 
 _SUMMARY = """
     SELECT a.id, a.headline, a.lead, a.url, a.published_at, a.stored_at, a.kind,
@@ -303,3 +303,25 @@ class PgArticleRepository:
 
     async def max_id(self) -> int:
         return int(await self._db.fetchval("SELECT coalesce(max(id), 0) FROM articles") or 0)
+
+    async def record_miss(self, query: str) -> None:
+        """A search that found nothing: its folded words counted for the day, never who searched."""
+        key = miss_key(query)
+        if not key:
+            return
+        await self._db.execute(
+            "INSERT INTO search_misses (query, day, n) VALUES ($1, $2, 1) "
+            "ON CONFLICT (day, query) DO UPDATE SET n = search_misses.n + 1",
+            key,
+            day_of(now_ts()),
+        )
+
+    async def misses_since(self, since: int, limit: int) -> list[tuple[str, int]]:
+        """The searches that found nothing from `since`'s day on, most frequent first."""
+        found = await self._db.fetch(
+            "SELECT query, sum(n) FROM search_misses WHERE day >= $1 GROUP BY query "
+            "ORDER BY sum(n) DESC, query LIMIT $2",
+            day_of(since),
+            limit,
+        )
+        return [(str(r[0]), int(r[1])) for r in found]

@@ -18,7 +18,7 @@ from bot.models import (
 from bot.store import rows
 from bot.store.cache import RememberedAnswers
 from bot.store.hashing import content_hash
-from bot.store.records import Stored, needs_page
+from bot.store.records import Stored, day_of, miss_key, needs_page
 from bot.store.search_terms import indexed, query_words
 from bot.store.sqlite.db import Database, now_ts
 from bot.store.sqlite.topics import TopicRepository
@@ -333,3 +333,23 @@ class ArticleRepository:
     async def max_id(self) -> int:
         row = await self._db.fetch_one("SELECT coalesce(max(id), 0) FROM articles")
         return int(row[0]) if row else 0
+
+    async def record_miss(self, query: str) -> None:
+        """A search that found nothing: its folded words counted for the day, never who searched."""
+        key = miss_key(query)
+        if not key:
+            return
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO search_misses (query, day, n) VALUES (?, ?, 1) "
+                "ON CONFLICT (day, query) DO UPDATE SET n = n + 1",
+                (key, day_of(now_ts())),
+            )
+
+    async def misses_since(self, since: int, limit: int) -> list[tuple[str, int]]:
+        """The searches that found nothing from `since`'s day on, most frequent first."""
+        found = await self._db.fetch_all(
+            "SELECT query, sum(n) FROM search_misses WHERE day >= ? GROUP BY query ORDER BY sum(n) DESC, query LIMIT ?",
+            (day_of(since), limit),
+        )
+        return [(str(r[0]), int(r[1])) for r in found]

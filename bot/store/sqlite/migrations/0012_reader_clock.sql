@@ -1,0 +1,29 @@
+-- Each reader's own clock, and what editors see of reading (issue 17).
+--
+-- timezone: the IANA name of the zone the reader chose in /settings (one of bot.models.READER_ZONES);
+-- NULL: the site's NEWSBOT_TIMEZONE. Times shown, digest hours and quiet hours are in it.
+ALTER TABLE readers ADD COLUMN timezone TEXT;
+
+-- When the reader first opened the whole article from this push's button: set once, so an item
+-- counts each reader who opened it from a push once, however often they press.
+ALTER TABLE deliveries ADD COLUMN opened_at INTEGER;
+
+-- Subscriptions readers made and left, per topic and UTC day: counts only, no reader.
+CREATE TABLE subscription_days (
+    topic_id  INTEGER NOT NULL REFERENCES topics (id) ON DELETE CASCADE,
+    day       INTEGER NOT NULL,                   -- UNIX seconds // 86400
+    gained    INTEGER NOT NULL DEFAULT 0,
+    lost      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (topic_id, day)
+) WITHOUT ROWID;
+
+-- Searches that found nothing, folded, per UTC day: the words and a count, never who searched.
+CREATE TABLE search_misses (
+    query  TEXT NOT NULL,
+    day    INTEGER NOT NULL,
+    n      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, query)
+) WITHOUT ROWID;
+
+-- Pushes per item for /stats (PostgreSQL has had this index since its first migration).
+CREATE INDEX deliveries_by_article ON deliveries (article_id) WHERE article_id IS NOT NULL;
