@@ -55,7 +55,7 @@ def default_templates_dir() -> Path:
 # Filters
 # ---------------------------------------------------------------------------------------------
 
-_TRAILING_PUNCT = " \t\n،,؛;:-–—"
+_TRAILING_PUNCT = " \t\n،,؛;:-–—·"
 
 
 def truncate_words(text: str, limit: int, end: str = ELLIPSIS) -> str:
