@@ -214,6 +214,12 @@ class Reading:
     async def unsubscribe(self, reader_id: int, topic_id: int) -> bool:
         return await self.store.subscriptions.unsubscribe(reader_id, topic_id)
 
+    async def followed_words(self, reader_id: int) -> list[str]:
+        """The words and phrases the reader follows (`/follow WORD`), as they typed them, in the
+        order they added them: what `/follow` with no word lists. None are stored yet: word
+        following (its store and matching) fills this seam."""
+        return []
+
     # -- articles and search ---------------------------------------------------------------------
 
     async def article(self, article_id: int) -> Article | None:
