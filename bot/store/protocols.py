@@ -106,7 +106,8 @@ class ArticleStore(Protocol):
     async def latest(
         self, limit: int, offset: int = 0, *, topic_id: int | None = None, kind: ArticleKind | None = None
     ) -> list[ArticleSummary]:
-        """Newest first (by publication, else storage time), optionally within a topic or of a kind."""
+        """Newest first: by publication; an item without a date where it was stored (beside the item
+        stored just before it, never on top); optionally within a topic or of a kind."""
         ...
 
     async def count(self, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> int: ...

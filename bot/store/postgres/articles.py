@@ -27,7 +27,7 @@ _ARTICLE = """
     SELECT a.*, CASE WHEN f.state = 'pending' AND f.attempts > 0 THEN 'retrying' ELSE f.state END AS fulltext_state
     FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = $1
 """
-_NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
+_NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.undated_at, 0) DESC, a.id DESC"
 _RANK_WINDOW = 2000  # how many of the newest matches are ranked by relevance (as on SQLite)
 
 _INSERT = """

@@ -39,7 +39,7 @@ _ARTICLE = """
     SELECT a.*, CASE WHEN f.state = 'pending' AND f.attempts > 0 THEN 'retrying' ELSE f.state END AS fulltext_state
     FROM articles a LEFT JOIN fulltext f ON f.article_id = a.id WHERE a.id = ?
 """
-_NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
+_NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.undated_at, 0) DESC, a.id DESC"
 _CHUNK = 400  # bound parameters per IN (...) lookup
 # bm25 weights: headline, lead, body
 _RANK = "bm25(articles_fts, 8.0, 3.0, 1.0)"

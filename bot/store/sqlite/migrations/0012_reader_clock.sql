@@ -27,3 +27,29 @@ CREATE TABLE search_misses (
 
 -- Pushes per item for /stats (PostgreSQL has had this index since its first migration).
 CREATE INDEX deliveries_by_article ON deliveries (article_id) WHERE article_id IS NOT NULL;
+
+-- «آخر الأخبار» newest first: by publication; an item without a date by when it was stored, i.e.
+-- beside the item stored just before it (undated_at: that item's time), never on top because
+-- storing is later than publishing. The first items of a new store, undated, go to the bottom.
+ALTER TABLE articles ADD COLUMN undated_at INTEGER;
+UPDATE articles SET undated_at = coalesce((
+    SELECT p.published_at FROM articles p WHERE p.id < articles.id AND p.published_at IS NOT NULL
+    ORDER BY p.id DESC LIMIT 1), 0)
+WHERE published_at IS NULL;
+CREATE TRIGGER articles_undated AFTER INSERT ON articles WHEN NEW.published_at IS NULL
+BEGIN
+    UPDATE articles SET undated_at = coalesce((
+        SELECT coalesce(p.published_at, p.undated_at) FROM articles p WHERE p.id < NEW.id ORDER BY p.id DESC LIMIT 1), 0)
+    WHERE id = NEW.id;
+END;
+CREATE TRIGGER articles_undated_again AFTER UPDATE OF published_at ON articles
+    WHEN NEW.published_at IS NULL AND NEW.undated_at IS NULL
+BEGIN
+    UPDATE articles SET undated_at = coalesce((
+        SELECT coalesce(p.published_at, p.undated_at) FROM articles p WHERE p.id < NEW.id ORDER BY p.id DESC LIMIT 1), 0)
+    WHERE id = NEW.id;
+END;
+DROP INDEX articles_by_time;
+DROP INDEX articles_by_kind_time;
+CREATE INDEX articles_by_time ON articles (coalesce(published_at, undated_at, 0) DESC, id DESC);
+CREATE INDEX articles_by_kind_time ON articles (kind, coalesce(published_at, undated_at, 0) DESC, id DESC);
