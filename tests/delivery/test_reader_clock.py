@@ -98,3 +98,10 @@ async def test_an_open_of_the_whole_article_from_a_push_counts_once(settings: Se
         assert "التنبيهات لكل خبر" in stats.text and ": 2 · 1" in stats.text
         assert "الاشتراكات لكل موضوع" in stats.text and "+2 · −0" in stats.text
         assert h.emulator.refusals == []
+
+
+async def test_stats_with_a_period_out_of_range_says_so(harness: BotHarness) -> None:
+    shown = await harness.reader(ADMIN).send("/stats 0")
+    assert "فترة التقرير «0» غير صالحة" in shown.text and "إحصاءات البوت" in shown.text
+    month = await harness.reader(ADMIN).send("/stats 30")
+    assert "القراءة في آخر 30 يومًا" in month.text
