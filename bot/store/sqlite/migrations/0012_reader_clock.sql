@@ -49,7 +49,8 @@ BEGIN
         SELECT coalesce(p.published_at, p.undated_at) FROM articles p WHERE p.id < NEW.id ORDER BY p.id DESC LIMIT 1), 0)
     WHERE id = NEW.id;
 END;
+-- The new indexes take the pages the old ones leave (the last freed first), each its old one's.
 DROP INDEX articles_by_time;
 DROP INDEX articles_by_kind_time;
-CREATE INDEX articles_by_time ON articles (coalesce(published_at, undated_at, 0) DESC, id DESC);
 CREATE INDEX articles_by_kind_time ON articles (kind, coalesce(published_at, undated_at, 0) DESC, id DESC);
+CREATE INDEX articles_by_time ON articles (coalesce(published_at, undated_at, 0) DESC, id DESC);
