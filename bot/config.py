@@ -78,6 +78,7 @@ class Settings:
     flood_limit: int = 20
     flood_window: float = 10.0
     site_url: str = "https://arabic.rt.com"
+    follow_links: tuple[str, ...] = ()  # the site's own channels (NEWSBOT_FOLLOW_LINKS), listed by /follow
     log_level: str = "INFO"
     log_format: str = "text"
     fetch_timeout: float = 20.0
@@ -159,6 +160,12 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         ),
         flood_window=get("NEWSBOT_FLOOD_WINDOW", _seconds, defaults.flood_window, f"seconds {_range(SECONDS)}"),
         site_url=get("NEWSBOT_SITE_URL", _http_url, defaults.site_url, "the site's http(s) URL"),
+        follow_links=get(
+            "NEWSBOT_FOLLOW_LINKS",
+            _links,
+            (),
+            "space-separated http(s) URLs of the site's own channels, like https://t.me/yourchannel",
+        ),
         fetch_timeout=get("NEWSBOT_FETCH_TIMEOUT", _seconds, defaults.fetch_timeout, f"seconds {_range(SECONDS)}"),
         fetch_max_bytes=get(
             "NEWSBOT_FETCH_MAX_BYTES", _fetch_max_bytes, defaults.fetch_max_bytes, f"bytes {_range(FETCH_MAX_BYTES)}"
@@ -227,6 +234,24 @@ def _http_url(raw: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ValueError(raw)
     return raw
+
+
+MAX_FOLLOW_LINKS = 12
+
+
+def _links(raw: str) -> tuple[str, ...]:
+    """NEWSBOT_FOLLOW_LINKS: the site's channels elsewhere, each an http(s) URL, at most 12, no repeats."""
+    links: list[str] = []
+    for entry in raw.split():
+        try:
+            _http_url(entry)
+        except ValueError:
+            raise _Refused(f"{entry!r} is not an http(s) URL") from None
+        if entry not in links:
+            links.append(entry)
+    if len(links) > MAX_FOLLOW_LINKS:
+        raise _Refused(f"{len(links)} links, at most {MAX_FOLLOW_LINKS}")
+    return tuple(links)
 
 
 def _https_url(raw: str) -> str:

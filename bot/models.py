@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 LOCAL_ORIGIN = "local"  # an operator's file item without a web address (a seed page)
 LEGACY_ORIGIN = ""  # rows stored before migration 0006 recorded where items came from
@@ -239,14 +240,55 @@ class ArticleSummary:
         return self.published_at or self.stored_at
 
 
+# The time zones a reader may choose in /settings (docs/product.md «The reader's clock»): the Arab
+# world's, by city, as IANA names with the city's Arabic name. Cairo is the site's default zone.
+READER_ZONES: tuple[tuple[str, str], ...] = (
+    ("Africa/Cairo", "القاهرة"),
+    ("Asia/Riyadh", "الرياض"),
+    ("Asia/Dubai", "دبي"),
+    ("Asia/Baghdad", "بغداد"),
+    ("Asia/Beirut", "بيروت"),
+    ("Asia/Damascus", "دمشق"),
+    ("Asia/Amman", "عمّان"),
+    ("Asia/Jerusalem", "القدس"),
+    ("Asia/Kuwait", "الكويت"),
+    ("Asia/Qatar", "الدوحة"),
+    ("Asia/Bahrain", "المنامة"),
+    ("Asia/Muscat", "مسقط"),
+    ("Asia/Aden", "صنعاء"),
+    ("Africa/Khartoum", "الخرطوم"),
+    ("Africa/Tripoli", "طرابلس"),
+    ("Africa/Tunis", "تونس"),
+    ("Africa/Algiers", "الجزائر"),
+    ("Africa/Casablanca", "الدار البيضاء"),
+    ("Africa/Nouakchott", "نواكشوط"),
+    ("Africa/Mogadishu", "مقديشو"),
+    ("Africa/Djibouti", "جيبوتي"),
+)
+ZONE_CITIES: dict[str, str] = dict(READER_ZONES)
+
+
+def offered_zone(name: str | None) -> bool:
+    """True for a zone a reader may choose (None: the site's own, always allowed)."""
+    return name is None or name in ZONE_CITIES
+
+
+def reader_zone(name: str | None, site: ZoneInfo) -> ZoneInfo:
+    """The zone a reader's times are in: their choice, else the site's (NEWSBOT_TIMEZONE)."""
+    if name is None or name not in ZONE_CITIES:
+        return site
+    return ZoneInfo(name)  # zoneinfo keeps one instance per name
+
+
 @dataclass(frozen=True, slots=True)
 class ReaderSettings:
     push_mode: PushMode = PushMode.INSTANT
-    digest_hours: tuple[int, ...] = (8, 20)  # local hours of the site's time zone
+    digest_hours: tuple[int, ...] = (8, 20)  # local hours of the reader's time zone
     quiet_start: int | None = None  # local hour quiet hours start, inclusive
     quiet_end: int | None = None  # local hour they end, exclusive
     arabic_digits: bool = False  # ٠-٩ instead of 0-9
     link_previews: bool = False
+    timezone: str | None = None  # an IANA name from READER_ZONES; None: the site's NEWSBOT_TIMEZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +340,35 @@ class StoreStats:
     fulltext_by_state: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ItemReach:
+    """One item's pushes over a period: sent, and readers who opened the whole article from one."""
+
+    article_id: int
+    headline: str
+    sent: int
+    opened: int
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChange:
+    """Subscriptions readers made (gained) and left (lost) in a topic over a period."""
+
+    name: str
+    gained: int
+    lost: int
+
+
+@dataclass(slots=True)
+class ReadingReport:
+    """What editors see of reading over the last `days` days: counts only, no reader."""
+
+    days: int
+    items: list[ItemReach] = field(default_factory=list)
+    topics: list[TopicChange] = field(default_factory=list)
+    misses: list[tuple[str, int]] = field(default_factory=list)  # searches that found nothing (folded), how often
+
+
 # -- what the store hands back to its callers (bot/store/protocols.py) ---------------------------
 
 UpsertStatus = Literal["added", "updated", "unchanged", "duplicate"]
@@ -327,6 +398,7 @@ class PendingDelivery:
     arabic_digits: bool = False
     quiet_start: int | None = None
     quiet_end: int | None = None
+    timezone: str | None = None  # the reader's zone (ReaderSettings.timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +412,7 @@ class DigestReader:
     arabic_digits: bool
     quiet_start: int | None
     quiet_end: int | None
+    timezone: str | None = None  # the reader's zone (ReaderSettings.timezone)
 
 
 @dataclass(frozen=True, slots=True)

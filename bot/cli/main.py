@@ -7,11 +7,13 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from importlib import metadata
 
 from bot import redact
 from bot.config import ConfigError, Settings, load_settings
+from bot.models import ReadingReport
 from bot.runtime import logs
 from bot.store import StoreError, backup_store, open_store, safe_url
 
@@ -40,6 +42,20 @@ def version() -> str:
         return "unknown (not installed)"
 
 
+DEFAULT_DAYS, MIN_DAYS, MAX_DAYS = 7, 1, 366
+
+
+def _days(raw: str) -> int:
+    """`--days N`: a whole number of days in range, else argparse's one line and exit code 2."""
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if not MIN_DAYS <= days <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"expects a whole number of days from {MIN_DAYS} to {MAX_DAYS}, got {raw!r}")
+    return days
+
+
 def _command(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str) -> argparse.ArgumentParser:
     return sub.add_parser(
         name, help=text, description=text[0].upper() + text[1:] + ".", epilog=EXIT_CODES,
@@ -64,7 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         "sources", nargs="+", metavar="PATH_OR_URL",
         help="a seed file (JSON or the seed page's text), an RSS/Atom feed or an article page; a file or http(s) URL",
     )  # fmt: skip
-    _command(sub, "stats", "counts of topics, articles, readers, subscriptions and deliveries")
+    stats = _command(sub, "stats", "counts of topics, articles, readers, subscriptions and deliveries, and reading")
+    stats.add_argument(
+        "--days", type=_days, default=DEFAULT_DAYS, metavar="N",
+        help=f"the reading report's period: pushes sent and opened per item, subscriptions gained and lost per "
+        f"topic, searches with no results, over the last N days ({MIN_DAYS}-{MAX_DAYS}, default {DEFAULT_DAYS})",
+    )  # fmt: skip
     backup = _command(sub, "backup", "copy the store (NEWSBOT_DB) to PATH while the bot runs, then check the copy")
     backup.add_argument("path", metavar="PATH", help="the backup file to write; its folder must exist")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
@@ -111,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli import newsroom as newsroom_cli
 
             return asyncio.run(newsroom_cli.run(settings, args))
-        return asyncio.run(_stats(settings))
+        return asyncio.run(_stats(settings, args.days))
     except StoreError as exc:
         print(redact.redact(f"newsbot: {exc}"), file=sys.stderr)  # noqa: T201
         return 2
@@ -155,10 +176,13 @@ def _fulltext_line(counts: dict[str, int]) -> str:
     )
 
 
-async def _stats(settings: Settings) -> int:
+async def _stats(settings: Settings, days: int = DEFAULT_DAYS) -> int:
+    from bot.store.records import reading_report
+
     store = await open_store(settings.store_location)
     try:
         stats = await store.stats()
+        report = await reading_report(store, days, int(time.time()))
     finally:
         await store.close()
     lines = [
@@ -171,5 +195,18 @@ async def _stats(settings: Settings) -> int:
         _fulltext_line(stats.fulltext_by_state),
     ]
     lines += [f"  {name}: {n}" for name, n in stats.subscriptions_by_topic if n]
+    lines += _report_lines(report)
     print("\n".join(lines))  # noqa: T201 - the command's output
     return 0
+
+
+def _report_lines(report: ReadingReport) -> list[str]:
+    """What readers did over the report's days: counts only, no reader."""
+    lines = [f"reading over the last {report.days} days:"]
+    lines.append("  pushes per item (sent, opened from a push):" if report.items else "  no items pushed")
+    lines += [f"    #{i.article_id} {i.headline[:70]}: sent {i.sent}, opened {i.opened}" for i in report.items]
+    lines.append("  subscriptions per topic (gained, lost):" if report.topics else "  no subscriptions gained or lost")
+    lines += [f"    {t.name}: +{t.gained} -{t.lost}" for t in report.topics]
+    lines.append("  searches with no results:" if report.misses else "  no searches without results")
+    lines += [f"    {query}: {n}" for query, n in report.misses]
+    return lines

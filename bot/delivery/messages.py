@@ -1,7 +1,8 @@
 """What a push looks like: text from the templates (autoescaped, leads truncated) and its buttons.
 
-The article buttons carry the reader side's article callback (`bot.ui.callbacks`, action ARTICLE), the
-same data as the article buttons of /latest, so a press opens the whole article in the chat.
+The article buttons carry the reader side's push callback (`bot.ui.callbacks`, action PUSHED): a press
+opens the whole article in the chat, as the article buttons of /latest do, and counts once per reader
+as an open from a push (what editors see in /stats).
 `article_link` gives the deep link (`https://t.me/<bot>?start=a<ID>`) for places without buttons.
 """
 
@@ -12,6 +13,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import tzinfo
 from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton
@@ -56,24 +58,25 @@ class PushRenderer:
     def __init__(self, renderer: Renderer, bot_username: str, cache_size: int = 512) -> None:
         self.renderer = renderer
         self.bot_username = bot_username
-        self._cache: OrderedDict[tuple[int, bool], Push] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, bool, str], Push] = OrderedDict()
         self._cache_size = cache_size
 
-    def article(self, article: Article, arabic_digits: bool) -> Push:
-        key = (article.id, arabic_digits)
+    def article(self, article: Article, arabic_digits: bool, tz: tzinfo | None = None) -> Push:
+        """The push of `article`, its time in `tz` (the reader's zone; None: the site's)."""
+        key = (article.id, arabic_digits, str(tz))
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
         topic = main_topic(article)
         outlet = outlet_name(article)
-        values = {"article": article, "topic": topic, "outlet": outlet, "arabic_digits": arabic_digits}
+        values = {"article": article, "topic": topic, "outlet": outlet, "arabic_digits": arabic_digits, "tz": tz}
         text = self.renderer.render("push_article.html.j2", **values)
         markup = Keyboard(
-            [[InlineKeyboardButton("📖 اقرأ الخبر كاملًا", callback_data=encode(Action.ARTICLE, article.id))]]
+            [[InlineKeyboardButton("📖 اقرأ الخبر كاملًا", callback_data=encode(Action.PUSHED, article.id))]]
         )
         photo = article.image_url if article.image_url and _WEB.match(article.image_url) else None
-        caption = self.caption(article, arabic_digits) if photo is not None else None
+        caption = self.caption(article, arabic_digits, tz) if photo is not None else None
         if caption is None:
             photo = None
         push = Push(text, markup, photo, caption)
@@ -82,7 +85,7 @@ class PushRenderer:
             self._cache.popitem(last=False)
         return push
 
-    def caption(self, article: Article, arabic_digits: bool) -> str | None:
+    def caption(self, article: Article, arabic_digits: bool, tz: tzinfo | None = None) -> str | None:
         """The push's text as a photo's caption, the lead shortened until it fits Telegram's 1,024
         units; None when even without a lead it does not."""
         values = {
@@ -90,6 +93,7 @@ class PushRenderer:
             "topic": main_topic(article),
             "outlet": outlet_name(article),
             "arabic_digits": arabic_digits,
+            "tz": tz,
         }
         for lead_limit in (700, 400, 200, 0):  # the lead shortened until the caption fits
             shown = {**values, "article": _no_lead(article)} if lead_limit == 0 else values
@@ -100,9 +104,9 @@ class PushRenderer:
 
     def forget(self, article_ids: Iterable[int]) -> None:
         """Render these items afresh next time (they were corrected)."""
-        for article_id in article_ids:
-            for digits in (False, True):
-                self._cache.pop((article_id, digits), None)
+        changed = set(article_ids)
+        for key in [key for key in self._cache if key[0] in changed]:
+            del self._cache[key]
 
     def broadcast(self, text: str) -> Push:
         return Push(self.renderer.render("broadcast.html.j2", text=text), None)
@@ -121,7 +125,7 @@ class PushRenderer:
             [
                 InlineKeyboardButton(
                     f"{n}. {truncate_words(item.headline, _BUTTON_TEXT)}",
-                    callback_data=encode(Action.ARTICLE, item.article_id),
+                    callback_data=encode(Action.PUSHED, item.article_id),
                 )
             ]
             for n, item in enumerate(shown, start=1)

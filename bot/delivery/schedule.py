@@ -1,4 +1,5 @@
-"""When pushes go: quiet hours and digest hours, in the site's time zone.
+"""When pushes go: quiet hours and digest hours, in each reader's own time zone (their choice in
+/settings, else the site's NEWSBOT_TIMEZONE: bot.models.reader_zone); the callers pass it.
 
 Quiet hours are honoured by sending silently (`disable_notification=True`): the reader finds the
 item when they look, it is never held back, and nothing during the quiet hours makes a sound.

@@ -24,7 +24,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from telegram import Bot, LinkPreviewOptions, Message
@@ -32,7 +32,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.delivery.messages import DigestItem, Push, PushRenderer, main_topic
 from bot.delivery.schedule import digest_due, in_quiet_hours
-from bot.models import Article, PendingDelivery, ReaderStatus
+from bot.models import Article, PendingDelivery, ReaderStatus, reader_zone
 from bot.runtime.context import NewsBot
 from bot.runtime.limiter import PACED, Lane, RateLimiter, retry_after_seconds
 
@@ -255,7 +255,7 @@ class DeliveryWorker:
             push,
             delivery_id=delivery.id,
             attempts=delivery.attempts,
-            silent=self._quiet(delivery.quiet_start, delivery.quiet_end),
+            silent=self._quiet(delivery.quiet_start, delivery.quiet_end, delivery.timezone),
             lane=lane,
         )
         if message is not None:
@@ -287,7 +287,7 @@ class DeliveryWorker:
             push,
             delivery_id=None,
             attempts=max(d.attempts for d in kept),
-            silent=self._quiet(first.quiet_start, first.quiet_end),
+            silent=self._quiet(first.quiet_start, first.quiet_end, first.timezone),
         )
         if message is not None:
             self.counters.merged += 1
@@ -315,7 +315,7 @@ class DeliveryWorker:
         if article is None or not article.topics or not article.headline.strip():
             await store.deliveries.mark_failed(delivery.id, "article missing, without a topic or a headline")
             return None
-        return self.pushes.article(article, delivery.arabic_digits)
+        return self.pushes.article(article, delivery.arabic_digits, self._zone(delivery.timezone))
 
     async def _article(self, article_id: int) -> Article | None:
         if article_id in self._articles:
@@ -333,8 +333,13 @@ class DeliveryWorker:
             self._articles.pop(article_id, None)
         self.pushes.forget(article_ids)
 
-    def _quiet(self, start: int | None, end: int | None) -> bool:
-        return in_quiet_hours(self.news.clock(), self.news.settings.timezone, start, end)
+    def _zone(self, name: str | None) -> tzinfo:
+        """A reader's clock: their zone, else the site's (NEWSBOT_TIMEZONE)."""
+        return reader_zone(name, self.news.settings.timezone)
+
+    def _quiet(self, start: int | None, end: int | None, zone: str | None) -> bool:
+        """Quiet hours are the reader's local hours, in their own zone."""
+        return in_quiet_hours(self.news.clock(), self._zone(zone), start, end)
 
     async def _send(
         self,
@@ -454,19 +459,25 @@ class DeliveryWorker:
         """Send each digest reader whose hour has come one message listing their queued items."""
         store = self.news.store
         now = self.news.clock()
-        tz = self.news.settings.timezone
         sent = 0
         for reader in await store.deliveries.digest_readers():
             since_ts = max(reader.last_digest_at or 0, reader.oldest_queued_at)
             since = datetime.fromtimestamp(since_ts, UTC)
-            if not digest_due(reader.digest_hours, since, now, tz):
+            # The digest hours are the reader's own: 08:00 in Riyadh is 08:00 Riyadh time.
+            if not digest_due(reader.digest_hours, since, now, self._zone(reader.timezone)):
                 continue
-            if await self._send_digest(reader.reader_id, reader.arabic_digits, reader.quiet_start, reader.quiet_end):
+            quiet = (reader.quiet_start, reader.quiet_end, reader.timezone)
+            if await self._send_digest(reader.reader_id, reader.arabic_digits, *quiet):
                 sent += 1
         return sent
 
     async def _send_digest(
-        self, reader_id: int, arabic_digits: bool, quiet_start: int | None, quiet_end: int | None
+        self,
+        reader_id: int,
+        arabic_digits: bool,
+        quiet_start: int | None,
+        quiet_end: int | None,
+        zone: str | None = None,
     ) -> bool:
         store = self.news.store
         taken = await store.deliveries.claim_digest(reader_id, self.policy.digest_batch)
@@ -483,7 +494,7 @@ class DeliveryWorker:
         items.reverse()  # newest first
         push = self.pushes.digest(items, len(items), arabic_digits)
         message = await self._send(
-            reader_id, push, delivery_id=None, attempts=1, silent=self._quiet(quiet_start, quiet_end)
+            reader_id, push, delivery_id=None, attempts=1, silent=self._quiet(quiet_start, quiet_end, zone)
         )
         ids = [d.id for d in taken if d.article_id in {i.article_id for i in items}]
         if message is None:  # tried again next round, unless the reader left (then they are cancelled)

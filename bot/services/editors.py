@@ -9,9 +9,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.models import StoreStats
+from bot.models import ReadingReport, StoreStats
 from bot.services.newsroom import Newsroom
 from bot.store.protocols import NewsStore
+from bot.store.records import reading_report
+
+REPORT_DAYS = (1, 366)  # the reading report's period, in days: the least and the most
 
 if TYPE_CHECKING:
     from bot.ingest.service import IngestReport
@@ -35,6 +38,14 @@ class Editors:
 
     async def stats(self) -> StoreStats:
         return await self.store.stats()
+
+    async def reading(self, days: int, now: int) -> ReadingReport | None:
+        """What readers did over the last `days` days (`now` in UNIX seconds): pushes sent and
+        opened per item, subscriptions gained and lost per topic, searches with no results. None
+        for a period out of range."""
+        if not REPORT_DAYS[0] <= days <= REPORT_DAYS[1]:
+            return None
+        return await reading_report(self.store, days, now)
 
     async def active_readers(self) -> int:
         """How many readers a broadcast would reach."""

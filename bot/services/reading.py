@@ -12,7 +12,18 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Protocol
 
-from bot.models import Article, ArticleKind, ArticleSummary, PushMode, Reader, ReaderSettings, ReaderStatus, Topic
+from bot.models import (
+    READER_ZONES,
+    Article,
+    ArticleKind,
+    ArticleSummary,
+    PushMode,
+    Reader,
+    ReaderSettings,
+    ReaderStatus,
+    Topic,
+    offered_zone,
+)
 from bot.store.protocols import NewsStore
 from bot.text.arabic import clean_text
 
@@ -35,6 +46,12 @@ class Setting(IntEnum):
     QUIET = 2  # index into QUIET_PRESETS
     DIGITS = 3  # 0 western, 1 Arabic-Indic
     PREVIEWS = 4  # 0 off, 1 on
+    ZONE = 5  # index into bot.models.READER_ZONES
+    ZONES = 6  # 1 shows the cities to choose a time zone from, 0 the settings again (nothing changes)
+
+
+# What a settings button may answer besides a change: the last digest hour cannot be removed.
+LAST_DIGEST_HOUR = "last_hour"
 
 
 class Paging:
@@ -197,10 +214,24 @@ class Reading:
     async def unsubscribe(self, reader_id: int, topic_id: int) -> bool:
         return await self.store.subscriptions.unsubscribe(reader_id, topic_id)
 
+    async def followed_words(self, reader_id: int) -> list[str]:
+        """The words and phrases the reader follows (`/follow WORD`), as they typed them, in the
+        order they added them: what `/follow` with no word lists. None are stored yet: word
+        following (its store and matching) fills this seam."""
+        return []
+
     # -- articles and search ---------------------------------------------------------------------
 
     async def article(self, article_id: int) -> Article | None:
         return await self.store.articles.get(article_id)
+
+    async def article_from_push(self, reader_id: int, article_id: int) -> Article | None:
+        """The article a push's button opens; the open is counted once per reader (editors see
+        how many readers opened each pushed item in /stats)."""
+        found = await self.store.articles.get(article_id)
+        if found is not None:
+            await self.store.deliveries.mark_opened(reader_id, article_id)
+        return found
 
     def will_complete(self, article: Article) -> bool:
         """True when the article's page has not been read yet and can be read now (:meth:`complete`)."""
@@ -224,6 +255,8 @@ class Reading:
         if not _WORD.search(query):
             return SearchOutcome(query, "no_words")
         total = await self.store.articles.search_count(query)
+        if not total and page == 0:  # counted for editors (/stats): the words, never who searched
+            await self.store.articles.record_miss(query)
         pages = _pages(total, PAGE_SIZE)
         page = _clamp(page, pages)
         items = await self.store.articles.search(query, PAGE_SIZE, page * PAGE_SIZE) if total else []
@@ -249,14 +282,24 @@ class Reading:
 
     # -- settings and status ---------------------------------------------------------------------
 
-    async def change_setting(self, reader: Reader, field: int, value: int) -> Reader | None:
-        """Apply one settings button. None when the button is not valid; the same reader when nothing changes."""
+    async def change_setting(self, reader: Reader, field: int, value: int) -> Reader | str | None:
+        """Apply one settings button. None when the button is not valid; the same reader when nothing
+        changes; LAST_DIGEST_HOUR when it would remove the digest's last hour (refused)."""
         new = _changed(reader.settings, field, value)
-        if new is None:
-            return None
+        if new is None or isinstance(new, str):
+            return new
         if new == reader.settings:
             return reader
         return await self.store.readers.update_settings(reader.id, new)
+
+    async def set_timezone(self, reader: Reader, name: str) -> Reader | None:
+        """The reader's clock set to `name`, an IANA zone offered in /settings (READER_ZONES); a name
+        not offered is refused: None, nothing changed."""
+        if not name or not offered_zone(name):
+            return None
+        if reader.settings.timezone == name:
+            return reader
+        return await self.store.readers.update_settings(reader.id, replace(reader.settings, timezone=name))
 
     async def stop(self, reader_id: int) -> bool:
         """Stop every push; True when the reader was receiving them."""
@@ -278,7 +321,7 @@ def _summary(article: Article) -> ArticleSummary:
     )
 
 
-def _changed(current: ReaderSettings, field: int, value: int) -> ReaderSettings | None:
+def _changed(current: ReaderSettings, field: int, value: int) -> ReaderSettings | str | None:
     try:
         setting = Setting(field)
     except ValueError:
@@ -288,7 +331,7 @@ def _changed(current: ReaderSettings, field: int, value: int) -> ReaderSettings 
     if setting is Setting.DIGEST_HOUR and 0 <= value <= 23:
         hours = set(current.digest_hours) ^ {value}
         if not hours:
-            return current  # a digest needs at least one hour: the last one stays
+            return LAST_DIGEST_HOUR  # a digest needs at least one hour: the last one stays
         return replace(current, digest_hours=tuple(sorted(hours)))
     if setting is Setting.QUIET and 0 <= value < len(QUIET_PRESETS):
         preset = QUIET_PRESETS[value]
@@ -297,4 +340,8 @@ def _changed(current: ReaderSettings, field: int, value: int) -> ReaderSettings 
         return replace(current, arabic_digits=bool(value))
     if setting is Setting.PREVIEWS and value in (0, 1):
         return replace(current, link_previews=bool(value))
+    if setting is Setting.ZONE and 0 <= value < len(READER_ZONES):
+        return replace(current, timezone=READER_ZONES[value][0])
+    if setting is Setting.ZONES and value in (0, 1):
+        return current  # only the view changes (the handler shows the cities or the settings)
     return None

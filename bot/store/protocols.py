@@ -22,6 +22,7 @@ from bot.models import (
     DigestReader,
     Feed,
     FullTextJob,
+    ItemReach,
     JobOutcome,
     MessageJob,
     PageText,
@@ -34,6 +35,7 @@ from bot.models import (
     StoredText,
     StoreStats,
     Topic,
+    TopicChange,
     TopicSpec,
     TopicStatus,
     UpsertOutcome,
@@ -109,9 +111,10 @@ class ArticleStore(Protocol):
     async def latest(
         self, limit: int, offset: int = 0, *, topic_id: int | None = None, kind: ArticleKind | None = None
     ) -> list[ArticleSummary]:
-        """Newest first (by publication, else storage time), optionally within a topic or of a kind;
-        a story told by several articles once (its first; on a topic's page, a later one filed
-        there when the first is not)."""
+        """Newest first: by publication; an item without a date where it was stored (beside the item
+        stored just before it, never on top); optionally within a topic or of a kind; a story told
+        by several articles once (its first; on a topic's page, a later one filed there when the
+        first is not)."""
         ...
 
     async def count(self, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> int: ...
@@ -124,6 +127,14 @@ class ArticleStore(Protocol):
 
     async def max_id(self) -> int:
         """The highest article id (0 when empty)."""
+        ...
+
+    async def record_miss(self, query: str) -> None:
+        """A search that found nothing: its folded words counted for the day, never who searched."""
+        ...
+
+    async def misses_since(self, since: int, limit: int) -> list[tuple[str, int]]:
+        """The searches that found nothing from `since`'s (UTC) day on, most frequent first."""
         ...
 
 
@@ -178,6 +189,11 @@ class SubscriptionStore(Protocol):
     async def count(self) -> int: ...
 
     async def count_by_topic(self) -> list[tuple[str, int]]: ...
+
+    async def changes_since(self, since: int) -> list[TopicChange]:
+        """Per topic with any: subscriptions readers made (gained) and left (lost) from `since`'s
+        (UTC) day on, busiest first. Subscribing, unsubscribing and toggling count them."""
+        ...
 
 
 class DeliveryStore(Protocol):
@@ -239,6 +255,15 @@ class DeliveryStore(Protocol):
 
     async def mark_digest_sent(self, reader_id: int, delivery_ids: Sequence[int], message_id: int, at: int) -> None:
         """A digest message confirmed: its items are sent and the reader's last digest time moves on."""
+        ...
+
+    async def mark_opened(self, reader_id: int, article_id: int) -> bool:
+        """The reader opened the whole article from its push's button: True the first time only."""
+        ...
+
+    async def reach_since(self, since: int, limit: int) -> list[ItemReach]:
+        """Items stored since `since` (UNIX seconds) and pushed, newest first: pushes sent, and
+        readers who opened the whole article from one."""
         ...
 
     async def count_by_state(self) -> dict[str, int]: ...

@@ -16,17 +16,21 @@ from bot.models import (
     ArticleKind,
     DigestReader,
     ParsedItem,
+    ReadingReport,
     StoreStats,
     Topic,
     TopicSpec,
     UpsertOutcome,
     item_origin,
+    offered_zone,
     origin_site,
     site_of,
 )
 from bot.store import rows
+from bot.store.errors import StoreRejected
 from bot.store.hashing import content_hash
 from bot.store.rows import Row
+from bot.store.search_terms import query_words
 from bot.text.headlines import MIN_SHARED, headline_words, same_story, similarity
 
 if TYPE_CHECKING:
@@ -67,6 +71,28 @@ class Stored:
         if digest == self.content_hash:
             return True
         return origin_site(origin) == (site_of(self.url) or site_of(self.guid))
+
+
+DAY = 86400
+MISS_CHARS = 100  # a search that found nothing is kept (folded) up to this many characters
+
+
+def day_of(ts: int) -> int:
+    """The UTC day a UNIX time falls in: the bucket subscription changes and search misses count in."""
+    return ts // DAY
+
+
+def miss_key(query: str) -> str:
+    """A search that found nothing, as it is counted: its folded words, at most MISS_CHARS."""
+    return " ".join(query_words(query))[:MISS_CHARS].strip()
+
+
+def checked_zone(name: str | None) -> str | None:
+    """A reader's time zone as stored: one offered (bot.models.READER_ZONES) or None (the site's);
+    any other name is refused, nothing changed."""
+    if not offered_zone(name):
+        raise StoreRejected(f"time zone {name!r} is not one readers may choose")
+    return name
 
 
 def needs_page(item: ParsedItem) -> bool:
@@ -277,7 +303,8 @@ class Columns(Protocol):
 
 
 def digest_reader(row: Columns) -> DigestReader:
-    """A row of (id, digest_hours, last_digest_at, oldest queued, arabic_digits, quiet_start, quiet_end)."""
+    """A row of (id, digest_hours, last_digest_at, oldest queued, arabic_digits, quiet_start, quiet_end,
+    timezone)."""
     return DigestReader(
         reader_id=int(row[0]),
         digest_hours=tuple(sorted({int(h) for h in str(row[1]).split(",") if h.strip().isdigit()})),
@@ -286,6 +313,23 @@ def digest_reader(row: Columns) -> DigestReader:
         arabic_digits=bool(row[4]),
         quiet_start=row[5],
         quiet_end=row[6],
+        timezone=row[7],
+    )
+
+
+REPORT_ITEMS = 15  # items listed in the reading report
+REPORT_MISSES = 10  # searches with no results listed
+
+
+async def reading_report(store: NewsStore, days: int, now: int) -> ReadingReport:
+    """`newsbot stats --days N` and /stats: what readers did with pushes, topics and searches over
+    the last `days` days (`now` in UNIX seconds). Counts only: no reader, no reader's words."""
+    since = now - days * DAY
+    return ReadingReport(
+        days=days,
+        items=await store.deliveries.reach_since(since, REPORT_ITEMS),
+        topics=await store.subscriptions.changes_since(since),
+        misses=await store.articles.misses_since(since, REPORT_MISSES),
     )
 
 

@@ -157,6 +157,7 @@ def reader(row: Row) -> Reader:
             quiet_end=row["quiet_end"],
             arabic_digits=bool(row["arabic_digits"]),
             link_previews=bool(row["link_previews"]),
+            timezone=row["timezone"],
         ),
         created_at=dt_required(row["created_at"]),
         last_digest_at=dt(row["last_digest_at"]),

@@ -104,6 +104,7 @@ NOUNS: dict[str, Noun] = {
     "hour": Noun("لا ساعات", "ساعة واحدة", "ساعتان", "{n} ساعات", "{n} ساعة", "{n} ساعة", "ساعة", "ساعتين"),
     "day": Noun("لا أيام", "يوم واحد", "يومان", "{n} أيام", "{n} يومًا", "{n} يوم", "يوم", "يومين"),
     "reader": Noun("لا قراء", "قارئ واحد", "قارئان", "{n} قراء", "{n} قارئًا", "{n} قارئ", "قارئ", "قارئين"),
+    "time": Noun("لا مرات", "مرة واحدة", "مرتان", "{n} مرات", "{n} مرة", "{n} مرة", "مرة", "مرتين"),
     "message": Noun(
         "لا رسائل",
         "رسالة واحدة",
@@ -167,6 +168,19 @@ def to_digits(value: str | int, arabic: bool) -> str:
     return text.translate(_TO_ARABIC_DIGITS if arabic else _TO_WESTERN_DIGITS)
 
 
+def hour_of_day(hour: int, arabic_digits: bool = False) -> str:
+    """A local hour as readers say it: «منتصف الليل», «7 صباحًا», «12 ظهرًا», «10 مساءً»."""
+    if not 0 <= hour <= 23:
+        raise ValueError(f"an hour of the day is 0-23, got {hour}")
+    if hour == 0:
+        return "منتصف الليل"
+    if hour < 12:
+        return f"{to_digits(hour, arabic_digits)} صباحًا"
+    if hour == 12:
+        return f"{to_digits(12, arabic_digits)} ظهرًا"
+    return f"{to_digits(hour - 12, arabic_digits)} مساءً"
+
+
 # ---------------------------------------------------------------------------------------------
 # Bidi isolation
 # ---------------------------------------------------------------------------------------------
@@ -204,17 +218,54 @@ def isolate_latin_runs(text: str) -> str:
     return _ISOLATED_OR_RUN.sub(_wrap, text)
 
 
-def isolate(text: str) -> str:
-    """Make ``text`` safe to place inside an Arabic line.
+_LATIN_LETTER = re.compile(f"[{_LATIN}]")
+# What decides a line's direction (the first strong character, isolates skipped, as the Unicode
+# bidi algorithm's rule P2 reads it): an isolate, an Arabic (or Hebrew) letter, or a Latin one.
+_STRONG = re.compile(
+    rf"{FSI}[^{FSI}{PDI}]*{PDI}|(?P<rtl>[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff])|(?P<ltr>[{_LATIN}])"
+)
+_RUN_ONLY = re.compile(_RUN)
 
-    A Latin or numeric value («BBC», «2025», «https://…») is wrapped whole in one FSI … PDI; mixed
-    text has its Latin runs isolated (:func:`isolate_latin_runs`); pure Arabic text, and text
-    already isolated, is returned unchanged.
+
+def _first_latin(line: str) -> int | None:
+    """Where the Latin letter that would make `line` left-to-right is; None when the line's first
+    strong character (outside isolates) is Arabic, or it has none."""
+    for match in _STRONG.finditer(line):
+        if match.group("rtl") is not None:
+            return None
+        if match.group("ltr") is not None:
+            return match.start()
+    return None
+
+
+def isolate_leading_latin(line: str) -> str:
+    """One line with the Latin runs isolated that would otherwise turn it left-to-right: while the
+    first strong character outside isolates is Latin, the run holding it is wrapped in FSI … PDI.
+    Latin words and numbers after an Arabic word stay as they are (they do not turn the line)."""
+    while (at := _first_latin(line)) is not None:
+        run = next((r for r in _RUN_ONLY.finditer(line) if r.start() <= at < r.end()), None)
+        if run is None:  # cannot happen: every Latin letter is inside a run; kept as a guard
+            return line
+        line = line[: run.start()] + FSI + run.group(0) + PDI + line[run.end() :]
+    return line
+
+
+def isolate(text: str) -> str:
+    """Make ``text`` safe to place in an Arabic message, with isolation marks only where a line's
+    direction would otherwise flip (docs/product.md «Arabic»): readers copy the marks with the text.
+
+    A Latin value («BBC», «https://…») is wrapped whole in one FSI … PDI (a template may start a
+    line with it); in text with Arabic letters, a line that would start left-to-right has its
+    leading Latin run isolated (:func:`isolate_leading_latin`) and nothing else is touched. Numbers
+    are weak characters that never turn a line: text without Latin letters («2025», «ارتفع 25%»)
+    is returned unchanged, as is text already isolated.
     """
-    if not _LTR_OR_DIGIT.search(text):
+    if not _LATIN_LETTER.search(text):
         return text
     if _RTL_LETTER.search(text):
-        return isolate_latin_runs(text)
+        if "\n" not in text:
+            return isolate_leading_latin(text)
+        return "\n".join(isolate_leading_latin(line) for line in text.split("\n"))
     # inner isolates in a Latin value are redundant, and stray ones would unbalance the wrap
     return FSI + text.replace(FSI, "").replace(PDI, "") + PDI
 

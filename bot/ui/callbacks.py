@@ -28,6 +28,7 @@ class Action(StrEnum):
     LIVE = "lv"  # page
     ARTICLE = "ar"  # article id: sends the article
     ARTICLE_PAGE = "ap"  # article id, page: turns a long article's page in its message
+    PUSHED = "pa"  # article id: sends the article from a push's button, counted as an open from a push
     TOPICS = "tp"  # topics list page
     TOPIC_TOGGLE = "tt"  # topic id, topics list page: (un)subscribe on the topics list
     TOPIC_OPEN = "to"  # topic id: sends the topic's latest as a new message
@@ -45,6 +46,7 @@ ARITY: dict[Action, int] = {
     Action.LIVE: 1,
     Action.ARTICLE: 1,
     Action.ARTICLE_PAGE: 2,
+    Action.PUSHED: 1,
     Action.TOPICS: 1,
     Action.TOPIC_TOGGLE: 2,
     Action.TOPIC_OPEN: 1,

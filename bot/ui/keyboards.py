@@ -10,9 +10,9 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, TelegramObject
 
-from bot.models import Article, PushMode, ReaderSettings, Topic
+from bot.models import READER_ZONES, Article, PushMode, ReaderSettings, Topic
 from bot.services.reading import DIGEST_HOURS, QUIET_PRESETS, Page, Setting, TopicPage, TopicsPage
-from bot.text.arabic import to_digits
+from bot.text.arabic import hour_of_day, to_digits
 from bot.ui.callbacks import Action, encode
 
 JSONDict = dict[str, Any]
@@ -193,7 +193,29 @@ def _mark(on: bool, label: str) -> str:
     return ("✅ " if on else "") + label
 
 
-def settings(current: ReaderSettings, arabic_digits: bool) -> Keyboard:
+def quiet_label(start: int, end: int, arabic_digits: bool) -> str:
+    """«10 مساءً – 7 صباحًا»: quiet hours as readers say them."""
+    return f"{hour_of_day(start, arabic_digits)} – {hour_of_day(end, arabic_digits)}"
+
+
+ZONES_PER_ROW = 3
+
+
+def zones(current: str | None, site_zone: str) -> Keyboard:
+    """The cities whose time zone a reader may choose (READER_ZONES), the current one marked, and
+    the way back to the settings."""
+    chosen = current or site_zone
+    buttons = [
+        _button(_mark(name == chosen, city), Action.SETTING, Setting.ZONE, index)
+        for index, (name, city) in enumerate(READER_ZONES)
+    ]
+    rows: list[Row] = [buttons[i : i + ZONES_PER_ROW] for i in range(0, len(buttons), ZONES_PER_ROW)]
+    rows.append([_button("‹ الإعدادات", Action.SETTING, Setting.ZONES, 0)])
+    return Keyboard(rows)
+
+
+def settings(current: ReaderSettings, arabic_digits: bool, city: str = "") -> Keyboard:
+    """The settings' buttons; `city` names the reader's time zone on its button."""
     digest = current.push_mode is PushMode.DIGEST
     rows: list[Row] = [
         [
@@ -212,12 +234,13 @@ def settings(current: ReaderSettings, arabic_digits: bool) -> Keyboard:
             for h in DIGEST_HOURS
         ]
         rows.extend([hours[:3], hours[3:]])
-    quiet_row: Row = []
+    quiet: Row = []
     for index, preset in enumerate(QUIET_PRESETS):
         on = (current.quiet_start, current.quiet_end) == (preset if preset else (None, None))
-        label = "🔕 بلا هدوء" if preset is None else to_digits(f"{preset[0]}–{preset[1]}", arabic_digits)
-        quiet_row.append(_button(_mark(on, label), Action.SETTING, Setting.QUIET, index))
-    rows.append(quiet_row)
+        label = "🔕 بلا هدوء" if preset is None else "🌙 " + quiet_label(preset[0], preset[1], arabic_digits)
+        quiet.append(_button(_mark(on, label), Action.SETTING, Setting.QUIET, index))
+    rows.extend(quiet[i : i + 2] for i in range(0, len(quiet), 2))
+    rows.append([_button("🕰 التوقيت: " + (city or "اختر مدينتك"), Action.SETTING, Setting.ZONES, 1)])
     rows.append(
         [
             _button(_mark(not current.arabic_digits, "0-9"), Action.SETTING, Setting.DIGITS, 0),

@@ -11,14 +11,17 @@ Filters for template authors (``arabic_digits`` is the reader's setting, ``False
     a counted noun, «11 خبرًا» (:func:`bot.text.arabic.count_phrase`; nouns in ``bot.text.arabic.NOUNS``)
 ``{{ value | digits(arabic_digits) }}``
     a number or text with its digits in the reader's set
-``{{ published | date(arabic_digits) }}``
-    «24 مارس 2026، 23:31» in the site's time zone given to :class:`Renderer`
+``{{ published | date(arabic_digits, tz) }}``
+    «24 مارس 2026، 23:31» in the reader's time zone ``tz`` (a tzinfo), else (None, or left out) the
+    site's time zone given to :class:`Renderer`
 ``{{ published | day(arabic_digits) }}``
     «3 أغسطس 2013»: a date given without a time, shown without one
-``{{ published | ago(arabic_digits) }}``
-    «منذ 5 دقائق», relative to the Renderer's clock; older than a week gives the date
+``{{ published | ago(arabic_digits, tz) }}``
+    «منذ 5 دقائق», relative to the Renderer's clock; older than a week gives the date (in ``tz`` as above)
 ``{{ author | isolate }}``
     Latin names, URLs and numbers isolated (FSI … PDI) for an Arabic line
+``{{ 22 | hour(arabic_digits) }}``
+    «10 مساءً»: a local hour as readers say it (:func:`bot.text.arabic.hour_of_day`)
 ``{{ lead | truncate_words(200) }}``
     at most 200 characters, cut at a word boundary, ending in «…»
 
@@ -35,7 +38,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from bot.resources import resource_dir
-from bot.text.arabic import count_phrase, format_date, format_day, isolate, relative_time, to_digits
+from bot.text.arabic import count_phrase, format_date, format_day, hour_of_day, isolate, relative_time, to_digits
 from bot.text.html_split import joins_previous, visible_text
 
 __all__ = ["Renderer", "default_templates_dir", "truncate_words"]
@@ -52,7 +55,7 @@ def default_templates_dir() -> Path:
 # Filters
 # ---------------------------------------------------------------------------------------------
 
-_TRAILING_PUNCT = " \t\n،,؛;:-–—"
+_TRAILING_PUNCT = " \t\n،,؛;:-–—·"
 
 
 def truncate_words(text: str, limit: int, end: str = ELLIPSIS) -> str:
@@ -112,6 +115,7 @@ class Renderer:
             ago=self._ago,
             isolate=self._isolate,
             truncate_words=truncate_words,
+            hour=hour_of_day,
         )
 
     # filters: each returns plain str, so autoescape still applies to it
@@ -124,15 +128,15 @@ class Renderer:
     def _digits(value: Any, arabic_digits: bool = False) -> str:
         return to_digits(str(value), arabic_digits)
 
-    def _date(self, dt: datetime, arabic_digits: bool = False) -> str:
-        return format_date(dt, self.tz, arabic_digits=arabic_digits)
+    def _date(self, dt: datetime, arabic_digits: bool = False, tz: tzinfo | None = None) -> str:
+        return format_date(dt, tz or self.tz, arabic_digits=arabic_digits)
 
     @staticmethod
     def _day(dt: datetime, arabic_digits: bool = False) -> str:
         return format_day(dt, arabic_digits=arabic_digits)
 
-    def _ago(self, dt: datetime, arabic_digits: bool = False) -> str:
-        return relative_time(dt, self.clock(), arabic_digits=arabic_digits, tz=self.tz)
+    def _ago(self, dt: datetime, arabic_digits: bool = False, tz: tzinfo | None = None) -> str:
+        return relative_time(dt, self.clock(), arabic_digits=arabic_digits, tz=tz or self.tz)
 
     @staticmethod
     def _isolate(text: Any) -> str:

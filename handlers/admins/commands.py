@@ -28,9 +28,13 @@ async def _admin(update: Update, context: NewsContext) -> bool:
 async def stats(update: Update, context: NewsContext) -> None:
     if not await _admin(update, context) or update.effective_message is None:
         return
+    raw = context.args[0] if context.args else "7"
+    days = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 5 else 0
+    report = await context.editors.reading(days, int(context.news.clock().timestamp()))
     numbers = await context.editors.stats()
     topics = [(name, n) for name, n in numbers.subscriptions_by_topic if n][:15]
-    await update.effective_message.reply_text(context.renderer.render("stats.html.j2", stats=numbers, topics=topics))
+    text = context.renderer.render("stats.html.j2", stats=numbers, topics=topics, report=report, raw_days=raw)
+    await update.effective_message.reply_text(text)
 
 
 async def broadcast(update: Update, context: NewsContext) -> None:

@@ -34,7 +34,8 @@ def article_pages(context: NewsContext, reader: Reader, article: Article, *, wai
     """The article rendered and cut into pages within Telegram's limit, numbered «(2/5)» when more
     than one (never inside a word, a link or a tag: bot.text.html_split)."""
     ad = reader.settings.arabic_digits
-    html = context.renderer.render("article.html.j2", article=article, ad=ad, waiting=waiting)
+    tz = replies.zone(context, reader)
+    html = context.renderer.render("article.html.j2", article=article, ad=ad, waiting=waiting, tz=tz)
     return split_numbered(html, arabic_digits=ad)
 
 

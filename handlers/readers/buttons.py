@@ -15,7 +15,7 @@ from telegram import CallbackQuery, Message, Update
 
 from bot.models import Reader, Topic
 from bot.runtime.context import NewsContext
-from bot.services.reading import MAX_QUERY_CHARS, Page, Reading, TopicsPage
+from bot.services.reading import MAX_QUERY_CHARS, Page, Reading, Setting, TopicsPage
 from bot.ui import keyboards
 from bot.ui.callbacks import Action, args_of
 from handlers.readers import articles, replies, search, settings
@@ -70,7 +70,8 @@ def _headlines(action: Action, template: str, fetch: Callable[[Reading, int], Aw
     ) -> Notice:
         page = await fetch(context.reading, args[0])
         ad = reader.settings.arabic_digits
-        text = context.renderer.render(template, page=page, ad=ad, live_url=live_url(context))
+        tz = replies.zone(context, reader)
+        text = context.renderer.render(template, page=page, ad=ad, live_url=live_url(context), tz=tz)
         await replies.edit_in_place(query, reader, text, keyboards.latest(page, ad, action))
         return None
 
@@ -87,6 +88,18 @@ async def article(
     query: CallbackQuery, message: Message, args: tuple[int, ...], reader: Reader, context: NewsContext
 ) -> Notice:
     found = await context.reading.article(args[0])
+    if found is None:
+        return _MISSING
+    await articles.send_article(context, message.chat_id, reader, found)
+    return None
+
+
+@_button
+async def pushed_article(
+    query: CallbackQuery, message: Message, args: tuple[int, ...], reader: Reader, context: NewsContext
+) -> Notice:
+    """A push's «📖 اقرأ الخبر كاملًا» (or a digest's numbered button): the article, counted as opened from a push."""
+    found = await context.reading.article_from_push(reader.id, args[0])
     if found is None:
         return _MISSING
     await articles.send_article(context, message.chat_id, reader, found)
@@ -166,7 +179,8 @@ async def _topic(
         return _MISSING
     notice = None if subscribed is None else await _sub_notice(context, topic_id, subscribed, view.topic)
     ad = reader.settings.arabic_digits
-    text = context.renderer.render("topic.html.j2", view=view, ad=ad)
+    tz = replies.zone(context, reader)
+    text = context.renderer.render("topic.html.j2", view=view, ad=ad, tz=tz, s=reader.settings)
     markup = keyboards.topic(view, ad)
     if as_new_message:
         await replies.send(context, message.chat_id, reader, text, markup)
@@ -206,7 +220,7 @@ async def mysubs_remove(
     reading = context.reading
     await reading.unsubscribe(reader.id, args[0])
     mine = await reading.my_topics(reader.id)
-    text = context.renderer.render("mysubs.html.j2", topics=mine, ad=reader.settings.arabic_digits)
+    text = context.renderer.render("mysubs.html.j2", topics=mine, ad=reader.settings.arabic_digits, s=reader.settings)
     await replies.edit_in_place(query, reader, text, keyboards.mysubs(mine))
     return None
 
@@ -227,7 +241,8 @@ async def search_page(
     if outcome.page is None:
         return ("search_expired", {})
     ad = reader.settings.arabic_digits
-    text = context.renderer.render("search.html.j2", outcome=outcome, ad=ad, max_chars=MAX_QUERY_CHARS)
+    tz = replies.zone(context, reader)
+    text = context.renderer.render("search.html.j2", outcome=outcome, ad=ad, max_chars=MAX_QUERY_CHARS, tz=tz)
     await replies.edit_in_place(query, reader, text, keyboards.search(outcome.page, token, ad))
     return None
 
@@ -236,10 +251,17 @@ async def search_page(
 async def setting(
     query: CallbackQuery, message: Message, args: tuple[int, ...], reader: Reader, context: NewsContext
 ) -> Notice:
-    """Change one setting (field, value)."""
-    changed = await context.reading.change_setting(reader, args[0], args[1])
+    """Change one setting (field, value); the time zone's button shows the cities to choose from."""
+    field, value = args
+    changed = await context.reading.change_setting(reader, field, value)
     if changed is None:
         return _STALE
+    if isinstance(changed, str):  # refused, with the reason (the digest's last hour)
+        return (changed, {})
+    if field == Setting.ZONES:  # the cities, or back to the settings: only the view changes
+        text, markup = settings.render_settings(context, reader, zones=value == 1)
+        await replies.edit_in_place(query, reader, text, markup)
+        return None
     if changed is reader:
         return ("unchanged", {})
     text, markup = settings.render_settings(context, changed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from telegram import Update
 
 from bot.runtime.context import NewsContext
@@ -17,7 +19,7 @@ async def latest(update: Update, context: NewsContext) -> None:
         return
     ad = reader.settings.arabic_digits
     page = await context.reading.latest(0)
-    text = context.renderer.render("latest.html.j2", page=page, ad=ad)
+    text = context.renderer.render("latest.html.j2", page=page, ad=ad, tz=replies.zone(context, reader))
     await replies.reply(message, reader, text, keyboards.latest(page, ad))
 
 
@@ -28,7 +30,7 @@ async def videos(update: Update, context: NewsContext) -> None:
         return
     ad = reader.settings.arabic_digits
     page = await context.reading.videos(0)
-    text = context.renderer.render("videos.html.j2", page=page, ad=ad)
+    text = context.renderer.render("videos.html.j2", page=page, ad=ad, tz=replies.zone(context, reader))
     await replies.reply(message, reader, text, keyboards.latest(page, ad, Action.VIDEOS))
 
 
@@ -43,30 +45,47 @@ async def live(update: Update, context: NewsContext) -> None:
         return
     ad = reader.settings.arabic_digits
     page = await context.reading.live(0)
-    text = context.renderer.render("live.html.j2", page=page, ad=ad, live_url=live_url(context))
+    text = context.renderer.render(
+        "live.html.j2", page=page, ad=ad, live_url=live_url(context), tz=replies.zone(context, reader)
+    )
     await replies.reply(message, reader, text, keyboards.latest(page, ad, Action.LIVE))
 
 
-def channels(site_url: str) -> list[tuple[str, str]]:
-    """The site's channels, from its address (as the site's «أين يمكنك متابعتنا» strip lists them)."""
-    site = site_url.rstrip("/")
-    host = site.split("://", 1)[-1].split("/", 1)[0]
-    name = host.split(".")[-2] if host.count(".") >= 1 else host
-    return [
-        ("🌐 الموقع", site + "/"),
-        ("📡 البث المباشر", site + "/live/"),
-        ("📰 خلاصة RSS", site + "/rss/"),
-        ("✈️ تيليغرام", f"https://t.me/{name}_arabic"),
-        ("▶️ يوتيوب", f"https://www.youtube.com/@{name}arabic"),
-        ("𝕏 إكس", f"https://x.com/{name}_arabic"),
-    ]
+# A channel's button names its platform (by the link's host), else the host itself.
+_PLATFORMS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("t.me", "telegram.me"), "✈️ تيليغرام"),
+    (("youtube.com", "youtu.be"), "▶️ يوتيوب"),
+    (("x.com", "twitter.com"), "𝕏 إكس"),
+    (("facebook.com", "fb.com"), "📘 فيسبوك"),
+    (("instagram.com",), "📸 إنستغرام"),
+    (("tiktok.com",), "🎵 تيك توك"),
+    (("whatsapp.com",), "💬 واتساب"),
+)
+
+
+def channel_label(url: str) -> str:
+    """«✈️ تيليغرام» for a t.me link, …; another site's link is named by its host."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.").removeprefix("m.")
+    for hosts, label in _PLATFORMS:
+        if any(host == h or host.endswith("." + h) for h in hosts):
+            return label
+    return "🔗 " + host
+
+
+def channels(site_url: str, links: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The site, then its own channels as the operator configured them (NEWSBOT_FOLLOW_LINKS):
+    nothing is made up from the site's address."""
+    return [("🌐 الموقع", site_url.rstrip("/") + "/"), *((channel_label(url), url) for url in links)]
 
 
 async def follow(update: Update, context: NewsContext) -> None:
+    """/follow with no word: the words the reader follows, how to follow one, and the site's channels."""
     message = update.effective_message
     reader = await replies.reader_of(update, context)
     if message is None or reader is None:
         return
-    pairs = channels(context.news.settings.site_url)
-    text = context.renderer.render("follow.html.j2", channels=pairs)
+    words = await context.reading.followed_words(reader.id)
+    settings = context.news.settings
+    pairs = channels(settings.site_url, settings.follow_links)
+    text = context.renderer.render("follow.html.j2", words=words, channels=pairs, s=reader.settings)
     await replies.reply(message, reader, text, keyboards.links(pairs))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update, User
 from telegram.constants import ChatType, ParseMode
 
-from bot.models import Reader
+from bot.models import Reader, reader_zone
 from bot.runtime.context import NewsContext
 from bot.runtime.telegram_http import AiohttpRequest
 from bot.text.html_split import visible_text
@@ -25,6 +26,11 @@ async def reader_of(update: Update, context: NewsContext) -> Reader | None:
 def memory(context: NewsContext) -> dict[Any, Any]:
     """The reader's in-memory state (PTB's user_data); a throwaway dict for updates without a user."""
     return context.user_data if context.user_data is not None else {}
+
+
+def zone(context: NewsContext, reader: Reader) -> ZoneInfo:
+    """The reader's clock: the zone they chose in /settings, else the site's (NEWSBOT_TIMEZONE)."""
+    return reader_zone(reader.settings.timezone, context.news.settings.timezone)
 
 
 def previews(reader: Reader) -> LinkPreviewOptions:

@@ -41,7 +41,8 @@ def recall(user_data: MutableMapping[Any, Any], token: int) -> str | None:
 async def run_search(message: Message, context: NewsContext, reader: Reader, query: str) -> None:
     ad = reader.settings.arabic_digits
     outcome = await context.reading.search(query, 0)
-    text = context.renderer.render("search.html.j2", outcome=outcome, ad=ad, max_chars=MAX_QUERY_CHARS)
+    tz = replies.zone(context, reader)
+    text = context.renderer.render("search.html.j2", outcome=outcome, ad=ad, max_chars=MAX_QUERY_CHARS, tz=tz)
     markup = None
     if outcome.page is not None and outcome.page.total:
         markup = keyboards.search(outcome.page, remember(replies.memory(context), outcome.query), ad)

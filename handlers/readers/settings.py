@@ -1,19 +1,28 @@
-"""/settings (push mode, digest hours, quiet hours, digits, link previews) and /stop with a confirmation."""
+"""/settings (push mode, digest hours, quiet hours, time zone, digits, link previews) and /stop with a confirmation."""
 
 from __future__ import annotations
 
 from telegram import Update
 
-from bot.models import Reader
+from bot.models import ZONE_CITIES, Reader
 from bot.runtime.context import NewsContext
 from bot.ui import keyboards
 from handlers.readers import replies
 
 
-def render_settings(context: NewsContext, reader: Reader) -> tuple[str, keyboards.InlineKeyboardMarkup]:
+def render_settings(
+    context: NewsContext, reader: Reader, *, zones: bool = False
+) -> tuple[str, keyboards.InlineKeyboardMarkup]:
+    """The settings message and its buttons; with `zones`, the cities to choose a time zone from."""
     ad = reader.settings.arabic_digits
-    text = context.renderer.render("settings.html.j2", s=reader.settings, ad=ad)
-    return text, keyboards.settings(reader.settings, ad)
+    site_zone = context.news.settings.timezone.key
+    zone = replies.zone(context, reader)
+    city = ZONE_CITIES.get(reader.settings.timezone or site_zone, site_zone)
+    now = context.news.clock().astimezone(zone).strftime("%H:%M")
+    text = context.renderer.render("settings.html.j2", s=reader.settings, ad=ad, city=city, now=now, zones=zones)
+    if zones:
+        return text, keyboards.zones(reader.settings.timezone, site_zone)
+    return text, keyboards.settings(reader.settings, ad, city)
 
 
 async def settings_command(update: Update, context: NewsContext) -> None:

@@ -29,7 +29,13 @@ async def start(update: Update, context: NewsContext) -> None:
         elif match := _TOPIC.fullmatch(payload):
             view = await context.reading.topic_by_slug(reader.id, match.group(1))
             if view is not None:
-                text = context.renderer.render("topic_offer.html.j2", view=view, ad=reader.settings.arabic_digits)
+                text = context.renderer.render(
+                    "topic_offer.html.j2",
+                    view=view,
+                    ad=reader.settings.arabic_digits,
+                    tz=replies.zone(context, reader),
+                    s=reader.settings,
+                )
                 await replies.reply(message, reader, text, keyboards.topic(view, reader.settings.arabic_digits))
                 return
     text = context.renderer.render("start.html.j2", reader=reader, created=created, bad_payload=bool(payload))

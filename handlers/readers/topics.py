@@ -25,5 +25,5 @@ async def mysubs(update: Update, context: NewsContext) -> None:
     if message is None or reader is None:
         return
     mine = await context.reading.my_topics(reader.id)
-    text = context.renderer.render("mysubs.html.j2", topics=mine, ad=reader.settings.arabic_digits)
+    text = context.renderer.render("mysubs.html.j2", topics=mine, ad=reader.settings.arabic_digits, s=reader.settings)
     await replies.reply(message, reader, text, keyboards.mysubs(mine))

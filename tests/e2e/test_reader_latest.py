@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
+from bot.config import Settings
 from bot.devtools.harness import BotHarness
 
 NUMBERED = re.compile(r"^(\d+)\. ", re.MULTILINE)
@@ -105,9 +107,24 @@ async def test_follow_lists_the_sites_channels_as_link_buttons(harness: BotHarne
     reply = await harness.reader(609).send("/follow")
     assert "أين يمكنك متابعتنا" in reply.text
     urls = [data for _, data in reply.buttons()]
-    assert "https://arabic.rt.com/" in urls
-    assert all(url.startswith("https://") for url in urls)
+    # Only the site itself without NEWSBOT_FOLLOW_LINKS: no account made up from its domain.
+    assert urls == ["https://arabic.rt.com/"]
+    assert "t.me" not in reply.text and "youtube" not in reply.text
+    assert "لا تتابع أي كلمة بعد" in reply.text and "/follow الرقة" in reply.text
+    assert "فور نشره" in reply.text
     assert harness.emulator.refusals == []
+
+
+async def test_follow_lists_the_channels_the_operator_configured(settings: Settings) -> None:
+    links = ("https://t.me/ourchannel", "https://www.youtube.com/@ourchannel", "https://news.example.org/app")
+    async with BotHarness(dataclasses.replace(settings, follow_links=links)) as harness:
+        reply = await harness.reader(611).send("/follow")
+    assert reply.buttons() == [
+        ("🌐 الموقع", "https://arabic.rt.com/"),
+        ("✈️ تيليغرام", "https://t.me/ourchannel"),
+        ("▶️ يوتيوب", "https://www.youtube.com/@ourchannel"),
+        ("🔗 news.example.org", "https://news.example.org/app"),
+    ]
 
 
 async def test_first_contact_stores_the_reader_and_keeps_names_up_to_date(harness: BotHarness) -> None:

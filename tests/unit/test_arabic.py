@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,7 @@ EXPECTED = {
     "day": ("لا أيام", "يوم واحد", "يومان", "{n} أيام", "{n} يومًا", "{n} يوم"),
     "reader": ("لا قراء", "قارئ واحد", "قارئان", "{n} قراء", "{n} قارئًا", "{n} قارئ"),
     "message": ("لا رسائل", "رسالة واحدة", "رسالتان", "{n} رسائل", "{n} رسالة", "{n} رسالة"),
+    "time": ("لا مرات", "مرة واحدة", "مرتان", "{n} مرات", "{n} مرة", "{n} مرة"),
 }
 CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 
@@ -156,9 +158,18 @@ def test_isolate_of_latin_values_is_idempotent(text: str) -> None:
 
 def test_isolate_value() -> None:
     assert isolate("BBC") == f"{FSI}BBC{PDI}"
-    assert isolate("2025") == f"{FSI}2025{PDI}"
+    assert isolate("2025") == "2025"  # a number never turns a line around
     assert isolate("ياسين المصري") == "ياسين المصري"
-    assert isolate("مراسل BBC") == f"مراسل {FSI}BBC{PDI}"
+    assert isolate("مراسل BBC") == "مراسل BBC"  # the line starts Arabic and stays right-to-left
+
+
+def test_isolate_marks_only_where_a_lines_direction_would_flip() -> None:
+    assert isolate("iPhone 17 يصل إلى الأسواق") == f"{FSI}iPhone 17{PDI} يصل إلى الأسواق"
+    assert isolate("«CNN» قالت إن") == f"«{FSI}CNN{PDI}» قالت إن"
+    assert isolate("قال Donald Trump إن الاتفاق في 2025") == "قال Donald Trump إن الاتفاق في 2025"
+    assert isolate("ارتفع المؤشر 2.5% إلى 12,400 نقطة") == "ارتفع المؤشر 2.5% إلى 12,400 نقطة"
+    # each line on its own: a line that would start left-to-right, however many runs it takes
+    assert isolate("Hello, world\nمرحبا Hello") == f"{FSI}Hello{PDI}, {FSI}world{PDI}\nمرحبا Hello"
 
 
 mixed_text = st.lists(
@@ -174,6 +185,30 @@ def test_isolation_is_idempotent(text: str) -> None:
     assert isolate(isolate(text)) == isolate(text)
     assert once.replace(FSI, "").replace(PDI, "") == text
     assert clean_text(once) == clean_text(text)
+    assert clean_text(isolate(text)) == clean_text(text)
+
+
+_STRONG_RTL = re.compile("[\u0600-\u06ff]")
+
+
+def _first_strong_outside_isolates(line: str) -> str | None:
+    depth = 0
+    for c in line:
+        depth += (c == FSI) - (c == PDI)
+        if depth == 0 and c not in (FSI, PDI) and (_STRONG_RTL.match(c) or (c.isascii() and c.isalpha())):
+            return "rtl" if _STRONG_RTL.match(c) else "ltr"
+    return None
+
+
+@given(mixed_text)
+def test_isolate_leaves_every_arabic_line_right_to_left_and_marks_nothing_else(text: str) -> None:
+    if not _STRONG_RTL.search(text) or FSI in text or PDI in text:
+        return
+    out = isolate(text)
+    for line in out.split("\n"):
+        assert _first_strong_outside_isolates(line) in ("rtl", None), out
+    if _first_strong_outside_isolates(text) in ("rtl", None):
+        assert out == text  # nothing would flip: no marks at all
 
 
 @given(mixed_text)

@@ -140,3 +140,19 @@ def test_newsbot_db_is_a_sqlite_path_or_a_postgresql_url() -> None:
 def test_another_database_url_is_refused_without_echoing_it(value: str) -> None:
     message = refused("NEWSBOT_DB", value)
     assert "hunter2" not in message and "postgresql://user:password@host:5432/newsbot" in message
+
+
+@pytest.mark.parametrize("value", ["t.me/ourchannel", "https://t.me/a ftp://example.org/x", "javascript:alert(1)"])
+def test_follow_links_must_be_web_urls(value: str) -> None:
+    message = refused("NEWSBOT_FOLLOW_LINKS", value)
+    assert "NEWSBOT_FOLLOW_LINKS" in message and "http(s)" in message
+
+
+def test_follow_links_are_read_in_order_without_repeats() -> None:
+    raw = "https://t.me/ourchannel  https://x.com/ourchannel https://t.me/ourchannel"
+    assert load_settings({"NEWSBOT_FOLLOW_LINKS": raw}).follow_links == (
+        "https://t.me/ourchannel",
+        "https://x.com/ourchannel",
+    )
+    assert load_settings({}).follow_links == ()
+    assert "at most 12" in refused("NEWSBOT_FOLLOW_LINKS", " ".join(f"https://e.org/{n}" for n in range(13)))

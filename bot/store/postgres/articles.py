@@ -20,7 +20,9 @@ from bot.store.records import (
     StoryCache,
     StoryMatcher,
     Write,
+    day_of,
     first_of_batch,
+    miss_key,
     place_stories,
     plan_upsert,
     stored,
@@ -41,7 +43,7 @@ _ARTICLE = """
 """
 # The outlets of the other items of an article's story (its first item, and the items repeating it).
 _ALSO_IN = "SELECT outlet, url FROM articles WHERE id <> $1 AND (id = $2 OR duplicate_of = $2) ORDER BY id"
-_NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
+_NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.undated_at, 0) DESC, a.id DESC"
 _RANK_WINDOW = 2000  # how many of the newest matches are ranked by relevance (as on SQLite)
 
 _INSERT = """
@@ -301,3 +303,25 @@ class PgArticleRepository:
 
     async def max_id(self) -> int:
         return int(await self._db.fetchval("SELECT coalesce(max(id), 0) FROM articles") or 0)
+
+    async def record_miss(self, query: str) -> None:
+        """A search that found nothing: its folded words counted for the day, never who searched."""
+        key = miss_key(query)
+        if not key:
+            return
+        await self._db.execute(
+            "INSERT INTO search_misses (query, day, n) VALUES ($1, $2, 1) "
+            "ON CONFLICT (day, query) DO UPDATE SET n = search_misses.n + 1",
+            key,
+            day_of(now_ts()),
+        )
+
+    async def misses_since(self, since: int, limit: int) -> list[tuple[str, int]]:
+        """The searches that found nothing from `since`'s day on, most frequent first."""
+        found = await self._db.fetch(
+            "SELECT query, sum(n) FROM search_misses WHERE day >= $1 GROUP BY query "
+            "ORDER BY sum(n) DESC, query LIMIT $2",
+            day_of(since),
+            limit,
+        )
+        return [(str(r[0]), int(r[1])) for r in found]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from asyncpg.pool import PoolConnectionProxy
 
-from bot.models import DeliveryState, DigestReader, PendingDelivery
+from bot.models import DeliveryState, DigestReader, ItemReach, PendingDelivery
 from bot.store.postgres.db import PgDatabase, Record, affected, now_ts
 from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader
 
@@ -23,6 +23,7 @@ def _pending(row: Record) -> PendingDelivery:
         arabic_digits=bool(row["arabic_digits"]),
         quiet_start=row["quiet_start"],
         quiet_end=row["quiet_end"],
+        timezone=row["timezone"],
     )
 
 
@@ -153,7 +154,7 @@ class PgDeliveryRepository:
                 WHERE d.id = q.id
                 RETURNING d.id, d.reader_id, d.article_id, d.broadcast_id, d.mode, d.attempts
             )
-            SELECT taken.*, r.arabic_digits, r.quiet_start, r.quiet_end
+            SELECT taken.*, r.arabic_digits, r.quiet_start, r.quiet_end, r.timezone
             FROM taken JOIN readers r ON r.id = taken.reader_id ORDER BY taken.id
             """,
             limit,
@@ -222,7 +223,8 @@ class PgDeliveryRepository:
     async def digest_readers(self) -> list[DigestReader]:
         rows = await self._db.fetch(
             """
-            SELECT r.id, r.digest_hours, r.last_digest_at, q.oldest, r.arabic_digits, r.quiet_start, r.quiet_end
+            SELECT r.id, r.digest_hours, r.last_digest_at, q.oldest, r.arabic_digits, r.quiet_start, r.quiet_end,
+                r.timezone
             FROM (
                 SELECT reader_id, min(created_at) AS oldest FROM deliveries
                 WHERE state = 'queued' AND mode = 'digest' GROUP BY reader_id
@@ -247,6 +249,34 @@ class PgDeliveryRepository:
             )
             await _record_messages(conn, [(i, message_id, "digest", None) for i in delivery_ids], now_ts())
             await conn.execute("UPDATE readers SET last_digest_at = $1 WHERE id = $2", at, reader_id)
+
+    # -- what readers did with pushes ----------------------------------------------------------
+
+    async def mark_opened(self, reader_id: int, article_id: int) -> bool:
+        """The reader opened the whole article from its push's button: True the first time (one
+        point update through the (reader, article) index; later presses change nothing)."""
+        status = await self._db.execute(
+            "UPDATE deliveries SET opened_at = $1 WHERE reader_id = $2 AND article_id = $3 AND opened_at IS NULL",
+            now_ts(),
+            reader_id,
+            article_id,
+        )
+        return affected(status) == 1
+
+    async def reach_since(self, since: int, limit: int) -> list[ItemReach]:
+        """Items stored since `since` (UNIX seconds) and pushed, newest first: pushes sent, readers
+        who opened the whole article from one."""
+        found = await self._db.fetch(
+            """
+            SELECT a.id, a.headline, count(*) FILTER (WHERE d.state = 'sent'), count(d.opened_at)
+            FROM articles a JOIN deliveries d ON d.article_id = a.id
+            WHERE a.stored_at >= $1
+            GROUP BY a.id ORDER BY a.id DESC LIMIT $2
+            """,
+            since,
+            limit,
+        )
+        return [ItemReach(int(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in found]
 
     # -- visibility ----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from bot.models import PushMode, Reader, ReaderSettings, ReaderStatus
 from bot.store import rows
 from bot.store.postgres.db import PgDatabase, affected, now_ts
+from bot.store.records import checked_zone
 
 
 class PgReaderRepository:
@@ -72,8 +73,8 @@ class PgReaderRepository:
         row = await self._db.fetchrow(
             """
             UPDATE readers SET push_mode = $1, digest_hours = $2, quiet_start = $3, quiet_end = $4,
-                arabic_digits = $5, link_previews = $6, updated_at = $7
-            WHERE id = $8 RETURNING *
+                arabic_digits = $5, link_previews = $6, timezone = $7, updated_at = $8
+            WHERE id = $9 RETURNING *
             """,
             settings.push_mode.value,
             ",".join(str(h) for h in sorted(set(settings.digest_hours))),
@@ -81,6 +82,7 @@ class PgReaderRepository:
             settings.quiet_end,
             bool(settings.arabic_digits),
             bool(settings.link_previews),
+            checked_zone(settings.timezone),
             now_ts(),
             reader_id,
         )

@@ -12,10 +12,11 @@ two transactions interleave, in one process or many.
 
 from __future__ import annotations
 
-from bot.models import Topic
+from bot.models import Topic, TopicChange
 from bot.store import rows
 from bot.store.postgres.db import PgDatabase, affected, now_ts
 from bot.store.postgres.topics import ORDER
+from bot.store.records import day_of
 
 _SUBSCRIBE = """
     INSERT INTO subscriptions (reader_id, topic_id, created_at, after_seq)
@@ -23,6 +24,15 @@ _SUBSCRIBE = """
         AND NOT EXISTS (SELECT 1 FROM topics WHERE id = $2 AND state <> 'active')
     FOR SHARE OF content_version
     ON CONFLICT DO NOTHING
+"""
+# A reader subscribed (gained) or left (lost): counted per topic and day, without the reader.
+_GAINED = """
+    INSERT INTO subscription_days (topic_id, day, gained) VALUES ($1, $2, 1)
+    ON CONFLICT (topic_id, day) DO UPDATE SET gained = subscription_days.gained + 1
+"""
+_LOST = """
+    INSERT INTO subscription_days (topic_id, day, lost) VALUES ($1, $2, 1)
+    ON CONFLICT (topic_id, day) DO UPDATE SET lost = subscription_days.lost + 1
 """
 
 
@@ -32,15 +42,23 @@ class PgSubscriptionRepository:
 
     async def subscribe(self, reader_id: int, topic_id: int) -> bool:
         """True when the subscription is new (never for a topic that has ended)."""
+        now = now_ts()
         async with self._db.transaction() as conn:
-            return affected(await conn.execute(_SUBSCRIBE, reader_id, topic_id, now_ts())) == 1
+            if affected(await conn.execute(_SUBSCRIBE, reader_id, topic_id, now)) != 1:
+                return False
+            await conn.execute(_GAINED, topic_id, day_of(now))
+            return True
 
     async def unsubscribe(self, reader_id: int, topic_id: int) -> bool:
         """True when there was a subscription to remove."""
-        status = await self._db.execute(
-            "DELETE FROM subscriptions WHERE reader_id = $1 AND topic_id = $2", reader_id, topic_id
-        )
-        return affected(status) == 1
+        async with self._db.transaction() as conn:
+            status = await conn.execute(
+                "DELETE FROM subscriptions WHERE reader_id = $1 AND topic_id = $2", reader_id, topic_id
+            )
+            if affected(status) != 1:
+                return False
+            await conn.execute(_LOST, topic_id, day_of(now_ts()))
+            return True
 
     async def toggle(self, reader_id: int, topic_id: int) -> bool | None:
         """Subscribe when not subscribed, else unsubscribe, in one transaction; True when subscribed
@@ -57,11 +75,14 @@ class PgSubscriptionRepository:
             removed = await conn.execute(
                 "DELETE FROM subscriptions WHERE reader_id = $1 AND topic_id = $2", reader_id, topic_id
             )
+            now = now_ts()
             if affected(removed) == 1:
+                await conn.execute(_LOST, topic_id, day_of(now))
                 return False
             if state != "active":  # an ended topic can be left, not followed
                 return None
-            await conn.execute(_SUBSCRIBE, reader_id, topic_id, now_ts())
+            await conn.execute(_SUBSCRIBE, reader_id, topic_id, now)
+            await conn.execute(_GAINED, topic_id, day_of(now))
             return True
 
     async def topic_ids(self, reader_id: int) -> set[int]:
@@ -93,6 +114,17 @@ class PgSubscriptionRepository:
 
     async def count(self) -> int:
         return int(await self._db.fetchval("SELECT count(*) FROM subscriptions") or 0)
+
+    async def changes_since(self, since: int) -> list[TopicChange]:
+        """Per topic with any: subscriptions gained and lost from `since`'s day on, busiest first."""
+        found = await self._db.fetch(
+            """
+            SELECT t.name, sum(c.gained), sum(c.lost) FROM subscription_days c JOIN topics t ON t.id = c.topic_id
+            WHERE c.day >= $1 GROUP BY t.id ORDER BY sum(c.gained) + sum(c.lost) DESC, t.id
+            """,
+            day_of(since),
+        )
+        return [TopicChange(r[0], int(r[1]), int(r[2])) for r in found]
 
     async def count_by_topic(self) -> list[tuple[str, int]]:
         found = await self._db.fetch(

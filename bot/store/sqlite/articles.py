@@ -18,7 +18,9 @@ from bot.store.records import (
     Stored,
     StoryCache,
     StoryMatcher,
+    day_of,
     first_of_batch,
+    miss_key,
     place_stories,
     plan_upsert,
     stored,
@@ -45,7 +47,7 @@ _ARTICLE = """
 """
 # The outlets of the other items of an article's story (its first item, and the items repeating it).
 _ALSO_IN = "SELECT outlet, url FROM articles WHERE id <> ? AND (id = ? OR duplicate_of = ?) ORDER BY id"
-_NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.stored_at) DESC, a.id DESC"
+_NEWEST_FIRST = " ORDER BY coalesce(a.published_at, a.undated_at, 0) DESC, a.id DESC"
 _CHUNK = 400  # bound parameters per IN (...) lookup
 # bm25 weights: headline, lead, body
 _RANK = "bm25(articles_fts, 8.0, 3.0, 1.0)"
@@ -311,3 +313,23 @@ class ArticleRepository:
     async def max_id(self) -> int:
         row = await self._db.fetch_one("SELECT coalesce(max(id), 0) FROM articles")
         return int(row[0]) if row else 0
+
+    async def record_miss(self, query: str) -> None:
+        """A search that found nothing: its folded words counted for the day, never who searched."""
+        key = miss_key(query)
+        if not key:
+            return
+        async with self._db.write() as conn:
+            await conn.execute(
+                "INSERT INTO search_misses (query, day, n) VALUES (?, ?, 1) "
+                "ON CONFLICT (day, query) DO UPDATE SET n = n + 1",
+                (key, day_of(now_ts())),
+            )
+
+    async def misses_since(self, since: int, limit: int) -> list[tuple[str, int]]:
+        """The searches that found nothing from `since`'s day on, most frequent first."""
+        found = await self._db.fetch_all(
+            "SELECT query, sum(n) FROM search_misses WHERE day >= ? GROUP BY query ORDER BY sum(n) DESC, query LIMIT ?",
+            (day_of(since), limit),
+        )
+        return [(str(r[0]), int(r[1])) for r in found]

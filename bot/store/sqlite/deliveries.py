@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 
-from bot.models import DeliveryState, DigestReader, PendingDelivery
+from bot.models import DeliveryState, DigestReader, ItemReach, PendingDelivery
 from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader
 from bot.store.sqlite.db import Database, now_ts
 
@@ -16,7 +16,7 @@ __all__ = ["DeliveryRepository", "DigestReader", "PendingDelivery"]
 _LISTINGS = ", ".join(f"'{k}'" for k in LISTING_KINDS)
 _PENDING_COLUMNS = """
     d.id, d.reader_id, d.article_id, d.broadcast_id, d.mode, d.attempts,
-    r.arabic_digits, r.quiet_start, r.quiet_end
+    r.arabic_digits, r.quiet_start, r.quiet_end, r.timezone
 """
 
 
@@ -31,6 +31,7 @@ def _pending(row: Sequence[object]) -> PendingDelivery:
         arabic_digits=bool(row[6]),
         quiet_start=row[7],  # type: ignore[arg-type]
         quiet_end=row[8],  # type: ignore[arg-type]
+        timezone=row[9],  # type: ignore[arg-type]
     )
 
 
@@ -256,7 +257,8 @@ class DeliveryRepository:
         """Active readers with queued digest items, with what deciding whether one is due needs."""
         rows = await self._db.fetch_all(
             """
-            SELECT r.id, r.digest_hours, r.last_digest_at, q.oldest, r.arabic_digits, r.quiet_start, r.quiet_end
+            SELECT r.id, r.digest_hours, r.last_digest_at, q.oldest, r.arabic_digits, r.quiet_start, r.quiet_end,
+                r.timezone
             FROM (
                 SELECT reader_id, min(created_at) AS oldest FROM deliveries
                 WHERE state = 'queued' AND mode = 'digest' GROUP BY reader_id
@@ -281,6 +283,32 @@ class DeliveryRepository:
             )
             await self._record_messages(conn, [(i, message_id, "digest", None) for i in delivery_ids], now)
             await conn.execute("UPDATE readers SET last_digest_at = ? WHERE id = ?", (at, reader_id))
+
+    # -- what readers did with pushes ----------------------------------------------------------
+
+    async def mark_opened(self, reader_id: int, article_id: int) -> bool:
+        """The reader opened the whole article from its push's button: True the first time (one
+        point update through the (reader, article) index; later presses change nothing)."""
+        async with self._db.write() as conn:
+            cur = await conn.execute(
+                "UPDATE deliveries SET opened_at = ? WHERE reader_id = ? AND article_id = ? AND opened_at IS NULL",
+                (now_ts(), reader_id, article_id),
+            )
+            return cur.rowcount == 1
+
+    async def reach_since(self, since: int, limit: int) -> list[ItemReach]:
+        """Items stored since `since` (UNIX seconds) and pushed, newest first: pushes sent, readers
+        who opened the whole article from one."""
+        found = await self._db.fetch_all(
+            """
+            SELECT a.id, a.headline, sum(d.state = 'sent'), count(d.opened_at)
+            FROM articles a JOIN deliveries d ON d.article_id = a.id
+            WHERE a.stored_at >= ?
+            GROUP BY a.id ORDER BY a.id DESC LIMIT ?
+            """,
+            (since, limit),
+        )
+        return [ItemReach(int(r[0]), str(r[1]), int(r[2] or 0), int(r[3])) for r in found]
 
     # -- visibility ----------------------------------------------------------------------------
 

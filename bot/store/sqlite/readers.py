@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from bot.models import PushMode, Reader, ReaderSettings, ReaderStatus
 from bot.store import rows
+from bot.store.records import checked_zone
 from bot.store.sqlite.db import Database, now_ts
 
 
@@ -64,7 +65,7 @@ class ReaderRepository:
             await conn.execute(
                 """
                 UPDATE readers SET push_mode = ?, digest_hours = ?, quiet_start = ?, quiet_end = ?,
-                    arabic_digits = ?, link_previews = ?, updated_at = ?
+                    arabic_digits = ?, link_previews = ?, timezone = ?, updated_at = ?
                 WHERE id = ?
                 """,
                 (
@@ -74,6 +75,7 @@ class ReaderRepository:
                     settings.quiet_end,
                     int(settings.arabic_digits),
                     int(settings.link_previews),
+                    checked_zone(settings.timezone),
                     now_ts(),
                     reader_id,
                 ),

@@ -20,14 +20,24 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.models import Topic
+from bot.models import Topic, TopicChange
 from bot.store import rows
+from bot.store.records import day_of
 from bot.store.sqlite.db import Database, now_ts
 from bot.store.sqlite.topics import ORDER
 
 # A new subscription follows what is stored after it: it keeps the newest article id at this moment,
 # read inside the same write transaction (ids only grow, and writers are serialized; see above).
 _SINCE_NOW = "SELECT ?, ?, ?, (SELECT coalesce(max(id), 0) FROM articles)"
+# A reader subscribed (gained) or left (lost): counted per topic and day, without the reader.
+_GAINED = (
+    "INSERT INTO subscription_days (topic_id, day, gained) VALUES (?, ?, 1) "
+    "ON CONFLICT (topic_id, day) DO UPDATE SET gained = gained + 1"
+)
+_LOST = (
+    "INSERT INTO subscription_days (topic_id, day, lost) VALUES (?, ?, 1) "
+    "ON CONFLICT (topic_id, day) DO UPDATE SET lost = lost + 1"
+)
 
 
 class SubscriptionRepository:
@@ -36,14 +46,18 @@ class SubscriptionRepository:
 
     async def subscribe(self, reader_id: int, topic_id: int) -> bool:
         """True when the subscription is new (never for a topic that has ended)."""
+        now = now_ts()
         async with self._db.write() as conn:
             cur = await conn.execute(
                 "INSERT OR IGNORE INTO subscriptions (reader_id, topic_id, created_at, after_article) "
                 + _SINCE_NOW
                 + " WHERE NOT EXISTS (SELECT 1 FROM topics WHERE id = ? AND state <> 'active')",
-                (reader_id, topic_id, now_ts(), topic_id),
+                (reader_id, topic_id, now, topic_id),
             )
-            return cur.rowcount == 1
+            if cur.rowcount != 1:
+                return False
+            await conn.execute(_GAINED, (topic_id, day_of(now)))
+            return True
 
     async def unsubscribe(self, reader_id: int, topic_id: int) -> bool:
         """True when there was a subscription to remove."""
@@ -51,7 +65,10 @@ class SubscriptionRepository:
             cur = await conn.execute(
                 "DELETE FROM subscriptions WHERE reader_id = ? AND topic_id = ?", (reader_id, topic_id)
             )
-            return cur.rowcount == 1
+            if cur.rowcount != 1:
+                return False
+            await conn.execute(_LOST, (topic_id, day_of(now_ts())))
+            return True
 
     async def toggle(self, reader_id: int, topic_id: int) -> bool | None:
         """Subscribe when not subscribed, else unsubscribe, in one transaction; True when subscribed
@@ -65,6 +82,7 @@ class SubscriptionRepository:
                 return None
             cur = conn.execute("DELETE FROM subscriptions WHERE reader_id = ? AND topic_id = ?", (reader_id, topic_id))
             if cur.rowcount == 1:
+                conn.execute(_LOST, (topic_id, day_of(now)))
                 return False
             if row[0] != "active":  # an ended topic can be left, not followed
                 return None
@@ -72,6 +90,7 @@ class SubscriptionRepository:
                 "INSERT INTO subscriptions (reader_id, topic_id, created_at, after_article) " + _SINCE_NOW,
                 (reader_id, topic_id, now),
             )
+            conn.execute(_GAINED, (topic_id, day_of(now)))
             return True
 
         return await self._db.transaction(flip)
@@ -106,6 +125,17 @@ class SubscriptionRepository:
     async def count(self) -> int:
         row = await self._db.fetch_one("SELECT count(*) FROM subscriptions")
         return int(row[0]) if row else 0
+
+    async def changes_since(self, since: int) -> list[TopicChange]:
+        """Per topic with any: subscriptions gained and lost from `since`'s day on, busiest first."""
+        found = await self._db.fetch_all(
+            """
+            SELECT t.name, sum(c.gained), sum(c.lost) FROM subscription_days c JOIN topics t ON t.id = c.topic_id
+            WHERE c.day >= ? GROUP BY t.id ORDER BY sum(c.gained) + sum(c.lost) DESC, t.id
+            """,
+            (day_of(since),),
+        )
+        return [TopicChange(r[0], int(r[1]), int(r[2])) for r in found]
 
     async def count_by_topic(self) -> list[tuple[str, int]]:
         found = await self._db.fetch_all(
