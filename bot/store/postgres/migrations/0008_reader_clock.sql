@@ -1,4 +1,4 @@
--- Each reader's own clock, and what editors see of reading (issue 17; SQLite migration 0012).
+-- Each reader's own clock, and what editors see of reading (issue 17; SQLite migration 0014).
 --
 -- timezone: the IANA name of the zone the reader chose in /settings (one of bot.models.READER_ZONES);
 -- NULL: the site's NEWSBOT_TIMEZONE. Times shown, digest hours and quiet hours are in it.
