@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -52,6 +53,16 @@ MAX_RETRY_DELAY = 86_400.0
 
 class PageProblem(Exception):
     """A page that cannot give the item's text, and will not by asking again."""
+
+
+EXTRACTION_NICENESS = 10  # the extraction process yields the CPU to the bot's answers (2 cores, one each)
+
+
+def _background_priority() -> None:
+    """In the extraction process, before its first page: a lower CPU priority (niceness), so that on
+    a busy machine the bot's own process answering readers is scheduled first."""
+    with contextlib.suppress(OSError, AttributeError):  # AttributeError: a platform without os.nice
+        os.nice(EXTRACTION_NICENESS)
 
 
 def _extract(data: bytes, url: str, tz: tzinfo) -> ParseResult:
@@ -278,7 +289,9 @@ class FullText:
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+                self._executor = ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_background_priority
+                )
             try:
                 return await loop.run_in_executor(self._executor, _extract, data, url, self.settings.timezone)
             except BrokenProcessPool:

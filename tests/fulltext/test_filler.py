@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.config import Settings
-from bot.runtime.fulltext import FullText
+from bot.runtime.fulltext import EXTRACTION_NICENESS, FullText
 from bot.store.protocols import NewsStore
 from tests.fulltext.support import PageServer, fulltext_settings, item, serve_pages
 
@@ -214,3 +215,18 @@ async def test_reading_an_item_twice_at_once_asks_the_page_once(
     finally:
         await service.stop()
     assert pages.hits["/gated/one"] == 1
+
+
+async def test_pages_are_extracted_at_a_lower_cpu_priority_than_the_bot(
+    settings: Settings, store: NewsStore, pages: PageServer
+) -> None:
+    (article_id,) = await _stored(store, [pages.url("site/nice")])
+    service = FullText(store, fulltext_settings(settings))
+    try:
+        assert await service.read_now(article_id)
+        executor = service._executor  # the extraction process the page went through
+        assert executor is not None
+        niceness = await asyncio.get_running_loop().run_in_executor(executor, os.nice, 0)
+    finally:
+        await service.stop()
+    assert niceness >= min(os.nice(0) + EXTRACTION_NICENESS, 19)
