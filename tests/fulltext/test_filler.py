@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.config import Settings
-from bot.runtime.fulltext import EXTRACTION_NICENESS, FullText
+from bot.runtime.fulltext import EXTRACTION_NICENESS, SITE_FAILURES_TO_PAUSE, FullText
 from bot.store.protocols import NewsStore
 from tests.fulltext.support import PageServer, fulltext_settings, item, serve_pages
 
@@ -230,3 +231,40 @@ async def test_pages_are_extracted_at_a_lower_cpu_priority_than_the_bot(
     finally:
         await service.stop()
     assert niceness >= min(os.nice(0) + EXTRACTION_NICENESS, 19)
+
+
+async def test_a_site_that_does_not_answer_is_paused_while_other_sites_are_read(
+    settings: Settings, store: NewsStore, pages: PageServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as closed:  # a loopback port nothing listens on: every connection refused
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    good = await _stored(store, [pages.url(f"site/good-{n}") for n in range(5)])
+    # stored after the good ones, so taken first (newest first): 40 pages of a site that is down
+    outcomes = await store.articles.upsert_many([(item(f"{dead}/story/{n}", n), []) for n in range(40)])
+    down = [o.article_id for o in outcomes]
+    caplog.set_level(logging.INFO, logger="bot.runtime.fulltext")
+    service = FullText(store, fulltext_settings(settings, fulltext_concurrency=4, fulltext_per_host=2))
+    started = time.time()
+    await service.start()
+    try:
+
+        async def good_done() -> bool:
+            return (await store.fulltext.count_by_state())["done"] == 5
+
+        await _until(good_done)
+    finally:
+        await service.stop()
+    tried = [a for a in [await store.articles.get(i) for i in down] if a is not None and a.page_failed]
+    # SITE_FAILURES_TO_PAUSE reads failed in a row, plus the one begun beside the last (2 per site)
+    assert SITE_FAILURES_TO_PAUSE <= len(tried) <= SITE_FAILURES_TO_PAUSE + 1
+    # the others went back to the queue untried, due when the site's pause (NEWSBOT_FULLTEXT_RETRY) ends
+    waiting = [await store.fulltext.job(i) for i in down]
+    assert all(job is not None for job in waiting)
+    assert sum(1 for job in waiting if job is not None and job.attempts == 0) == 40 - len(tried)
+    assert await store.fulltext.claim(100, lease=1, now=int(started) + 59) == []
+    assert len(await store.fulltext.claim(100, lease=1, now=int(time.time()) + 61)) == 40
+    paused = [r.getMessage() for r in caplog.records if "its pages wait" in r.getMessage()]
+    assert len(paused) == 1 and dead.removeprefix("http://") in paused[0] and "wait 60 s" in paused[0]
+    filled = [await store.articles.get(i) for i in good]
+    assert all(a is not None and a.fulltext == "done" for a in filled)

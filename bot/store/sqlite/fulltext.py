@@ -8,6 +8,7 @@ why it did not (`fail`: retried at a later time, or given up).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from bot.models import FullTextJob, PageText
 from bot.store import rows
@@ -131,6 +132,22 @@ class FullTextRepository:
         # content_version stays: only an opened article shows the failure note, and it is read afresh;
         # the remembered pages and searches do not change (moving it per failure made every reader's
         # /latest and /search be computed again while a backlog of unreadable pages was worked off).
+
+    async def postpone(self, article_ids: Sequence[int], until: int) -> None:
+        """Not due before `until`, no attempt counted (their site is not being asked meanwhile)."""
+        if not article_ids:
+            return
+        now = now_ts()
+        params = [(until, now, article_id) for article_id in article_ids]
+        await self._db.transaction(
+            lambda conn: (
+                conn.executemany(
+                    "UPDATE fulltext SET next_try = max(next_try, ?), updated_at = ? "
+                    "WHERE article_id = ? AND state = 'pending'",
+                    params,
+                ).rowcount
+            )
+        )
 
     async def next_due(self) -> int | None:
         """When the earliest pending item is due (UNIX seconds), None when nothing is pending."""
