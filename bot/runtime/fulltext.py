@@ -13,7 +13,9 @@ one site (host and port); a site that answers 429 or 503 with Retry-After is not
 then. A page that fails for a reason that may pass (timeout, connection, 5xx, 429) is tried again
 after NEWSBOT_FULLTEXT_RETRY seconds, doubled each time, at most NEWSBOT_FULLTEXT_ATTEMPTS times; one
 that cannot become an article (not a web page, too big, a redirect loop or to a refused address, no
-article, another language, empty) is given up at once. Either way the item keeps its lead and link,
+article, another language, empty) is given up at once. A site that fails SITE_FAILURES_TO_PAUSE reads
+in a row for a reason of its own is paused (NEWSBOT_FULLTEXT_RETRY, doubled while it keeps failing):
+its waiting items go back to the queue untried until then, so pages of other sites go on. Either way the item keeps its lead and link,
 readers see a short note that the full text is on the site, and the log gets one line.
 """
 
