@@ -15,8 +15,8 @@ after NEWSBOT_FULLTEXT_RETRY seconds, doubled each time, at most NEWSBOT_FULLTEX
 that cannot become an article (not a web page, too big, a redirect loop or to a refused address, no
 article, another language, empty) is given up at once. A site that fails SITE_FAILURES_TO_PAUSE reads
 in a row for a reason of its own is paused (NEWSBOT_FULLTEXT_RETRY, doubled while it keeps failing):
-its waiting items go back to the queue untried until then, so pages of other sites go on. Either way the item keeps its lead and link,
-readers see a short note that the full text is on the site, and the log gets one line.
+its waiting items go back to the queue untried until then, so pages of other sites go on. Either way
+the item keeps its lead and link, readers see a short note that the full text is on the site, and the log gets one line.
 """
 
 from __future__ import annotations
@@ -58,7 +58,11 @@ MAX_RETRY_DELAY = 86_400.0
 # the failures come.
 SITE_FAILURES_TO_PAUSE = 3
 PARK_AFTER = IDLE_POLL  # a backlog item whose site is not asked for longer goes back to the store
-DRAIN_BATCH = 256  # items taken at once while every one taken is of a site not being asked
+# Items taken at once while every one taken is of a site not being asked: a paused site's backlog goes
+# back to the store in calls of a few milliseconds each (readers' queries wait behind at most one),
+# yet not so small that the calls' own overhead doubles the work (50,000 items: 32 a call cost 2.1 s
+# CPU, 256 a call 1.3 s).
+DRAIN_BATCH = 128
 
 
 class PageProblem(Exception):
