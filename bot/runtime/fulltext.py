@@ -63,6 +63,7 @@ PARK_AFTER = IDLE_POLL  # a backlog item whose site is not asked for longer goes
 # yet not so small that the calls' own overhead doubles the work (50,000 items: 32 a call cost 2.1 s
 # CPU, 256 a call 1.3 s).
 DRAIN_BATCH = 128
+DRAIN_PAUSE = 0.02  # seconds between two such calls (one costs about 5 ms of CPU)
 
 
 class PageProblem(Exception):
@@ -200,7 +201,10 @@ class FullText:
                 for until, ids in parked.items():
                     await self.store.fulltext.postpone(ids, until)
                 if parked:
-                    wait = 0.0  # room in the backlog: look for pages of other sites at once
+                    # room in the backlog: look for pages of other sites soon; a paused site's backlog
+                    # goes back in calls of DRAIN_BATCH items spaced DRAIN_PAUSE apart, so that putting
+                    # back a large one takes a small share of the bot's CPU for a while, not all of it
+                    wait = DRAIN_PAUSE
                 elif wait is None and not backlog:
                     due = await self.store.fulltext.next_due()
                     wait = IDLE_POLL if due is None else min(IDLE_POLL, max(0.05, due - self.clock()))
@@ -209,8 +213,6 @@ class FullText:
             except Exception:
                 log.exception("full text: the queue could not be read; trying again in %g s", IDLE_POLL)
                 wait = IDLE_POLL
-            if wait == 0.0:
-                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
