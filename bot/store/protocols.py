@@ -379,6 +379,11 @@ class FullTextStore(Protocol):
         """A failed attempt: tried again at `retry_at` (UNIX seconds), or given up when None."""
         ...
 
+    async def postpone(self, article_ids: Sequence[int], until: int) -> None:
+        """Not due before `until` (UNIX seconds), no attempt counted: items whose site is not being
+        asked now (it failed again and again, or asked to wait with Retry-After). One transaction."""
+        ...
+
     async def next_due(self) -> int | None:
         """When the earliest pending item is due, None when none is pending."""
         ...

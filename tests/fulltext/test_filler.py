@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.config import Settings
-from bot.runtime.fulltext import FullText
+from bot.runtime.fulltext import EXTRACTION_NICENESS, SITE_FAILURES_TO_PAUSE, FullText
 from bot.store.protocols import NewsStore
 from tests.fulltext.support import PageServer, fulltext_settings, item, serve_pages
 
@@ -214,3 +215,59 @@ async def test_reading_an_item_twice_at_once_asks_the_page_once(
     finally:
         await service.stop()
     assert pages.hits["/gated/one"] == 1
+
+
+async def test_pages_are_extracted_at_a_lower_cpu_priority_than_the_bot(
+    settings: Settings, store: NewsStore, pages: PageServer
+) -> None:
+    (article_id,) = await _stored(store, [pages.url("site/nice")])
+    service = FullText(store, fulltext_settings(settings))
+    try:
+        assert await service.read_now(article_id)
+        executor = service._executor  # the extraction process the page went through
+        assert executor is not None
+        niceness = await asyncio.get_running_loop().run_in_executor(executor, os.nice, 0)
+    finally:
+        await service.stop()
+    assert niceness >= min(os.nice(0) + EXTRACTION_NICENESS, 19)
+
+
+async def test_a_site_that_does_not_answer_is_paused_while_other_sites_are_read(
+    settings: Settings, store: NewsStore, pages: PageServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def hang_up(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()  # a site that drops every connection unanswered
+
+    down_site = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    dead = f"http://127.0.0.1:{down_site.sockets[0].getsockname()[1]}"
+    good = await _stored(store, [pages.url(f"site/good-{n}") for n in range(5)])
+    # stored after the good ones, so taken first (newest first): 40 pages of a site that is down
+    outcomes = await store.articles.upsert_many([(item(f"{dead}/story/{n}", n), []) for n in range(40)])
+    down = [o.article_id for o in outcomes]
+    caplog.set_level(logging.INFO, logger="bot.runtime.fulltext")
+    service = FullText(store, fulltext_settings(settings, fulltext_concurrency=4, fulltext_per_host=2))
+    started = time.time()
+    await service.start()
+    try:
+
+        async def good_done() -> bool:
+            return (await store.fulltext.count_by_state())["done"] == 5
+
+        await _until(good_done)
+    finally:
+        await service.stop()
+        down_site.close()
+        await down_site.wait_closed()
+    tried = [a for a in [await store.articles.get(i) for i in down] if a is not None and a.page_failed]
+    # SITE_FAILURES_TO_PAUSE reads failed in a row, plus the one begun beside the last (2 per site)
+    assert SITE_FAILURES_TO_PAUSE <= len(tried) <= SITE_FAILURES_TO_PAUSE + 1, caplog.text
+    # the others went back to the queue untried, due when the site's pause (NEWSBOT_FULLTEXT_RETRY) ends
+    waiting = [await store.fulltext.job(i) for i in down]
+    assert all(job is not None for job in waiting)
+    assert sum(1 for job in waiting if job is not None and job.attempts == 0) == 40 - len(tried)
+    assert await store.fulltext.claim(100, lease=1, now=int(started) + 59) == []
+    assert len(await store.fulltext.claim(100, lease=1, now=int(time.time()) + 61)) == 40
+    paused = [r.getMessage() for r in caplog.records if "its pages wait" in r.getMessage()]
+    assert len(paused) == 1 and dead.removeprefix("http://") in paused[0] and "wait 60 s" in paused[0], caplog.text
+    filled = [await store.articles.get(i) for i in good]
+    assert all(a is not None and a.fulltext == "done" for a in filled)

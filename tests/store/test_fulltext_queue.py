@@ -105,3 +105,26 @@ async def test_a_failure_is_retried_later_or_given_up(store: NewsStore) -> None:
     assert given_up is not None and given_up.fulltext == "failed"
     retrying = await store.articles.get(first.article_id)
     assert retrying is not None and retrying.fulltext == "retrying"
+
+
+async def test_postponed_items_wait_without_an_attempt_counted(store: NewsStore) -> None:
+    outcomes = await store.articles.upsert_many([(summary(n), []) for n in range(3)])
+    ids = [o.article_id for o in outcomes]
+    now = 1_800_000_000
+    taken = await store.fulltext.claim(10, lease=60, now=now)
+    assert sorted(j.article_id for j in taken) == sorted(ids)
+    await store.fulltext.postpone(ids[:2], now + 600)
+    await store.fulltext.postpone([], now + 600)  # nothing to do
+    # the third comes back when its lease ends; the two postponed only at their time, never tried
+    assert [j.article_id for j in await store.fulltext.claim(10, lease=10_000, now=now + 61)] == [ids[2]]
+    assert await store.fulltext.claim(10, lease=60, now=now + 599) == []
+    again = await store.fulltext.claim(10, lease=60, now=now + 600)
+    assert sorted(j.article_id for j in again) == sorted(ids[:2]) and {j.attempts for j in again} == {0}
+    # never earlier than it was due, and a filled item stays filled
+    await store.fulltext.postpone(ids[:1], now)
+    assert await store.fulltext.claim(10, lease=60, now=now + 650) == []
+    assert await store.fulltext.fill(ids[1], PageText(body=("فقرة من الصفحة",)))
+    await store.fulltext.postpone(ids[1:2], now + 10_000)
+    article = await store.articles.get(ids[1])
+    assert article is not None and article.fulltext == "done"
+    assert (await store.fulltext.count_by_state())["retrying"] == 0

@@ -155,3 +155,25 @@ def test_site_paragraphs_are_boilerplate(paragraph: str) -> None:
 def test_article_paragraphs_are_not_boilerplate() -> None:
     (item,) = parse_article_html((DATA / YOUM7).read_bytes()).items
     assert not any(is_boilerplate(p) for p in (item.lead, *item.body))
+
+
+def test_metadata_from_json_ld_when_the_page_has_no_open_graph_tags() -> None:
+    paragraphs = "".join(
+        f"<p>قال وزير الخارجية في مؤتمر صحفي اليوم إن الجولة رقم {n} من المحادثات ستستأنف الأسبوع المقبل.</p>"
+        for n in range(1, 6)
+    )
+    ld = (
+        '{"@context": "https://schema.org", "@type": "NewsArticle", "headline": "المحادثات تستأنف",'
+        ' "author": [{"@type": "Person", "name": "ياسين المصري"}], "publisher": {"name": "شبكة الأخبار"},'
+        ' "image": {"url": "https://news.example/a.jpg"}, "articleSection": "سياسة",'
+        ' "datePublished": "2026-03-24T10:15:00+03:00"}'
+    )
+    page = (
+        f'<html><head><title>المحادثات تستأنف | شبكة الأخبار</title><script type="application/ld+json">{ld}</script>'
+        f"</head><body><article><h1>المحادثات تستأنف</h1>{paragraphs}</article></body></html>"
+    )
+    (item,) = parse_article_html(page.encode(), url="https://news.example/talks").items
+    assert item.headline == "المحادثات تستأنف" and item.outlet == "شبكة الأخبار"
+    assert item.author == "ياسين المصري" and item.image_url == "https://news.example/a.jpg"
+    assert item.categories == ("سياسة",) and item.url == "https://news.example/talks"
+    assert item.published_at == datetime(2026, 3, 24, 7, 15, tzinfo=UTC) and not item.date_only

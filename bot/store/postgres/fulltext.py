@@ -11,6 +11,8 @@ the same article always lock in the same order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.models import FullTextJob, PageText
 from bot.store import rows
 from bot.store.postgres import search
@@ -121,6 +123,19 @@ class PgFullTextRepository:
                 )
         # content_version stays (as on SQLite): only an opened article shows the failure note, and it
         # is read afresh; remembered pages and searches do not change.
+
+    async def postpone(self, article_ids: Sequence[int], until: int) -> None:
+        """Not due before `until`, no attempt counted (their site is not being asked meanwhile)."""
+        if not article_ids:
+            return
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE fulltext SET next_try = greatest(next_try, $1), updated_at = $2 "
+                "WHERE article_id = ANY($3::bigint[]) AND state = 'pending'",
+                until,
+                now_ts(),
+                list(article_ids),
+            )
 
     async def next_due(self) -> int | None:
         """When the earliest pending item is due (UNIX seconds), None when nothing is pending."""
