@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 
-from bot.models import DeliveryState, DigestReader, PendingDelivery
+from bot.models import ChatKind, DeliveryState, DigestReader, PendingDelivery
 from bot.store.records import FANOUT_STARTED
 from bot.store.sqlite.db import Database, now_ts
 
@@ -15,7 +15,7 @@ __all__ = ["DeliveryRepository", "DigestReader", "PendingDelivery"]
 
 _PENDING_COLUMNS = """
     d.id, d.reader_id, d.article_id, d.broadcast_id, d.mode, d.attempts,
-    r.arabic_digits, r.quiet_start, r.quiet_end
+    r.arabic_digits, r.quiet_start, r.quiet_end, c.kind
 """
 
 
@@ -30,6 +30,7 @@ def _pending(row: Sequence[object]) -> PendingDelivery:
         arabic_digits=bool(row[6]),
         quiet_start=row[7],  # type: ignore[arg-type]
         quiet_end=row[8],  # type: ignore[arg-type]
+        chat_kind=ChatKind(str(row[9] or ChatKind.PRIVATE)),
     )
 
 
@@ -101,6 +102,7 @@ class DeliveryRepository:
                 """
                 INSERT OR IGNORE INTO deliveries (reader_id, broadcast_id, mode, state, created_at)
                 SELECT id, ?, 'broadcast', 'queued', ? FROM readers WHERE status = 'active'
+                AND id NOT IN (SELECT id FROM chats)
                 """,
                 (broadcast_id, now),
             )
@@ -158,6 +160,7 @@ class DeliveryRepository:
             marks = ",".join("?" * len(chunk))
             async with conn.execute(
                 f"SELECT {_PENDING_COLUMNS} FROM deliveries d JOIN readers r ON r.id = d.reader_id "
+                "LEFT JOIN chats c ON c.id = d.reader_id "
                 f"WHERE d.id IN ({marks})",
                 chunk,
             ) as cur:
