@@ -12,6 +12,7 @@ from importlib import metadata
 
 from bot import redact
 from bot.config import ConfigError, Settings, load_settings
+from bot.models import StoreStats
 from bot.runtime import logs
 from bot.store import StoreError, backup_store, open_store, safe_url
 
@@ -63,13 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
         "sources", nargs="+", metavar="PATH_OR_URL",
         help="a seed file (JSON or the seed page's text), an RSS/Atom feed or an article page; a file or http(s) URL",
     )  # fmt: skip
-    _command(sub, "stats", "counts of topics, articles, readers, subscriptions and deliveries")
+    _command(
+        sub, "stats",
+        "counts of topics, articles, readers, channels and groups (with members), subscriptions and deliveries",
+    )  # fmt: skip
     backup = _command(sub, "backup", "copy the store (NEWSBOT_DB) to PATH while the bot runs, then check the copy")
     backup.add_argument("path", metavar="PATH", help="the backup file to write; its folder must exist")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     from bot.cli.newsroom import add_commands  # the editors' topics and feeds (issue 11)
 
     add_commands(sub, _command)
+    from bot.cli import channels  # the newsroom's channels (issue 15)
+
+    channels.add_commands(sub, _command)
     return parser
 
 
@@ -103,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli import newsroom as newsroom_cli
 
             return asyncio.run(newsroom_cli.run(settings, args))
+        if args.command == "channels":
+            from bot.cli import channels as channels_cli
+
+            return asyncio.run(channels_cli.run(settings, args))
         return asyncio.run(_stats(settings))
     except StoreError as exc:
         print(redact.redact(f"newsbot: {exc}"), file=sys.stderr)  # noqa: T201
@@ -147,7 +158,22 @@ def _fulltext_line(counts: dict[str, int]) -> str:
     )
 
 
+def _chat_lines(stats: StoreStats) -> list[str]:
+    """Channels and groups apart from readers, with their members where Telegram reported them."""
+    channels = [c for c in stats.chats if c.kind == "channel"]
+    groups = [c for c in stats.chats if c.kind != "channel"]
+    lines = []
+    for name, counts in (("channels", channels), ("groups", groups)):
+        active, paused, members = (sum(c.active for c in counts), sum(c.paused for c in counts),
+                                   sum(c.members for c in counts))  # fmt: skip
+        lines.append(f"{name}: {active} posting, {paused} paused, {members} members")
+    return lines
+
+
 async def _stats(settings: Settings) -> int:
+    from bot.cli.channels import refresh_members
+
+    await refresh_members(settings)
     store = await open_store(settings.store_location)
     try:
         stats = await store.stats()
@@ -161,6 +187,7 @@ async def _stats(settings: Settings) -> int:
         f"subscriptions: {stats.subscriptions}",
         "deliveries: " + ", ".join(f"{k} {v}" for k, v in stats.deliveries_by_state.items()),
         _fulltext_line(stats.fulltext_by_state),
+        *_chat_lines(stats),
     ]
     lines += [f"  {name}: {n}" for name, n in stats.subscriptions_by_topic if n]
     print("\n".join(lines))  # noqa: T201 - the command's output

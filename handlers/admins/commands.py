@@ -28,6 +28,7 @@ async def _admin(update: Update, context: NewsContext) -> bool:
 async def stats(update: Update, context: NewsContext) -> None:
     if not await _admin(update, context) or update.effective_message is None:
         return
+    await context.chats.refresh_members(context.bot)  # channels' and groups' members, as Telegram says
     numbers = await context.editors.stats()
     topics = [(name, n) for name, n in numbers.subscriptions_by_topic if n][:15]
     await update.effective_message.reply_text(context.renderer.render("stats.html.j2", stats=numbers, topics=topics))
