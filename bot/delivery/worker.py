@@ -38,7 +38,7 @@ from typing import Any
 from telegram import Bot, LinkPreviewOptions, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.delivery.messages import DigestItem, Push, PushRenderer, main_topic
+from bot.delivery.messages import DIGEST_MAX_ITEMS, DigestItem, Push, PushRenderer, main_topic
 from bot.delivery.notices import tell_admins
 from bot.delivery.schedule import digest_due, in_quiet_hours
 from bot.models import Article, ChatKind, PendingDelivery, ReaderStatus
@@ -224,7 +224,16 @@ class DeliveryWorker:
                     self._spawn(self._deliver(delivery, Lane.ROUTINE), [delivery])
                 continue
             merge_above = self.policy.group_merge_above if kind.is_group else self.policy.merge_above
-            if len(taken) + waiting.get(reader_id, 0) > merge_above:
+            if kind.is_group and len(taken) + waiting.get(reader_id, 0) > merge_above:
+                # A group's items, every one listed: as many per message as a listing shows, the
+                # next message in the group's next slot (20 a minute).
+                room = -len(taken) % DIGEST_MAX_ITEMS  # fills the last message up
+                if room:
+                    taken += await store.claim_backlog(reader_id, room, now=now)
+                for start in range(0, len(taken), DIGEST_MAX_ITEMS):
+                    chunk = taken[start : start + DIGEST_MAX_ITEMS]
+                    self._spawn(self._deliver_merged(chunk), chunk)
+            elif len(taken) + waiting.get(reader_id, 0) > merge_above:
                 taken += await store.claim_backlog(reader_id, self.policy.merge_max, now=now)
                 self._spawn(self._deliver_merged(taken), taken)
             else:
@@ -389,6 +398,8 @@ class DeliveryWorker:
         task = asyncio.current_task()
         while True:
             await self.limiter.acquire(chat_id, lane)
+            if kind is not ChatKind.PRIVATE and not await self._still_posting(chat_id):
+                return None  # paused (or unlinked) while this post waited for its slot: it was cancelled
             try:
                 async with self._in_request:
                     if task is not None:
@@ -471,6 +482,12 @@ class DeliveryWorker:
             self.counters.sent += 1
             self._count("sent")
             return message
+
+    async def _still_posting(self, chat_id: int) -> bool:
+        """A channel's or group's posts wait seconds for their slot (20 a minute): one refused
+        meanwhile paused the chat, and the others must not knock again."""
+        chat = await self.news.store.readers.get(chat_id)
+        return chat is not None and chat.status is ReaderStatus.ACTIVE
 
     async def _pause(self, chat_id: int, reason: Reason, refusal: str) -> None:
         """A channel or group the bot may no longer post to: paused (what waited there cancelled,
