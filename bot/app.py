@@ -29,12 +29,14 @@ from telegram.ext import (
     filters,
 )
 
+import handlers.admins.channels
 import handlers.admins.commands
 import handlers.admins.newsroom
 import handlers.admins.withdraw
 import handlers.readers.actions
 import handlers.readers.articles
 import handlers.readers.buttons
+import handlers.readers.groups
 import handlers.readers.headlines
 import handlers.readers.help
 import handlers.readers.inline
@@ -59,6 +61,7 @@ from bot.runtime.processing import TrackingUpdateProcessor
 from bot.runtime.telegram_http import AiohttpRequest
 from bot.runtime.workers import Sharding, ShardingBot, ShardingRequest, WorkerPool
 from bot.services.accounts import Accounts
+from bot.services.chats import Chats
 from bot.services.editors import Editors
 from bot.services.reading import Reading
 from bot.store import open_store
@@ -113,8 +116,15 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
         ),
         (0, CommandHandler("topic", handlers.admins.newsroom.topic)),
         (0, CommandHandler("feeds", handlers.admins.newsroom.feeds)),
-        # A reader blocking or unblocking the bot.
+        (0, CommandHandler("channels", handlers.admins.channels.channels)),
+        # A reader blocking or unblocking the bot; the bot added to, changed in or removed from a
+        # group or channel; a group upgraded to a supergroup.
         (0, ChatMemberHandler(handlers.system.membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)),
+        (0, MessageHandler(filters.StatusUpdate.MIGRATE, handlers.system.membership.migrated)),
+        # A group's topics, chosen by its administrators (/topics@bot in the group).
+        (0, CommandHandler("topics", handlers.readers.groups.topics, filters=filters.ChatType.GROUPS)),
+        (0, CallbackQueryHandler(handlers.readers.groups.toggle, pattern=pattern(Action.GROUP_TOGGLE))),
+        (0, CallbackQueryHandler(handlers.readers.groups.page, pattern=pattern(Action.GROUP_TOPICS))),
         # Reader commands, buttons and inline mode (docs/product.md «Readers»).
         (0, CommandHandler("latest", handlers.readers.headlines.latest)),
         (0, CommandHandler("videos", handlers.readers.headlines.videos)),
@@ -149,7 +159,8 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
         (
             0,
             MessageHandler(
-                filters.Text(list(handlers.readers.actions.MAIN_ACTIONS)), handlers.readers.actions.main_action
+                filters.ChatType.PRIVATE & filters.Text(list(handlers.readers.actions.MAIN_ACTIONS)),
+                handlers.readers.actions.main_action,
             ),
         ),
         # Plain text: the words after «🔎 بحث», else the unknown-text answer.
@@ -159,8 +170,9 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
                 filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, handlers.readers.search.plain_text
             ),
         ),
-        # Last: anything unknown gets a short Arabic answer and the way forward.
-        (0, MessageHandler(filters.COMMAND, handlers.readers.unknown.unknown_command)),
+        # Last: anything unknown gets a short Arabic answer and the way forward, in a private chat;
+        # in a group the bot stays quiet (a command for another bot, ordinary conversation).
+        (0, MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, handlers.readers.unknown.unknown_command)),
         (0, MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, handlers.readers.unknown.unknown_text)),
     ]
 
@@ -302,8 +314,9 @@ async def stop_in_loop(app: NewsApplication) -> None:
 def attach_store(news: NewsBot, store: NewsStore) -> None:
     """The store, and the services over it that handlers call, for the Application's life."""
     news.store = store
+    reading = Reading(store, pages=lambda: news.fulltext)
     news.services = Services(
-        reading=Reading(store, pages=lambda: news.fulltext),
+        reading=reading,
         accounts=Accounts(store),
         editors=Editors(
             store,
@@ -311,6 +324,7 @@ def attach_store(news: NewsBot, store: NewsStore) -> None:
             kick=news.kick_delivery,
             on_ingested=news.metrics.ingested if news.metrics is not None else None,
         ),
+        chats=Chats(store, reading, news.settings.admins),
     )
 
 

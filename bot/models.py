@@ -53,6 +53,19 @@ class ReaderStatus(StrEnum):
     GONE = "gone"  # Telegram answered "chat not found": retired
 
 
+class ChatKind(StrEnum):
+    """What kind of Telegram chat a reader row is: a person's private chat, or a chat many read."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+    SUPERGROUP = "supergroup"
+    CHANNEL = "channel"
+
+    @property
+    def is_group(self) -> bool:
+        return self in (ChatKind.GROUP, ChatKind.SUPERGROUP)
+
+
 class PushMode(StrEnum):
     INSTANT = "instant"
     DIGEST = "digest"
@@ -338,6 +351,7 @@ class StoreStats:
     subscriptions_by_topic: list[tuple[str, int]] = field(default_factory=list)
     # items whose page is read for the full text, by state (pending, retrying, done, failed)
     fulltext_by_state: dict[str, int] = field(default_factory=dict)
+    chats: list[ChatCount] = field(default_factory=list)  # channels and groups, apart from readers
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +413,39 @@ class PendingDelivery:
     quiet_start: int | None = None
     quiet_end: int | None = None
     timezone: str | None = None  # the reader's zone (ReaderSettings.timezone)
+    chat_kind: ChatKind = ChatKind.PRIVATE  # a group's or channel's deliveries go as posts there
+
+
+@dataclass(frozen=True, slots=True)
+class NewsChat:
+    """A group, supergroup or channel the bot posts to (issue 15). It is also a reader row with the
+    same id, so its subscriptions and deliveries are a reader's; `status` is that row's:
+    ACTIVE (posting), BLOCKED (paused: `paused` says why), STOPPED (unlinked), GONE (migrated)."""
+
+    id: int  # Telegram chat id (negative)
+    kind: ChatKind
+    title: str | None
+    username: str | None  # a public chat's @username, without the @
+    status: ReaderStatus
+    linked_by: int | None = None  # the user who linked it (an editor, a group's administrator)
+    members: int | None = None  # as getChatMemberCount last said
+    paused: str | None = None
+    migrated_to: int | None = None
+    topics: tuple[str, ...] = ()  # slugs of the topics it follows
+
+    @property
+    def label(self) -> str:
+        return f"@{self.username}" if self.username else str(self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatCount:
+    """/stats: chats of one kind the bot posts to (or paused in) and their members."""
+
+    kind: ChatKind
+    active: int = 0
+    paused: int = 0
+    members: int = 0
 
 
 @dataclass(frozen=True, slots=True)

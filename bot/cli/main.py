@@ -13,7 +13,7 @@ from importlib import metadata
 
 from bot import redact
 from bot.config import ConfigError, Settings, load_settings
-from bot.models import ReadingReport
+from bot.models import ReadingReport, StoreStats
 from bot.runtime import logs
 from bot.store import StoreError, backup_store, open_store, safe_url
 
@@ -80,7 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
         "sources", nargs="+", metavar="PATH_OR_URL",
         help="a seed file (JSON or the seed page's text), an RSS/Atom feed or an article page; a file or http(s) URL",
     )  # fmt: skip
-    stats = _command(sub, "stats", "counts of topics, articles, readers, subscriptions and deliveries, and reading")
+    stats = _command(
+        sub, "stats",
+        "counts of topics, articles, readers, channels and groups (with members), subscriptions and deliveries, "
+        "and reading",
+    )  # fmt: skip
     stats.add_argument(
         "--days", type=_days, default=DEFAULT_DAYS, metavar="N",
         help=f"the reading report's period: pushes sent and opened per item, subscriptions gained and lost per "
@@ -95,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli import items  # corrections and withdrawals (issue 12)
 
     items.add_commands(sub, _command)
+
+    from bot.cli import channels  # the newsroom's channels (issue 15)
+
+    channels.add_commands(sub, _command)
     return parser
 
 
@@ -132,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli import newsroom as newsroom_cli
 
             return asyncio.run(newsroom_cli.run(settings, args))
+        if args.command == "channels":
+            from bot.cli import channels as channels_cli
+
+            return asyncio.run(channels_cli.run(settings, args))
         return asyncio.run(_stats(settings, args.days))
     except StoreError as exc:
         print(redact.redact(f"newsbot: {exc}"), file=sys.stderr)  # noqa: T201
@@ -176,9 +188,23 @@ def _fulltext_line(counts: dict[str, int]) -> str:
     )
 
 
+def _chat_lines(stats: StoreStats) -> list[str]:
+    """Channels and groups apart from readers, with their members where Telegram reported them."""
+    channels = [c for c in stats.chats if c.kind == "channel"]
+    groups = [c for c in stats.chats if c.kind != "channel"]
+    lines = []
+    for name, counts in (("channels", channels), ("groups", groups)):
+        active, paused, members = (sum(c.active for c in counts), sum(c.paused for c in counts),
+                                   sum(c.members for c in counts))  # fmt: skip
+        lines.append(f"{name}: {active} posting, {paused} paused, {members} members")
+    return lines
+
+
 async def _stats(settings: Settings, days: int = DEFAULT_DAYS) -> int:
+    from bot.cli.channels import refresh_members
     from bot.store.records import reading_report
 
+    await refresh_members(settings)
     store = await open_store(settings.store_location)
     try:
         stats = await store.stats()
@@ -193,6 +219,7 @@ async def _stats(settings: Settings, days: int = DEFAULT_DAYS) -> int:
         f"subscriptions: {stats.subscriptions}",
         "deliveries: " + ", ".join(f"{k} {v}" for k, v in stats.deliveries_by_state.items()),
         _fulltext_line(stats.fulltext_by_state),
+        *_chat_lines(stats),
     ]
     lines += [f"  {name}: {n}" for name, n in stats.subscriptions_by_topic if n]
     lines += _report_lines(report)

@@ -3,7 +3,9 @@
 The article buttons carry the reader side's push callback (`bot.ui.callbacks`, action PUSHED): a press
 opens the whole article in the chat, as the article buttons of /latest do, and counts once per reader
 as an open from a push (what editors see in /stats).
-`article_link` gives the deep link (`https://t.me/<bot>?start=a<ID>`) for places without buttons.
+`article_link` gives the deep link (`https://t.me/<bot>?start=a<ID>`): a channel's or a group's
+posts carry it as their button (`link=True`), so a member opens the whole article in their own
+private chat with the bot instead of in front of everyone.
 """
 
 from __future__ import annotations
@@ -58,12 +60,13 @@ class PushRenderer:
     def __init__(self, renderer: Renderer, bot_username: str, cache_size: int = 512) -> None:
         self.renderer = renderer
         self.bot_username = bot_username
-        self._cache: OrderedDict[tuple[int, bool, str], Push] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, bool, str, bool], Push] = OrderedDict()
         self._cache_size = cache_size
 
-    def article(self, article: Article, arabic_digits: bool, tz: tzinfo | None = None) -> Push:
-        """The push of `article`, its time in `tz` (the reader's zone; None: the site's)."""
-        key = (article.id, arabic_digits, str(tz))
+    def article(self, article: Article, arabic_digits: bool, tz: tzinfo | None = None, *, link: bool = False) -> Push:
+        """The push of `article`, its time in `tz` (the reader's zone; None: the site's); with `link`,
+        its button a deep link into the bot (a channel's or a group's post)."""
+        key = (article.id, arabic_digits, str(tz), link)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
@@ -72,9 +75,7 @@ class PushRenderer:
         outlet = outlet_name(article)
         values = {"article": article, "topic": topic, "outlet": outlet, "arabic_digits": arabic_digits, "tz": tz}
         text = self.renderer.render("push_article.html.j2", **values)
-        markup = Keyboard(
-            [[InlineKeyboardButton("📖 اقرأ الخبر كاملًا", callback_data=encode(Action.PUSHED, article.id))]]
-        )
+        markup = Keyboard([[self._article_button("📖 اقرأ الخبر كاملًا", article.id, link)]])
         photo = article.image_url if article.image_url and _WEB.match(article.image_url) else None
         caption = self.caption(article, arabic_digits, tz) if photo is not None else None
         if caption is None:
@@ -114,23 +115,26 @@ class PushRenderer:
     def digest(self, items: list[DigestItem], total: int, arabic_digits: bool) -> Push:
         return self._listing("digest.html.j2", items, total, arabic_digits)
 
-    def backlog(self, items: list[DigestItem], arabic_digits: bool) -> Push:
-        """A reader's backlog of instant items (past three) as one message listing them."""
-        return self._listing("push_backlog.html.j2", items, len(items), arabic_digits)
+    def backlog(self, items: list[DigestItem], arabic_digits: bool, *, group: bool = False) -> Push:
+        """A reader's backlog of instant items (past three), or the items due for a group at once,
+        as one message listing them (a group's buttons are deep links)."""
+        return self._listing("push_backlog.html.j2", items, len(items), arabic_digits, group=group)
 
-    def _listing(self, template: str, items: list[DigestItem], total: int, arabic_digits: bool) -> Push:
+    def _listing(
+        self, template: str, items: list[DigestItem], total: int, arabic_digits: bool, *, group: bool = False
+    ) -> Push:
         shown = items[:DIGEST_MAX_ITEMS]
-        text = self.renderer.render(template, items=shown, total=total, arabic_digits=arabic_digits)
+        text = self.renderer.render(template, items=shown, total=total, arabic_digits=arabic_digits, group=group)
         rows = [
-            [
-                InlineKeyboardButton(
-                    f"{n}. {truncate_words(item.headline, _BUTTON_TEXT)}",
-                    callback_data=encode(Action.PUSHED, item.article_id),
-                )
-            ]
+            [self._article_button(f"{n}. {truncate_words(item.headline, _BUTTON_TEXT)}", item.article_id, group)]
             for n, item in enumerate(shown, start=1)
         ]
         return Push(text, Keyboard(rows) if rows else None)
+
+    def _article_button(self, label: str, article_id: int, link: bool) -> InlineKeyboardButton:
+        if link:
+            return InlineKeyboardButton(label, url=article_link(self.bot_username, article_id))
+        return InlineKeyboardButton(label, callback_data=encode(Action.PUSHED, article_id))
 
 
 def outlet_name(article: Article) -> str | None:

@@ -13,6 +13,14 @@ Telegram's answers:
 - 403 (blocked): the reader becomes BLOCKED and their pending deliveries are cancelled;
 - 400 "chat not found": the reader is retired (GONE), likewise;
 - any other 400: that delivery is 'failed' with Telegram's text (a bug to fix, not to retry).
+
+Channels and groups (issue 15) are reader rows too, with their kind on each delivery: a channel gets
+each item as its own post; a group gets one message listing the items when more than one is due
+(Telegram's 20 messages a minute a group: the budget spaces its slots); their buttons are deep links
+into the bot. A 403 there (the bot removed) or a refusal for want of rights pauses the chat
+(its pending posts cancelled, nothing retried in a loop) and the admins are told; a group upgraded
+to a supergroup (400 with migrate_to_chat_id) moves there with its subscriptions and the post goes
+to the new id.
 """
 
 from __future__ import annotations
@@ -28,13 +36,15 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from telegram import Bot, LinkPreviewOptions, Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.delivery.messages import DigestItem, Push, PushRenderer, main_topic
+from bot.delivery.messages import DIGEST_MAX_ITEMS, DigestItem, Push, PushRenderer, main_topic
+from bot.delivery.notices import tell_admins
 from bot.delivery.schedule import digest_due, in_quiet_hours
-from bot.models import Article, PendingDelivery, ReaderStatus, reader_zone
+from bot.models import Article, ChatKind, PendingDelivery, ReaderStatus, reader_zone
 from bot.runtime.context import NewsBot
 from bot.runtime.limiter import PACED, Lane, RateLimiter, retry_after_seconds
+from bot.services.chats import Reason
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +62,7 @@ class DeliveryPolicy:
     chat_interval: float = 1.0  # seconds between two messages to one chat
     digest_batch: int = 500
     merge_above: int = 3  # a reader's instant backlog past this many items goes as one message
+    group_merge_above: int = 1  # a group's: more than one item due goes as one message (20 a minute)
     merge_max: int = 100  # items taken into one merged message at most (the rest: another one)
 
 
@@ -80,6 +91,15 @@ _PHOTO_REFUSALS = (
     "file is too big",
     "wrong remote file",
 )
+
+
+# Telegram's 400 answers when the bot is in a chat but may not post there.
+_RIGHTS_REFUSALS = ("need administrator rights", "not enough rights", "chat_write_forbidden", "have no rights")
+
+
+def _rights_refused(message: str) -> bool:
+    lowered = message.lower()
+    return any(reason in lowered for reason in _RIGHTS_REFUSALS)
 
 
 def _photo_refused(message: str) -> bool:
@@ -199,7 +219,22 @@ class DeliveryWorker:
                 self._spawn(self._deliver(delivery, Lane.URGENT), [delivery])
         waiting = await store.backlog_sizes(list(routine)) if routine else {}
         for reader_id, taken in routine.items():
-            if len(taken) + waiting.get(reader_id, 0) > self.policy.merge_above:
+            kind = taken[0].chat_kind
+            if kind is ChatKind.CHANNEL:  # a channel gets each item as a post of its own
+                for delivery in taken:
+                    self._spawn(self._deliver(delivery, Lane.ROUTINE), [delivery])
+                continue
+            merge_above = self.policy.group_merge_above if kind.is_group else self.policy.merge_above
+            if kind.is_group and len(taken) + waiting.get(reader_id, 0) > merge_above:
+                # A group's items, every one listed: as many per message as a listing shows, the
+                # next message in the group's next slot (20 a minute).
+                room = -len(taken) % DIGEST_MAX_ITEMS  # fills the last message up
+                if room:
+                    taken += await store.claim_backlog(reader_id, room, now=now)
+                for start in range(0, len(taken), DIGEST_MAX_ITEMS):
+                    chunk = taken[start : start + DIGEST_MAX_ITEMS]
+                    self._spawn(self._deliver_merged(chunk), chunk)
+            elif len(taken) + waiting.get(reader_id, 0) > merge_above:
                 taken += await store.claim_backlog(reader_id, self.policy.merge_max, now=now)
                 self._spawn(self._deliver_merged(taken), taken)
             else:
@@ -257,6 +292,7 @@ class DeliveryWorker:
             attempts=delivery.attempts,
             silent=self._quiet(delivery.quiet_start, delivery.quiet_end, delivery.timezone),
             lane=lane,
+            kind=delivery.chat_kind,
         )
         if message is not None:
             photo = push.photo if message.photo else None
@@ -281,13 +317,14 @@ class DeliveryWorker:
         if len(kept) == 1:
             return await self._deliver(kept[0])
         items.reverse()
-        push = self.pushes.backlog(items, first.arabic_digits)
+        push = self.pushes.backlog(items, first.arabic_digits, group=first.chat_kind.is_group)
         message = await self._send(
             first.reader_id,
             push,
             delivery_id=None,
             attempts=max(d.attempts for d in kept),
             silent=self._quiet(first.quiet_start, first.quiet_end, first.timezone),
+            kind=first.chat_kind,
         )
         if message is not None:
             self.counters.merged += 1
@@ -315,7 +352,12 @@ class DeliveryWorker:
         if article is None or not article.topics or not article.headline.strip():
             await store.deliveries.mark_failed(delivery.id, "article missing, without a topic or a headline")
             return None
-        return self.pushes.article(article, delivery.arabic_digits, self._zone(delivery.timezone))
+        return self.pushes.article(
+            article,
+            delivery.arabic_digits,
+            self._zone(delivery.timezone),
+            link=delivery.chat_kind is not ChatKind.PRIVATE,
+        )
 
     async def _article(self, article_id: int) -> Article | None:
         if article_id in self._articles:
@@ -350,23 +392,34 @@ class DeliveryWorker:
         attempts: int,
         silent: bool,
         lane: Lane = Lane.ROUTINE,
+        kind: ChatKind = ChatKind.PRIVATE,
     ) -> Message | None:
         """Send one message through the limits; None when it was not sent (the outcome is recorded)."""
         paced = PACED.set(True)  # this send draws its own slots: the bot's HTTP layer draws none
         try:
             return await self._send_paced(
-                chat_id, push, delivery_id=delivery_id, attempts=attempts, silent=silent, lane=lane
+                chat_id, push, delivery_id=delivery_id, attempts=attempts, silent=silent, lane=lane, kind=kind
             )
         finally:
             PACED.reset(paced)
 
     async def _send_paced(
-        self, chat_id: int, push: Push, *, delivery_id: int | None, attempts: int, silent: bool, lane: Lane
+        self,
+        chat_id: int,
+        push: Push,
+        *,
+        delivery_id: int | None,
+        attempts: int,
+        silent: bool,
+        lane: Lane,
+        kind: ChatKind = ChatKind.PRIVATE,
     ) -> Message | None:
         store = self.news.store
         task = asyncio.current_task()
         while True:
             await self.limiter.acquire(chat_id, lane)
+            if kind is not ChatKind.PRIVATE and not await self._still_posting(chat_id):
+                return None  # paused (or unlinked) while this post waited for its slot: it was cancelled
             try:
                 async with self._in_request:
                     if task is not None:
@@ -396,7 +449,18 @@ class DeliveryWorker:
                 self._count("retry_after")
                 self.limiter.pause(retry_after_seconds(exc))
                 continue
+            except ChatMigrated as exc:  # a group became a supergroup: it moves there, the post with it
+                moved = await self.news.services.chats.migrated(chat_id, exc.new_chat_id)
+                if moved is None or kind is ChatKind.PRIVATE:
+                    await self._fail(delivery_id, f"refused: {exc.message}", attempts)
+                    return None
+                log.info("group %d is now supergroup %d: its subscriptions moved", chat_id, exc.new_chat_id)
+                chat_id = exc.new_chat_id
+                continue
             except Forbidden as exc:
+                if kind is not ChatKind.PRIVATE:
+                    await self._pause(chat_id, "kicked" if "kicked" in exc.message.lower() else "left", exc.message)
+                    return None
                 self.counters.blocked += 1
                 self._count("blocked")
                 log.info("reader %d blocked the bot (%s): pushes to them stop", chat_id, exc.message)
@@ -411,6 +475,9 @@ class DeliveryWorker:
                     )
                     push = dataclasses.replace(push, photo=None, caption=None)
                     continue
+                if kind is not ChatKind.PRIVATE and _rights_refused(exc.message):
+                    await self._pause(chat_id, "cannot_post" if kind is ChatKind.CHANNEL else "restricted", exc.message)
+                    return None
                 if "chat not found" in exc.message.lower():
                     self.counters.gone += 1
                     self._count("gone")
@@ -435,6 +502,22 @@ class DeliveryWorker:
             self.counters.sent += 1
             self._count("sent")
             return message
+
+    async def _still_posting(self, chat_id: int) -> bool:
+        """A channel's or group's posts wait seconds for their slot (20 a minute): one refused
+        meanwhile paused the chat, and the others must not knock again."""
+        chat = await self.news.store.readers.get(chat_id)
+        return chat is not None and chat.status is ReaderStatus.ACTIVE
+
+    async def _pause(self, chat_id: int, reason: Reason, refusal: str) -> None:
+        """A channel or group the bot may no longer post to: paused (what waited there cancelled,
+        nothing retried) and the admins told, once."""
+        self.counters.blocked += 1
+        self._count("blocked")
+        log.info("chat %d refused a post (%s): its deliveries are paused", chat_id, refusal)
+        notice = await self.news.services.chats.delivery_refused(chat_id, reason)
+        if notice is not None:
+            await tell_admins(self.bot, self.news.renderer, notice)
 
     def _count(self, result: str) -> None:
         if self.metrics is not None:

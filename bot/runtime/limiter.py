@@ -21,7 +21,10 @@ keeps to the strictest reasonable model:
   under a lock, so replies sent by worker processes and the pushes of process 0 share the cap.
   `time.monotonic` is the system-wide clock on Linux, the same in every process.
 
-Per chat, slots are `chat_interval` apart (about one message a second to one reader).
+Per chat, slots are `chat_interval` apart (about one message a second to one reader). A group,
+supergroup or channel (a negative chat id) takes at most 20 messages a minute (Telegram's group
+limit, held for channels too: the strictest reading), so its slots are `group_interval` apart:
+three seconds and the margin, whoever sends (a push, or a reply to /latest@bot in the group).
 Time and sleeping are injected, so tests move a fake clock instead of waiting.
 """
 
@@ -148,6 +151,7 @@ class RateLimiter:
         rate: float,
         *,
         chat_interval: float = 1.0,
+        group_interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         state: PaceState | None = None,
@@ -164,6 +168,7 @@ class RateLimiter:
         self.pace = rate * (1.0 - margin)  # the steady messages per second aimed at
         self.interval = 1.0 / self.pace
         self.chat_interval = chat_interval
+        self.group_interval = GROUP_INTERVAL * (1.0 + margin) if group_interval is None else group_interval
         self.backoff = backoff
         self.floor = floor
         self.recovery = recovery
@@ -289,11 +294,12 @@ class RateLimiter:
             await self._sleep(slot - now)
 
     async def _chat_slot(self, chat_id: int) -> None:
-        if self.chat_interval <= 0:
+        interval = self.chat_interval if chat_id >= 0 else max(self.chat_interval, self.group_interval)
+        if interval <= 0:
             return
         now = self._clock()
         slot = max(now, self._chat_next.get(chat_id, 0.0))
-        self._chat_next[chat_id] = slot + self.chat_interval
+        self._chat_next[chat_id] = slot + interval
         if len(self._chat_next) > 50_000:
             self._forget_idle_chats(now)
         if slot > now:
@@ -303,6 +309,9 @@ class RateLimiter:
         for chat_id in [c for c, t in self._chat_next.items() if t <= now]:
             del self._chat_next[chat_id]
 
+
+# Telegram's group limit: 20 messages a minute to one group (held for channels too).
+GROUP_INTERVAL = 60.0 / 20
 
 # The Bot API methods that put a message in a chat: each draws a slot from the budget.
 COUNTED_METHODS = frozenset(

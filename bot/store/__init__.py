@@ -15,6 +15,7 @@ from bot.store.leadership import SoleLeader
 from bot.store.location import is_postgres_url, safe_url
 from bot.store.protocols import (
     ArticleStore,
+    ChatStore,
     DeliveryStore,
     FeedStore,
     FullTextStore,
@@ -28,6 +29,7 @@ from bot.store.protocols import (
 from bot.store.records import store_stats
 from bot.store.sqlite.articles import ArticleRepository
 from bot.store.sqlite.backup import BackupError, BackupResult, backup_store
+from bot.store.sqlite.chats import ChatRepository
 from bot.store.sqlite.db import Database, store_error
 from bot.store.sqlite.deliveries import DeliveryRepository
 from bot.store.sqlite.feeds import FeedRepository
@@ -69,6 +71,7 @@ class Store:
         self.readers: ReaderStore = ReaderRepository(db)
         self.subscriptions: SubscriptionStore = SubscriptionRepository(db)
         self.deliveries: DeliveryStore = DeliveryRepository(db)
+        self.chats: ChatStore = ChatRepository(db)
         self.feeds: FeedStore = FeedRepository(db)
         self.fulltext: FullTextStore = FullTextRepository(db)
         self.messages: MessageStore = MessageRepository(db)

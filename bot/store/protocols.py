@@ -19,12 +19,15 @@ from bot.models import (
     Article,
     ArticleKind,
     ArticleSummary,
+    ChatCount,
+    ChatKind,
     DigestReader,
     Feed,
     FullTextJob,
     ItemReach,
     JobOutcome,
     MessageJob,
+    NewsChat,
     PageText,
     ParsedItem,
     PendingDelivery,
@@ -160,6 +163,56 @@ class ReaderStore(Protocol):
         ...
 
     async def count_by_status(self) -> dict[str, int]: ...
+
+
+class ChatStore(Protocol):
+    """Groups, supergroups and channels (issue 15). Each is also a row of the readers with the same
+    id, so its subscriptions and deliveries go through the same tables and the same durable queue;
+    readers' counts leave them out."""
+
+    async def save(
+        self, chat_id: int, kind: ChatKind, title: str | None, username: str | None, *, linked_by: int | None = None
+    ) -> NewsChat:
+        """Stored (its reader row created, active) or its title, @username and kind refreshed;
+        `linked_by` replaces who linked it when given. Its status is left as it is."""
+        ...
+
+    async def get(self, chat_id: int) -> NewsChat | None: ...
+
+    async def by_username(self, username: str) -> NewsChat | None:
+        """By @username (without the @, any case)."""
+        ...
+
+    async def all(self) -> list[NewsChat]:
+        """Every chat with the slugs of its topics, channels first, then by id."""
+        ...
+
+    async def pause(self, chat_id: int, reason: str) -> bool:
+        """Stop posting there (status BLOCKED, its pending deliveries cancelled; subscriptions kept)
+        and say why. True when it was posting until now."""
+        ...
+
+    async def resume(self, chat_id: int) -> bool:
+        """Post there again, new items only (a paused chat becomes ACTIVE). True when it was paused."""
+        ...
+
+    async def unlink(self, chat_id: int) -> bool:
+        """No more posts there: its subscriptions removed, pending deliveries cancelled (STOPPED).
+        True when it was linked."""
+        ...
+
+    async def migrate(self, old_id: int, new_id: int) -> NewsChat | None:
+        """A group became a supergroup: the new id gets its subscriptions (with their marks), its
+        queued deliveries, who linked it and its state; the old one is GONE. None when `old_id` is
+        unknown; the new chat as it is when it was moved already."""
+        ...
+
+    async def set_members(self, chat_id: int, members: int) -> None: ...
+
+    async def counts(self) -> list[ChatCount]:
+        """Per kind: chats posted to, paused, and the members of those posted to (unlinked and
+        migrated ones left out)."""
+        ...
 
 
 class SubscriptionStore(Protocol):
@@ -431,6 +484,9 @@ class NewsStore(Protocol):
 
     @property
     def deliveries(self) -> DeliveryStore: ...
+
+    @property
+    def chats(self) -> ChatStore: ...
 
     @property
     def feeds(self) -> FeedStore: ...

@@ -345,6 +345,7 @@ async def store_stats(store: NewsStore) -> StoreStats:
         deliveries_by_state=await store.deliveries.count_by_state(),
         subscriptions_by_topic=await store.subscriptions.count_by_topic(),
         fulltext_by_state=await store.fulltext.count_by_state(),
+        chats=await store.chats.counts(),
     )
 
 

@@ -17,7 +17,10 @@ from bot.models import (
     Article,
     ArticleKind,
     ArticleSummary,
+    ChatCount,
+    ChatKind,
     Feed,
+    NewsChat,
     PushMode,
     Reader,
     ReaderSettings,
@@ -176,3 +179,41 @@ def feed(row: Row) -> Feed:
         every=row["every"],
         items_added=row["items_added"],
     )
+
+
+# The columns a chat is read with (`c` the chats row, `r` its reader row, `topics` its slugs
+# joined by commas), the same in both engines.
+CHAT_COLUMNS = (
+    "c.id, c.kind, c.title, c.username, r.status, c.linked_by, c.members, c.paused, c.migrated_to, "
+    "(SELECT {agg} FROM subscriptions s JOIN topics t ON t.id = s.topic_id WHERE s.reader_id = c.id) AS topics"
+)
+
+
+def news_chat(row: Row) -> NewsChat:
+    slugs = tuple(sorted(s for s in (row["topics"] or "").split(",") if s))
+    return NewsChat(
+        id=int(row["id"]),
+        kind=ChatKind(row["kind"]),
+        title=row["title"],
+        username=row["username"],
+        status=ReaderStatus(row["status"]),
+        linked_by=row["linked_by"],
+        members=row["members"],
+        paused=row["paused"],
+        migrated_to=row["migrated_to"],
+        topics=slugs,
+    )
+
+
+def chat_counts(found: list[Any]) -> list[ChatCount]:
+    """(kind, status, chats, members) rows → one count per kind of group or channel, channels first."""
+    counts: dict[ChatKind, ChatCount] = {
+        k: ChatCount(k) for k in (ChatKind.CHANNEL, ChatKind.SUPERGROUP, ChatKind.GROUP)
+    }
+    for kind, status, n, members in found:
+        had = counts[ChatKind(kind)]
+        if status == ReaderStatus.ACTIVE.value:
+            counts[had.kind] = ChatCount(had.kind, had.active + int(n), had.paused, had.members + int(members or 0))
+        elif status == ReaderStatus.BLOCKED.value:
+            counts[had.kind] = ChatCount(had.kind, had.active, had.paused + int(n), had.members)
+    return list(counts.values())

@@ -38,6 +38,8 @@ class Action(StrEnum):
     SEARCH_PAGE = "sr"  # search token, page
     SETTING = "st"  # setting field, value
     STOP = "sp"  # 1 = confirm, 0 = cancel
+    GROUP_TOPICS = "gp"  # page: a group's topics list (its administrators only)
+    GROUP_TOGGLE = "gt"  # topic id, page: the group follows a topic, or stops (its administrators only)
 
 
 ARITY: dict[Action, int] = {
@@ -56,6 +58,8 @@ ARITY: dict[Action, int] = {
     Action.SEARCH_PAGE: 2,
     Action.SETTING: 2,
     Action.STOP: 1,
+    Action.GROUP_TOPICS: 1,
+    Action.GROUP_TOGGLE: 2,
 }
 _BY_CODE = {action.value: action for action in Action}
 # An argument: ASCII digits only, one spelling per value ("01" is not a button the bot made), at

@@ -158,6 +158,19 @@ def topics(view: TopicsPage) -> Keyboard:
     return Keyboard(rows)
 
 
+def group_topics(view: TopicsPage) -> Keyboard:
+    """A group's topics (issue 15): one toggle per topic, for the group's administrators; no
+    buttons that would post headlines in front of everyone."""
+    rows: list[Row] = [
+        [_button(subscribe_label(state.topic, state.subscribed), Action.GROUP_TOGGLE, state.topic.id, view.page)]
+        for state in view.topics
+    ]
+    nav = _nav(view.has_prev, view.has_next, view.page, lambda p: encode(Action.GROUP_TOPICS, p))
+    if nav:
+        rows.append(nav)
+    return Keyboard(rows)
+
+
 def topic(view: TopicPage, arabic_digits: bool) -> Keyboard | None:
     """A topic's headlines, paged, with the subscribe toggle under them."""
     label = "✅ مشترك — إلغاء الاشتراك" if view.subscribed else "➕ اشترك في هذا الموضوع"

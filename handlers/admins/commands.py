@@ -28,6 +28,7 @@ async def _admin(update: Update, context: NewsContext) -> bool:
 async def stats(update: Update, context: NewsContext) -> None:
     if not await _admin(update, context) or update.effective_message is None:
         return
+    await context.chats.refresh_members(context.bot)  # channels' and groups' members, as Telegram says
     raw = context.args[0] if context.args else "7"
     days = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 5 else 0
     report = await context.editors.reading(days, int(context.news.clock().timestamp()))

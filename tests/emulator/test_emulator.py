@@ -725,8 +725,15 @@ async def test_every_registered_method_is_answered_in_any_case(http: httpx.Async
     # The registry is the one list of method names: each is routed, whatever its spelling's case.
     from bot.devtools.emulator.registry import NAMES
 
-    assert len(NAMES) == len(set(NAMES)) == 27
-    assert {"getUpdates", "sendMessage", "answerCallbackQuery", "setWebhook", "editMessageMedia"} <= set(NAMES)
+    assert len(NAMES) == len(set(NAMES)) == 31
+    assert {
+        "getUpdates",
+        "sendMessage",
+        "answerCallbackQuery",
+        "setWebhook",
+        "editMessageMedia",
+        "getChatMember",
+    } <= set(NAMES)
     for name in ("getMe", "GETME", "getmyshortdescription", "getWebhookInfo"):
         response = await http.post(name)
         assert response.status_code == 200, name

@@ -24,6 +24,8 @@ def error_response(error: ApiError) -> web.Response:
     body: JSONDict = {"ok": False, "error_code": error.status, "description": error.description}
     if error.retry_after is not None:
         body["parameters"] = {"retry_after": error.retry_after}
+    if error.migrate_to_chat_id is not None:
+        body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
     return web.Response(status=error.status, body=DUMPS(body).encode(), content_type="application/json")
 
 

@@ -2,6 +2,10 @@
 neither): ``bucket`` (the default) — token buckets overall and per chat, forgiving short bursts;
 ``sliding`` — a strict sliding window: at most ``global_rate`` messages in *any* one second
 overall, the next one refused until the oldest leaves the window. Per chat, a token bucket in both.
+
+Groups, supergroups and channels (negative chat ids) also keep Telegram's group limit, read
+strictly: at most ``group_per_minute`` (20) messages in *any* 60 seconds to one such chat. Telegram
+states it for groups; the emulator holds channels to it too, the strictest reading.
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ class RateLimits:
     chat_burst: float = 5.0
     mode: Mode = "bucket"
     window: float = 1.0  # the sliding window's length in seconds
+    group_per_minute: int = 20  # messages to one group (any chat with a negative id) in any 60 s; 0: off
+    group_window: float = 60.0
+    _groups: dict[int, deque[float]] = field(default_factory=dict)
     _global: TokenBucket | None = None
     _chats: dict[int, TokenBucket] = field(default_factory=dict)
     _recent: deque[float] = field(default_factory=deque)  # sliding: times of the messages in the window
@@ -61,6 +68,9 @@ class RateLimits:
         chat = self._chats.get(chat_id)
         if chat is None:
             chat = self._chats[chat_id] = TokenBucket(self.chat_rate, self.chat_burst)
+        group_wait = self._group_wait(chat_id, now)
+        if group_wait > 0:
+            return max(1, math.ceil(group_wait))
         wait = chat.take(now)
         if wait > 0:
             return max(1, math.ceil(wait))
@@ -68,7 +78,27 @@ class RateLimits:
         if wait > 0:
             chat.tokens += 1.0  # give the chat's token back: the message was not sent
             return max(1, math.ceil(wait))
+        if chat_id < 0 and self.group_per_minute:
+            self._groups.setdefault(chat_id, deque()).append(now)
         return 0
+
+    def _group_wait(self, chat_id: int, now: float) -> float:
+        """Seconds until one more message may go to this group (0: now); counts nothing."""
+        if chat_id >= 0 or not self.group_per_minute:
+            return 0.0
+        recent = self._groups.get(chat_id)
+        if recent is None:
+            return 0.0
+        while recent and recent[0] <= now - self.group_window:
+            recent.popleft()
+        if len(recent) >= self.group_per_minute:
+            return recent[0] + self.group_window - now
+        return 0.0
+
+    def group_sent(self, chat_id: int, now: float) -> int:
+        """Messages counted against the group limit of ``chat_id`` in the last window."""
+        self._group_wait(chat_id, now)
+        return len(self._groups.get(chat_id, ()))
 
     def _window_take(self, now: float) -> float:
         """Sliding mode: count the message if fewer than the cap went in the last `window` seconds."""
@@ -84,3 +114,4 @@ class RateLimits:
         self._global = None
         self._chats.clear()
         self._recent.clear()
+        self._groups.clear()

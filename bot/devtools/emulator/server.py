@@ -21,7 +21,7 @@ from collections.abc import Callable
 import aiohttp
 from aiohttp import web
 
-from bot.devtools.emulator.client import EmulatedUser
+from bot.devtools.emulator.client import EmulatedChat, EmulatedUser
 from bot.devtools.emulator.http import make_app
 from bot.devtools.emulator.state import JSONDict, PendingQuery, SentRecord, StoredMessage, UserAccount
 from bot.devtools.emulator.webhooks import deliver_webhooks
@@ -119,6 +119,31 @@ class BotApiEmulator(World):
         if register:
             self.register_chat(user_id)
         return EmulatedUser(self, account)
+
+    def group(
+        self,
+        title: str = "مجموعة الأخبار",
+        *,
+        owner: EmulatedUser | int | None = None,
+        supergroup: bool = False,
+        username: str | None = None,
+    ) -> EmulatedChat:
+        """A new group (a supergroup with ``supergroup`` or a ``username``) owned by ``owner``; the
+        bot is not in it yet."""
+        owner_id = owner if isinstance(owner, int) or owner is None else owner.user_id
+        kind = "supergroup" if supergroup or username else "group"
+        return EmulatedChat(self, self.create_chat(kind, title, username=username, creator=owner_id))
+
+    def channel(
+        self, title: str = "قناة الأخبار", *, owner: EmulatedUser | int | None = None, username: str | None = None
+    ) -> EmulatedChat:
+        """A new channel (public with a ``username``) owned by ``owner``; the bot is not in it yet."""
+        owner_id = owner if isinstance(owner, int) or owner is None else owner.user_id
+        return EmulatedChat(self, self.create_chat("channel", title, username=username, creator=owner_id))
+
+    def chat_client(self, chat_id: int) -> EmulatedChat:
+        """The emulated group or channel ``chat_id``."""
+        return EmulatedChat(self, self.chats[chat_id])
 
     # -- waiting for the bot -------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ class ApiError(Exception):
     status: int
     description: str
     retry_after: int | None = None
+    migrate_to_chat_id: int | None = None  # a group upgraded to a supergroup: where it lives now
 
     def __str__(self) -> str:
         return f"{self.status} {self.description}"
@@ -65,15 +66,42 @@ class StoredMessage:
     photo: str | None = None  # a photo message: the URL or file id it was sent with; `text` is its caption
 
 
+# The rights an administrator may hold; the bot's are kept in ``Chat.bot_rights``.
+ADMIN_RIGHTS = (
+    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
+    "can_edit_stories", "can_delete_stories", "can_post_messages", "can_edit_messages", "can_pin_messages",
+)  # fmt: skip
+# A restricted member's permissions (only the ones the emulator checks are kept in bot_rights).
+MEMBER_PERMISSIONS = (
+    "can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos", "can_send_videos",
+    "can_send_video_notes", "can_send_voice_notes", "can_send_polls", "can_send_other_messages",
+    "can_add_web_page_previews", "can_change_info", "can_invite_users", "can_pin_messages", "can_manage_topics",
+    "can_edit_tag", "can_react_to_messages",
+)  # fmt: skip
+IN_CHAT = ("creator", "administrator", "member", "restricted")  # statuses of someone in the chat
+
+
 @dataclass
 class Chat:
-    """A chat; private chats have ``chat_id == user_id``, groups keep their members."""
+    """A chat; private chats have ``chat_id == user_id``, groups keep their members.
+
+    For a group, supergroup or channel: ``bot_status`` is the bot's own membership (``left``,
+    ``member``, ``administrator``, ``restricted``, ``kicked``) and ``bot_rights`` its rights as an
+    administrator or its permissions when restricted; ``migrated_to`` is set once a group was
+    upgraded to a supergroup (sending to the old id is refused with the new one).
+    """
 
     chat_id: int
     type: str = "private"
     title: str | None = None
     user: UserAccount | None = None
     members: dict[int, str] = field(default_factory=dict)  # user id -> status
+    username: str | None = None  # a public supergroup's or channel's @username (without the @)
+    bot_status: str = "left"
+    bot_rights: dict[str, bool] = field(default_factory=dict)
+    migrated_to: int | None = None
+    last_bot_in_chat: bool = True  # privacy mode: bare /commands reach the bot (it spoke last of the bots)
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     next_message_id: int = 1
     reply_keyboard: JSONDict | None = None  # the custom keyboard the user currently sees
@@ -87,8 +115,37 @@ class Chat:
                 data["last_name"] = self.user.last_name
             if self.user.username:
                 data["username"] = self.user.username
-        elif self.title:
-            data["title"] = self.title
+        else:
+            if self.title:
+                data["title"] = self.title
+            if self.username:
+                data["username"] = self.username
+        return data
+
+    @property
+    def kind_name(self) -> str:
+        """As Telegram's refusals name it: "group", "supergroup", "channel"."""
+        return self.type
+
+    def bot_member(self, bot_user: JSONDict) -> JSONDict:
+        """The bot's ChatMember object in this chat."""
+        data: JSONDict = {"user": bot_user, "status": self.bot_status}
+        if self.bot_status == "administrator":
+            data["can_be_edited"] = False
+            data["is_anonymous"] = False
+            for right in ADMIN_RIGHTS:
+                if right in ("can_post_messages", "can_edit_messages") and self.type != "channel":
+                    continue
+                if right == "can_pin_messages" and self.type == "channel":
+                    continue
+                data[right] = bool(self.bot_rights.get(right, False))
+        elif self.bot_status == "restricted":
+            data["is_member"] = True
+            data["until_date"] = 0
+            for permission in MEMBER_PERMISSIONS:
+                data[permission] = bool(self.bot_rights.get(permission, False))
+        elif self.bot_status == "kicked":
+            data["until_date"] = 0
         return data
 
     def take_message_id(self) -> int:

@@ -13,6 +13,7 @@ from bot.devtools.emulator.faults import Faults
 from bot.devtools.emulator.limits import RateLimits
 from bot.devtools.emulator.rules import Params, bad_request
 from bot.devtools.emulator.state import (
+    IN_CHAT,
     ApiError,
     CallRecord,
     Chat,
@@ -66,6 +67,9 @@ class World:
         self.edit_window: float | None = 48 * 3600
         # Strict mode: edits count against the sending limits like new messages (Telegram does not say).
         self.count_edits = False
+        # Privacy mode (BotFather's /setprivacy, on by default): in a group where the bot is not an
+        # administrator it sees only commands meant for it, replies to its messages and service messages.
+        self.privacy_mode = True
 
         self.users: dict[int, UserAccount] = {}
         self.chats: dict[int, Chat] = {}
@@ -90,6 +94,8 @@ class World:
         self.waiters = Waiters()
         self.update_ids = itertools.count(100_001)
         self.query_ids = itertools.count(5_000_000_001)
+        self.group_ids = itertools.count(4_000_000_001)  # basic groups: -4000000001, ...
+        self.channel_ids = itertools.count(1_000_000_000_001)  # supergroups and channels: -1001000000000001, ...
 
     @property
     def bot_user(self) -> JSONDict:
@@ -99,7 +105,7 @@ class World:
             "first_name": self.bot_name,
             "username": self.bot_username,
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            "can_read_all_group_messages": not self.privacy_mode,
             "supports_inline_queries": True,
             "can_connect_to_business": False,
             "has_main_web_app": False,
@@ -156,6 +162,73 @@ class World:
             chat = self.chats[user_id] = Chat(user_id, "private", user=account, members={user_id: "member"})
         return chat
 
+    def create_chat(
+        self,
+        kind: str,
+        title: str,
+        *,
+        username: str | None = None,
+        creator: int | None = None,
+        chat_id: int | None = None,
+    ) -> Chat:
+        """A new group, supergroup or channel (the bot not in it yet); ``creator`` owns it.
+        Ids are negative as Telegram's: ``-4…`` for a group, ``-100…`` for a supergroup or channel."""
+        if kind not in ("group", "supergroup", "channel"):
+            raise ValueError(f"no such chat type: {kind}")
+        if username is not None and kind == "group":
+            raise ValueError("a basic group has no @username (it becomes a supergroup to have one)")
+        if username is not None and self.chat_by_username(username) is not None:
+            raise ValueError(f"@{username} is taken")
+        if chat_id is None:
+            chat_id = -next(self.group_ids) if kind == "group" else -next(self.channel_ids)
+        if chat_id >= 0 or chat_id in self.chats:
+            raise ValueError(f"chat id {chat_id} is not a free negative id")
+        chat = self.chats[chat_id] = Chat(chat_id, kind, title=title, username=username)
+        if creator is not None:
+            if creator not in self.users:
+                self.users[creator] = UserAccount(creator, "مالك")
+            chat.members[creator] = "creator"
+        return chat
+
+    def chat_by_username(self, username: str) -> Chat | None:
+        name = username.removeprefix("@").lower()
+        return next((c for c in self.chats.values() if c.username and c.username.lower() == name), None)
+
+    def member_count(self, chat: Chat) -> int:
+        """People and bots in the chat (the bot counted when it is in it), as getChatMemberCount says."""
+        people = sum(1 for status in chat.members.values() if status in IN_CHAT)
+        return people + (1 if chat.bot_status in IN_CHAT else 0)
+
+    def check_can_send(self, chat: Chat, what: str = "text messages") -> None:
+        """Refuse as Telegram does a message the bot may not send to a group, supergroup or channel."""
+        if chat.type == "private":
+            return
+        if chat.migrated_to is not None:
+            raise ApiError(
+                400, "Bad Request: group chat was upgraded to a supergroup chat", migrate_to_chat_id=chat.migrated_to
+            )
+        if chat.bot_status == "kicked":
+            raise ApiError(403, f"Forbidden: bot was kicked from the {chat.kind_name} chat")
+        if chat.bot_status == "left":
+            raise ApiError(403, f"Forbidden: bot is not a member of the {chat.kind_name} chat")
+        if chat.type == "channel":
+            if chat.bot_status != "administrator" or not chat.bot_rights.get("can_post_messages"):
+                raise bad_request("need administrator rights in the channel chat")
+            return
+        if chat.bot_status == "restricted":
+            right = "can_send_photos" if what == "photos" else "can_send_messages"
+            if not chat.bot_rights.get(right) or not chat.bot_rights.get("can_send_messages"):
+                raise bad_request(f"not enough rights to send {what} to the chat")
+
+    def check_can_read(self, chat: Chat) -> None:
+        """getChat and the like: a public chat is visible to anyone; a private one only to members."""
+        if chat.type == "private":
+            return
+        if chat.bot_status == "kicked":
+            raise ApiError(403, f"Forbidden: bot was kicked from the {chat.kind_name} chat")
+        if chat.bot_status == "left" and not chat.username:
+            raise bad_request("chat not found")
+
     def chat_view(self, chat_id: int) -> list[ChatLine]:
         """The chat as its user sees it: current texts after edits, deleted messages gone."""
         chat = self.chats.get(chat_id)
@@ -180,7 +253,9 @@ class World:
         chat: Chat | None = None
         if isinstance(raw, str) and raw.startswith("@"):
             name = raw[1:].lower()
-            chat = next(
+            # Only public supergroups and channels are addressed by @username (and, in the emulator,
+            # private chats by their user's username, which tests use).
+            chat = self.chat_by_username(name) or next(
                 (c for c in self.chats.values() if c.user and (c.user.username or "").lower() == name),
                 None,
             )
@@ -193,6 +268,10 @@ class World:
             raise bad_request("chat not found")
         if writing and chat.user is not None and chat.user.blocked_bot:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if writing:
+            self.check_can_send(chat)
+        else:
+            self.check_can_read(chat)
         return chat
 
     def check_rate(self, chat_id: int) -> None:
@@ -218,12 +297,13 @@ class World:
 
     def message_dict(self, chat: Chat, message: StoredMessage) -> JSONDict:
         """A stored message as the Bot API's ``Message`` object."""
-        data: JSONDict = {
-            "message_id": message.message_id,
-            "from": self.bot_user if message.from_bot else self.users[message.sender_id].as_dict(),
-            "chat": chat.as_dict(),
-            "date": message.date,
-        }
+        data: JSONDict = {"message_id": message.message_id}
+        if chat.type == "channel":
+            data["sender_chat"] = chat.as_dict()  # a channel post is signed by the channel, not a user
+        else:
+            data["from"] = self.bot_user if message.from_bot else self.users[message.sender_id].as_dict()
+        data["chat"] = chat.as_dict()
+        data["date"] = message.date
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
         if message.photo is not None:

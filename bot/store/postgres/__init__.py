@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.models import StoreStats
 from bot.store.location import is_postgres_url, safe_url
 from bot.store.postgres.articles import PgArticleRepository
+from bot.store.postgres.chats import PgChatRepository
 from bot.store.postgres.db import POOL_SIZE, PgDatabase
 from bot.store.postgres.deliveries import PgDeliveryRepository
 from bot.store.postgres.feeds import PgFeedRepository
@@ -20,6 +21,7 @@ from bot.store.postgres.subscriptions import PgSubscriptionRepository
 from bot.store.postgres.topics import PgTopicRepository
 from bot.store.protocols import (
     ArticleStore,
+    ChatStore,
     DeliveryStore,
     FeedStore,
     FullTextStore,
@@ -46,6 +48,7 @@ class PostgresStore:
         self.readers: ReaderStore = PgReaderRepository(db)
         self.subscriptions: SubscriptionStore = PgSubscriptionRepository(db)
         self.deliveries: DeliveryStore = PgDeliveryRepository(db)
+        self.chats: ChatStore = PgChatRepository(db)
         self.feeds: FeedStore = PgFeedRepository(db)
         self.fulltext: FullTextStore = PgFullTextRepository(db)
         self.messages: MessageStore = PgMessageRepository(db)

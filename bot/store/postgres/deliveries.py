@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from asyncpg.pool import PoolConnectionProxy
 
-from bot.models import DeliveryState, DigestReader, ItemReach, PendingDelivery
+from bot.models import ChatKind, DeliveryState, DigestReader, ItemReach, PendingDelivery
 from bot.store.postgres.db import PgDatabase, Record, affected, now_ts
 from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader
 
@@ -24,6 +24,7 @@ def _pending(row: Record) -> PendingDelivery:
         quiet_start=row["quiet_start"],
         quiet_end=row["quiet_end"],
         timezone=row["timezone"],
+        chat_kind=ChatKind(row["kind"] or ChatKind.PRIVATE),
     )
 
 
@@ -102,6 +103,7 @@ class PgDeliveryRepository:
                 """
                 INSERT INTO deliveries (reader_id, broadcast_id, mode, state, created_at)
                 SELECT id, $1, 'broadcast', 'queued', $2 FROM readers WHERE status = 'active'
+                AND id NOT IN (SELECT id FROM chats)
                 ON CONFLICT DO NOTHING
                 """,
                 broadcast_id,
@@ -154,8 +156,9 @@ class PgDeliveryRepository:
                 WHERE d.id = q.id
                 RETURNING d.id, d.reader_id, d.article_id, d.broadcast_id, d.mode, d.attempts
             )
-            SELECT taken.*, r.arabic_digits, r.quiet_start, r.quiet_end, r.timezone
-            FROM taken JOIN readers r ON r.id = taken.reader_id ORDER BY taken.id
+            SELECT taken.*, r.arabic_digits, r.quiet_start, r.quiet_end, r.timezone, c.kind
+            FROM taken JOIN readers r ON r.id = taken.reader_id LEFT JOIN chats c ON c.id = taken.reader_id
+            ORDER BY taken.id
             """,
             limit,
             *values,

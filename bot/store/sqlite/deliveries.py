@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 
-from bot.models import DeliveryState, DigestReader, ItemReach, PendingDelivery
+from bot.models import ChatKind, DeliveryState, DigestReader, ItemReach, PendingDelivery
 from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader
 from bot.store.sqlite.db import Database, now_ts
 
@@ -16,7 +16,7 @@ __all__ = ["DeliveryRepository", "DigestReader", "PendingDelivery"]
 _LISTINGS = ", ".join(f"'{k}'" for k in LISTING_KINDS)
 _PENDING_COLUMNS = """
     d.id, d.reader_id, d.article_id, d.broadcast_id, d.mode, d.attempts,
-    r.arabic_digits, r.quiet_start, r.quiet_end, r.timezone
+    r.arabic_digits, r.quiet_start, r.quiet_end, r.timezone, c.kind
 """
 
 
@@ -32,6 +32,7 @@ def _pending(row: Sequence[object]) -> PendingDelivery:
         quiet_start=row[7],  # type: ignore[arg-type]
         quiet_end=row[8],  # type: ignore[arg-type]
         timezone=row[9],  # type: ignore[arg-type]
+        chat_kind=ChatKind(str(row[10] or ChatKind.PRIVATE)),
     )
 
 
@@ -114,6 +115,7 @@ class DeliveryRepository:
                 """
                 INSERT OR IGNORE INTO deliveries (reader_id, broadcast_id, mode, state, created_at)
                 SELECT id, ?, 'broadcast', 'queued', ? FROM readers WHERE status = 'active'
+                AND id NOT IN (SELECT id FROM chats)
                 """,
                 (broadcast_id, now),
             )
@@ -171,6 +173,7 @@ class DeliveryRepository:
             marks = ",".join("?" * len(chunk))
             async with conn.execute(
                 f"SELECT {_PENDING_COLUMNS} FROM deliveries d JOIN readers r ON r.id = d.reader_id "
+                "LEFT JOIN chats c ON c.id = d.reader_id "
                 f"WHERE d.id IN ({marks})",
                 chunk,
             ) as cur:

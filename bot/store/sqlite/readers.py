@@ -92,7 +92,10 @@ class ReaderRepository:
         return await self.update_settings(reader_id, replace(reader.settings, **changes))  # type: ignore[arg-type]
 
     async def count_by_status(self) -> dict[str, int]:
+        """People's private chats by status (groups and channels are counted by the chats)."""
         counts = {s.value: 0 for s in ReaderStatus}
-        for status, n in await self._db.fetch_all("SELECT status, count(*) FROM readers GROUP BY status"):
+        for status, n in await self._db.fetch_all(
+            "SELECT status, count(*) FROM readers WHERE id NOT IN (SELECT id FROM chats) GROUP BY status"
+        ):
             counts[status] = int(n)
         return counts

@@ -101,6 +101,7 @@ async def send_photo(world: World, params: Params) -> Any:
     """A photo by URL (or file id) with an optional caption of up to 1,024 UTF-16 units; a URL in
     ``faults.unfetchable`` is refused as Telegram refuses an image it cannot fetch or read."""
     chat = world.chat_for(params, writing=True)
+    world.check_can_send(chat, "photos")
     photo = params.text("photo")
     if not photo:
         raise bad_request("there is no photo in the request")
@@ -278,6 +279,8 @@ async def send_chat_action(world: World, params: Params) -> Any:
 async def get_chat(world: World, params: Params) -> Any:
     chat = world.chat_for(params, writing=False)
     data = chat.as_dict()
+    if chat.migrated_to is not None:
+        data["migrate_to_chat_id"] = chat.migrated_to
     data["accent_color_id"] = 0
     data["max_reaction_count"] = 11
     data["accepted_gift_types"] = {
