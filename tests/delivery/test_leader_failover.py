@@ -26,14 +26,16 @@ ITEMS = 2
 FAILOVER_LIMIT = 5.0  # seconds from the leader's death to the first send by the new leader
 
 
-async def _start_instance(emulator: BotApiEmulator, url: str, log: Path) -> asyncio.subprocess.Process:
+async def _start_instance(
+    emulator: BotApiEmulator, url: str, log: Path, *, rate: str = "150"
+) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
         "TELEGRAM_API_URL": emulator.base_url,
         "NEWSBOT_DB": url,
         "NEWSBOT_PUSH_INTERVAL": "0.2",
-        "NEWSBOT_RATE": "150",
+        "NEWSBOT_RATE": rate,
         "NEWSBOT_LOG_LEVEL": "INFO",
     }
     with log.open("ab") as out:
