@@ -21,7 +21,7 @@ from bot.devtools.emulator.server import BotApiEmulator
 from bot.store.postgres import PostgresStore
 from tests.delivery.support import ingest_elsewhere, item, write_seed
 from tests.delivery.test_crash import _pushes, _wait
-from tests.delivery.test_leader_failover import _start_instance, _until_logged
+from tests.delivery.test_leader_failover import _start_instance, _until_logged, assert_every_push_once
 from tests.postgres import ADMIN_URL, PostgresDatabase
 
 READERS = 120
@@ -107,13 +107,6 @@ async def test_the_database_going_away_pauses_answers_and_deliveries_and_loses_n
                 bot.send_signal(signal.SIGTERM)
                 await bot.wait()
 
-    pushes = _pushes(emulator)
-    assert set(pushes) == {(r, str(n)) for r in range(10_001, 10_001 + READERS) for n in (1, 2)}
-    repeats = sum(n - 1 for n in pushes.values())
-    taken_twice = await store.db.fetchval("SELECT count(*) FROM deliveries WHERE attempts > 1")
-    counts = await store.deliveries.count_by_state()
-    await store.close()
-    assert repeats <= taken_twice, (repeats, taken_twice)
-    assert counts["sent"] == READERS * ITEMS and counts["queued"] == counts["sending"] == counts["failed"] == 0
+    await assert_every_push_once(store, emulator, READERS, ITEMS)
     text = log.read_text(encoding="utf-8", errors="replace")
     assert "lost the leadership" in text and "polling again" in text
