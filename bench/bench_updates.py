@@ -25,6 +25,12 @@ on average, each from an idle reader, whatever the bot's pace: the latency at th
         [--metrics]            # serve /healthz and /metrics (NEWSBOT_METRICS_LISTEN): their cost
         [--postgres [ADMIN_URL]]  # the store on PostgreSQL: a fresh database, dropped afterwards
         [--fulltext]           # the full-text filler on (off: the readers' path alone, as before it existed)
+        [--instances 1,2,3]    # PostgreSQL only: N `newsbot run` instances in webhook mode behind the
+                               # emulator's load balancer (round-robin, webhook_backends), one run each
+
+With `--instances`, each instance is one process in webhook mode (the deployment of docs/deploy.md:
+several machines, one database); the emulator posts up to `--concurrency` updates at once, spread
+round-robin over the instances as a proxy would. One of them leads (fan-out, delivery), idle here.
 """
 
 from __future__ import annotations
@@ -111,10 +117,21 @@ async def build_store(path: Path | str, articles: int, readers: int) -> None:
 # -- the bot process ---------------------------------------------------------------------------
 
 
+WEBHOOK_PATH = "/bench/webhook"
+WEBHOOK_SECRET = "bench-webhook-secret"
+
+
 def run_bot(
-    api_url: str, db: Path | str, profile: Path | None, workers: int, metrics_port: int | None, fulltext: bool = False
+    api_url: str,
+    db: Path | str,
+    profile: Path | None,
+    workers: int,
+    metrics_port: int | None,
+    fulltext: bool = False,
+    listen_port: int | None = None,
 ) -> int:
-    """The child process: `newsbot run` against the emulator, until SIGTERM."""
+    """The child process: `newsbot run` against the emulator, until SIGTERM (with `listen_port`,
+    in webhook mode behind the emulator's load balancer)."""
     from bot.cli.run import run
     from bot.runtime import logs
 
@@ -134,6 +151,14 @@ def run_bot(
         fulltext=fulltext,
         metrics_listen=("127.0.0.1", metrics_port) if metrics_port else None,
     )
+    if listen_port is not None:
+        settings = dataclasses.replace(
+            settings,
+            webhook_url="http://127.0.0.1:9" + WEBHOOK_PATH,  # the proxy's public address: the emulator plays it
+            webhook_secret=WEBHOOK_SECRET,
+            listen=("127.0.0.1", listen_port),
+            workers=1,
+        )
     if profile is None:
         return run(settings)
     import cProfile
@@ -253,6 +278,7 @@ async def drive(
     workers: int,
     metrics: bool,
     fulltext: bool = False,
+    instances: int = 0,
 ) -> None:
     emulator = BotApiEmulator(rate_limits=False)
     emulator.record_calls = False
@@ -265,9 +291,18 @@ async def drive(
         command += ["--metrics-port", str(metrics_port)]
     if fulltext:
         command += ["--fulltext"]
-    bot = await asyncio.create_subprocess_exec(*command)
+    ports = [free_port() for _ in range(instances)]
+    if ports:
+        emulator.webhook_backends = [f"http://127.0.0.1:{port}{WEBHOOK_PATH}" for port in ports]
+        emulator.webhook_connections = concurrency
+        bots = [await asyncio.create_subprocess_exec(*command, "--listen-port", str(port)) for port in ports]
+    else:
+        bots = [await asyncio.create_subprocess_exec(*command)]
     try:
-        await emulator.wait_for_long_poll(timeout=60)
+        if ports:
+            await until_listening(ports, emulator)
+        else:
+            await emulator.wait_for_long_poll(timeout=60)
         store = await open_store(path)
         mix = Mix(Answers(emulator), [t.id for t in await store.topics.all()], await store.articles.max_id())
         await store.close()
@@ -281,7 +316,7 @@ async def drive(
         # bot's latency. Frozen as the bot freezes its own start-up objects.
         gc.collect()
         gc.freeze()
-        t0, bot_cpu0, emu_cpu0 = time.perf_counter(), cpu_seconds(bot.pid), time.process_time()
+        t0, bot_cpu0, emu_cpu0 = time.perf_counter(), sum(cpu_seconds(b.pid) for b in bots), time.process_time()
         deadline = t0 + seconds
         if rate is None:
             head = f"from {concurrency} readers at once (closed loop: each sends again on its answer)"
@@ -291,15 +326,35 @@ async def drive(
             late = await open_loop(mix, pool, deadline, rate)
             head += f", {late} arrivals found every reader waiting" if late else ""
         elapsed = time.perf_counter() - t0
-        bot_cpu, emu_cpu = cpu_seconds(bot.pid) - bot_cpu0, time.process_time() - emu_cpu0
+        bot_cpu, emu_cpu = sum(cpu_seconds(b.pid) for b in bots) - bot_cpu0, time.process_time() - emu_cpu0
         print_report(mix, head, elapsed, bot_cpu, emu_cpu, len(emulator.refusals))
         if metrics_port is not None:
             print(f"/metrics (NEWSBOT_METRICS_LISTEN on): {await counted_updates(metrics_port):.0f} updates counted")
+        if ports:
+            print("updates per instance:", sorted(emulator.webhook_deliveries_by_url.values()))
     finally:
-        if bot.returncode is None:
-            bot.terminate()
-        await bot.wait()
+        for one in bots:
+            if one.returncode is None:
+                one.terminate()
+        for one in bots:
+            await one.wait()
         await emulator.stop()
+
+
+async def until_listening(ports: list[int], emulator: BotApiEmulator, timeout: float = 90.0) -> None:
+    """Until every instance accepts connections and one has set the webhook."""
+    async with asyncio.timeout(timeout):
+        for port in ports:
+            while True:
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                except OSError:
+                    await asyncio.sleep(0.2)
+                    continue
+                writer.close()
+                await writer.wait_closed()
+                break
+        await emulator.waiters.until(lambda: bool(emulator.webhook_url), None)
 
 
 def free_port() -> int:
@@ -389,13 +444,25 @@ def main() -> None:
     parser.add_argument(
         "--fulltext", action="store_true", help="run the full-text filler (NEWSBOT_FULLTEXT) beside the readers"
     )
+    parser.add_argument(
+        "--instances", default=None, help="PostgreSQL: comma-separated instance counts in webhook mode, e.g. 1,2,3"
+    )
+    parser.add_argument("--listen-port", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--serve-bot", metavar="API_URL", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--metrics-port", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     location: Path | str = Path(args.db) if args.db and "://" not in args.db else args.db
     if args.serve_bot:
         raise SystemExit(
-            run_bot(args.serve_bot, location, args.profile, args.workers, args.metrics_port, args.fulltext)
+            run_bot(
+                args.serve_bot,
+                location,
+                args.profile,
+                args.workers,
+                args.metrics_port,
+                args.fulltext,
+                args.listen_port,
+            )
         )
     with contextlib.ExitStack() as stack:
         if location is None:
@@ -407,6 +474,26 @@ def main() -> None:
             asyncio.run(build_store(location, args.articles, args.readers))
         elif isinstance(location, Path) and not location.exists():
             asyncio.run(build_store(location, args.articles, args.readers))
+        if args.instances:
+            if not isinstance(location, str):
+                raise SystemExit("--instances needs the store on PostgreSQL (--postgres or --db postgresql://…)")
+            for n in (int(x) for x in args.instances.split(",")):
+                print(f"\nstore: PostgreSQL, {n} instance(s) in webhook mode behind the emulator's load balancer")
+                asyncio.run(
+                    drive(
+                        location,
+                        args.readers,
+                        args.seconds,
+                        args.concurrency,
+                        args.rate,
+                        None,
+                        1,
+                        False,
+                        False,
+                        n,
+                    )
+                )
+            return
         print(f"store: {'PostgreSQL' if isinstance(location, str) else location}, {args.workers} bot process(es)")
         asyncio.run(
             drive(

@@ -332,19 +332,26 @@ async def _begin_leading(app: NewsApplication, news: NewsBot) -> None:
     """The leader's duties while this instance leads. In long polling it waits to lead before
     polling starts, and stops when it loses the lead (bot/runtime/leader.py)."""
 
+    polling = not news.settings.webhook_url
+
     async def start() -> None:
         news.delivery = await start_delivery(news, app.bot)
         await start_feed_polling(app, news)
         news.fulltext = await start_fulltext(news.store, news.settings, news.metrics)
+        # The first lead comes before run_polling starts polling; a lead taken again resumes it.
+        if polling and leadership.lost and app.updater is not None and not app.updater.running:
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            log.info("polling again")
 
     async def stop() -> None:
+        if polling and app.updater is not None and app.updater.running:
+            await app.updater.stop()  # another instance may lead now: it alone may poll
         if app.job_queue is not None:
             for job in app.job_queue.get_jobs_by_name(FEED_JOB):
                 job.schedule_removal()
         await _stop_delivery(news)
 
-    polling = not news.settings.webhook_url
-    leadership = Leadership(news.store.leader_lock(), start, stop, on_lost=app.stop_running if polling else None)
+    leadership = Leadership(news.store.leader_lock(), start, stop)
     news.leadership = leadership
     await leadership.begin(wait=polling)
 

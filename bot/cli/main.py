@@ -1,4 +1,4 @@
-"""The `newsbot` command: run, console, ingest, stats, backup, topics, feeds."""
+"""The `newsbot` command: run, console, ingest, stats, backup, migrate-store, topics, feeds."""
 
 from __future__ import annotations
 
@@ -24,11 +24,13 @@ EXIT_CODES = """\
 settings are read from the environment and .env in the working directory (see README).
 
 exit codes:
-  0    done: the bot stopped cleanly, the console ended, every item stored, the backup written
+  0    done: the bot stopped cleanly, the console ended, every item stored, the backup written,
+       every record copied
   1    ingest: some items were rejected (each listed with its reason); the rest is stored;
-       topics/feeds: the change was refused (one line says why); nothing changed;
+       topics/feeds/channels: the change was refused (one line says why); nothing changed;
        items withdraw: no item with that id
-  2    a setting, the store, a source or a backup path cannot be used (one line says which),
+  2    a setting, the store, a source or a backup path cannot be used (one line says which;
+       migrate-store: a target in use without --replace, nothing written),
        or the command line itself is wrong
   130  interrupted (Ctrl-C)
 """
@@ -93,6 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
     backup = _command(sub, "backup", "copy the store (NEWSBOT_DB) to PATH while the bot runs, then check the copy")
     backup.add_argument("path", metavar="PATH", help="the backup file to write; its folder must exist")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    migrate = _command(
+        sub, "migrate-store", "copy every record of one store into another: SQLite to PostgreSQL or back"
+    )
+    migrate.add_argument("--from", dest="source", required=True, metavar="PATH_OR_URL",
+                         help="the store to copy: a SQLite file or a postgresql:// URL (it is not changed, "
+                         "but brought to this program's schema as newsbot run would)")  # fmt: skip
+    migrate.add_argument(
+        "--to", dest="target", required=True, metavar="PATH_OR_URL",
+                         help="the store to fill: a SQLite file (made when missing) or a postgresql:// URL",
+    )  # fmt: skip
+    migrate.add_argument(
+        "--replace", action="store_true",
+        help="delete everything the target holds first (without it a target in use is refused)",
+    )  # fmt: skip
     from bot.cli.newsroom import add_commands  # the editors' topics and feeds (issue 11)
 
     add_commands(sub, _command)
@@ -130,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_console(settings, user_id=args.user, db=args.db))
         if args.command == "ingest":
             return asyncio.run(_ingest(settings, args.sources))
+        if args.command == "migrate-store":
+            return asyncio.run(_migrate_store(args.source, args.target, replace=args.replace))
         if args.command == "backup":
             return _backup(settings, args.path, force=args.force)
         if args.command == "items":
@@ -166,6 +184,14 @@ async def _ingest(settings: Settings, sources: list[str]) -> int:
         )
     finally:
         await store.close()
+
+
+async def _migrate_store(source: str, target: str, *, replace: bool) -> int:
+    from bot.store.migrate import migrate_store
+
+    report = await migrate_store(source, target, replace=replace)
+    print(report.summary())  # noqa: T201 - the command's output
+    return 0
 
 
 def _backup(settings: Settings, path: str, *, force: bool) -> int:

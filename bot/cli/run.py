@@ -109,12 +109,6 @@ def _run(settings: Settings, listener: socket.socket | None) -> int:
         else:
             log.info("long polling %s", settings.api_url)
             app.run_polling(allowed_updates=Update.ALL_TYPES, stop_signals=None)
-            leadership = app.bot_data.leadership
-            if leadership is not None and leadership.lost:
-                return _fail(
-                    "newsbot: lost the connection holding the leader lock (NEWSBOT_DB): stopped polling; "
-                    "start it again to stand by while another instance leads"
-                )
     except InvalidToken:
         return _fail("newsbot: Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): check the token")
     except NetworkError as exc:

@@ -10,8 +10,10 @@ delivery worker's start puts what the old leader had in flight back in the queue
 lost and only those in-flight sends can repeat.
 
 In long polling only the leader may call getUpdates (Telegram allows one consumer): the instance
-waits for the lock before it starts polling, and one that loses it stops (exit code 1, so its
-service manager starts it again, as a standby).
+waits for the lock before it starts polling; one that loses it (its database went away, or it was
+cut off) stops polling with its duties and waits for the lock again like any standby, polling again
+once it leads. Updates meanwhile wait at Telegram, so a single instance whose database goes away
+pauses and resumes its answers and deliveries instead of answering every reader with an error.
 
 On SQLite (one instance per store) the lock is always held: the duties start at once, as before.
 """
@@ -36,16 +38,13 @@ class Leadership:
         lock: LeaderLock,
         start: Callable[[], Awaitable[None]],
         stop: Callable[[], Awaitable[None]],
-        *,
-        on_lost: Callable[[], None] | None = None,
     ) -> None:
         self._lock = lock
         self._start = start
         self._stop = stop
-        self._on_lost = on_lost
         self._task: asyncio.Task[None] | None = None
         self.leading = False
-        self.lost = False  # leadership was lost and on_lost was called
+        self.lost = False  # the lead was lost at least once (a start after that resumes polling)
 
     async def begin(self, *, wait: bool) -> None:
         """Lead now when the lock is free. Otherwise `wait` (long polling) until it is, or (webhook
@@ -92,12 +91,10 @@ class Leadership:
                 continue
             await self._lock.lost()
             self.leading = False
+            self.lost = True
             log.warning("lost the leadership (the store's connection holding it went away): stopping its duties")
             try:
                 await self._stop()
             except Exception:  # the store is gone too: what was in flight is requeued by the next leader
                 log.exception("stopping the leader's duties failed")
-            if self._on_lost is not None:
-                self.lost = True
-                self._on_lost()
-                return
+            log.info("standing by: waiting for the leader lock again")

@@ -27,7 +27,18 @@ def test_version_is_the_installed_distribution(capsys: pytest.CaptureFixture[str
 def test_every_command_and_argument_has_help() -> None:
     parser = build_parser()
     sub = subcommands(parser)
-    assert set(sub.choices) == {"run", "console", "ingest", "stats", "backup", "topics", "feeds", "items", "channels"}
+    assert set(sub.choices) == {
+        "run",
+        "console",
+        "ingest",
+        "stats",
+        "backup",
+        "migrate-store",
+        "topics",
+        "feeds",
+        "items",
+        "channels",
+    }
     assert all(choice.help for choice in sub._choices_actions)  # the list in `newsbot --help`
     nested = [
         (f"{name} {action}", p)

@@ -26,14 +26,16 @@ ITEMS = 2
 FAILOVER_LIMIT = 5.0  # seconds from the leader's death to the first send by the new leader
 
 
-async def _start_instance(emulator: BotApiEmulator, url: str, log: Path) -> asyncio.subprocess.Process:
+async def _start_instance(
+    emulator: BotApiEmulator, url: str, log: Path, *, rate: str = "150"
+) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
         "TELEGRAM_API_URL": emulator.base_url,
         "NEWSBOT_DB": url,
         "NEWSBOT_PUSH_INTERVAL": "0.2",
-        "NEWSBOT_RATE": "150",
+        "NEWSBOT_RATE": rate,
         "NEWSBOT_LOG_LEVEL": "INFO",
     }
     with log.open("ab") as out:
@@ -49,6 +51,22 @@ async def _until_logged(log: Path, text: str, timeout: float) -> None:
             if text in await asyncio.to_thread(log.read_text, encoding="utf-8", errors="replace"):
                 return
             await asyncio.sleep(0.05)
+
+
+async def assert_every_push_once(store: PostgresStore, emulator: BotApiEmulator, readers: int, items: int) -> None:
+    """Every subscriber got items 1..`items` (readers 10001…), every delivery is sent, and the only
+    repeats are deliveries taken twice: a delivery taken again after a kill or an outage has
+    attempts 2 (no faults here, so no other retries), the in-flight sends, the only ones that may
+    have reached Telegram twice. Closes `store`."""
+    pushes = _pushes(emulator)
+    expected = {(r, str(n)) for r in range(10_001, 10_001 + readers) for n in range(1, items + 1)}
+    repeats = sum(n - 1 for n in pushes.values())
+    taken_twice = await store.db.fetchval("SELECT count(*) FROM deliveries WHERE attempts > 1")
+    counts = await store.deliveries.count_by_state()
+    await store.close()
+    assert set(pushes) == expected
+    assert repeats <= taken_twice, (repeats, taken_twice)
+    assert counts["sent"] == readers * items and counts["queued"] == counts["sending"] == counts["failed"] == 0
 
 
 @pytest.mark.slow
@@ -101,16 +119,7 @@ async def test_sigkill_of_the_leader_another_takes_over_and_nothing_is_lost(
                     proc.send_signal(signal.SIGTERM)
                     await proc.wait()
 
-    pushes = _pushes(emulator)
-    assert set(pushes) == {(r, str(n)) for r in range(10_001, 10_001 + READERS) for n in (1, 2)}
-    repeats = sum(n - 1 for n in pushes.values())
-    # A delivery taken again after the kill has attempts 2 (no faults here, so no other retries):
-    # the in-flight sends, the only ones that may have reached Telegram twice.
-    taken_twice = await store.db.fetchval("SELECT count(*) FROM deliveries WHERE attempts > 1")
-    assert repeats <= taken_twice, (repeats, taken_twice)
-    counts = await store.deliveries.count_by_state()
-    await store.close()
-    assert counts["sent"] == READERS * ITEMS and counts["queued"] == counts["sending"] == counts["failed"] == 0
+    await assert_every_push_once(store, emulator, READERS, ITEMS)
     assert failover <= FAILOVER_LIMIT, f"the new leader's first send came {failover:.1f}s after the kill"
     # Only one instance polled while both ran: Telegram answers a second poller 409 Conflict. (The
     # dead leader's last long poll, still open at the server, is answered 409 when the new one polls.)

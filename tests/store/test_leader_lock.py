@@ -108,21 +108,21 @@ async def test_duties_start_with_the_lead_and_stop_when_it_is_lost() -> None:
     await standby.end()
     assert lock.released == 1
 
-    # long polling: the lead lost means this instance stops (on_lost), to come back as a standby
-    stopped: list[bool] = []
+    # long polling: the lead lost stops the duties (and polling, bot/app.py) and the instance waits
+    # for the lock again like any standby; it leads again when the lock comes back
     events.clear()
     lock = _Lock(free=True)
-
-    def on_lost() -> None:
-        stopped.append(True)
-        changed.set()
-
-    polling = Leadership(lock, start, stop, on_lost=on_lost)
+    polling = Leadership(lock, start, stop)
     await polling.begin(wait=True)
-    assert polling.leading and events == ["start"]
+    assert polling.leading and events == ["start"] and not polling.lost
+    lock.free.clear()
     lock.gone.set()
-    await until(lambda: bool(stopped))
-    assert polling.lost and events == ["start", "stop"]
+    await until(lambda: events == ["start", "stop"])
+    assert polling.lost and not polling.leading
+    lock.gone.clear()
+    lock.free.set()
+    await until(lambda: polling.leading)
+    assert events == ["start", "stop", "start"]
     await polling.end()
 
 

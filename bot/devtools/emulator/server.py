@@ -197,5 +197,5 @@ class BotApiEmulator(World):
 
     async def wait_for_updates_consumed(self, timeout: float = 5.0) -> None:
         """Until every queued update has been confirmed (getUpdates offset) or delivered by webhook."""
-        if not await self.waiters.until(lambda: not self.updates, timeout):
+        if not await self.waiters.until(lambda: not self.updates and not self.webhook_in_flight, timeout):
             raise TimeoutError(f"{len(self.updates)} update(s) still pending after {timeout}s")

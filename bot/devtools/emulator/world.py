@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from bot.devtools.emulator.faults import Faults
@@ -82,6 +83,11 @@ class World:
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self.webhook_deliveries = 0
+        self.webhook_in_flight = 0  # updates posted and not yet answered
+        self.webhook_deliveries_by_url: Counter[str] = Counter()  # which backend answered how many
+        self.updates_dropped = 0  # moved by drop_pending_updates: updates in flight are not kept either
+        self.webhook_backends: list[str] = []  # a load balancer's instances (webhooks.py); empty: the URL set
+        self.webhook_connections = 1  # updates on their way at once (Telegram's max_connections)
         self.webhook_last_error: tuple[int, str] | None = None
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
         self.descriptions: dict[tuple[str, str], str] = {}

@@ -136,7 +136,10 @@ async def _migrate(pool: asyncpg.Pool, where: str) -> bool:
         )
         current = int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM newsbot_schema"))
         if current > latest:
-            raise StoreError(f"{where}: schema version {current} is newer than this program knows ({latest})")
+            raise StoreError(
+                f"{where}: schema version {current} is newer than this program knows ({latest}): "
+                "upgrade newsbot to the version that wrote it"
+            )
         for version, name, sql in known:
             if version <= current:
                 continue

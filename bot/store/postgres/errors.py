@@ -27,6 +27,7 @@ _BY_CLASS: dict[str, type[StoreError]] = {
 }
 _BY_CODE: dict[str, type[StoreError]] = {
     "55P03": StoreBusy,  # lock not available
+    "55000": StoreUnavailable,  # object not in prerequisite state: the database refuses connections now
     "25006": StoreUnavailable,  # read-only transaction (a standby)
     "XX001": StoreCorrupt,  # data corrupted
     "XX002": StoreCorrupt,  # index corrupted

@@ -66,6 +66,7 @@ async def set_webhook(world: World, params: Params) -> Any:
         world.allowed_updates = allowed
     if params.flag("drop_pending_updates"):
         world.updates.clear()
+        world.updates_dropped += 1
     world.webhook_url = url
     world.webhook_secret = secret or None
     world.webhook_last_error = None
@@ -77,6 +78,7 @@ async def set_webhook(world: World, params: Params) -> Any:
 async def delete_webhook(world: World, params: Params) -> Any:
     if params.flag("drop_pending_updates"):
         world.updates.clear()
+        world.updates_dropped += 1
     world.webhook_url = ""
     world.webhook_secret = None
     world.wake()
@@ -88,7 +90,7 @@ async def get_webhook_info(world: World, params: Params) -> Any:
     info: JSONDict = {
         "url": world.webhook_url,
         "has_custom_certificate": False,
-        "pending_update_count": len(world.updates),
+        "pending_update_count": len(world.updates) + world.webhook_in_flight,
     }
     if world.webhook_url:
         info["max_connections"] = 40
