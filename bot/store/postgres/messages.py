@@ -78,6 +78,10 @@ class PgMessageRepository:
                 await conn.execute(
                     "UPDATE articles SET withdrawn_at = $1, search = ''::tsvector WHERE id = $2", now, article_id
                 )
+            # The outbox row first: a fan-out round holding it is waited for, so the deliveries it
+            # records are committed before the next statement cancels them.
+            for table in ("outbox", "corrections", "fulltext", "article_topics"):
+                await conn.execute(f"DELETE FROM {table} WHERE article_id = $1", article_id)
             cancelled = affected(
                 await conn.execute(
                     "UPDATE deliveries SET state = 'cancelled', error = $1 WHERE article_id = $2 AND state = 'queued'",
@@ -85,8 +89,6 @@ class PgMessageRepository:
                     article_id,
                 )
             )
-            for table in ("outbox", "corrections", "fulltext", "article_topics"):
-                await conn.execute(f"DELETE FROM {table} WHERE article_id = $1", article_id)
             queued = affected(
                 await conn.execute(
                     "INSERT INTO message_jobs (sent_id, action, created_at) "

@@ -83,13 +83,13 @@ class MessageRepository:
                     "VALUES ('delete', ?, ?, ?, ?)",
                     (article_id, indexed(row[0]), indexed(row[1]), indexed(row[2])),
                 )
+            for table in ("outbox", "corrections", "fulltext", "article_topics"):
+                await conn.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
             cur = await conn.execute(
                 "UPDATE deliveries SET state = 'cancelled', error = ? WHERE article_id = ? AND state = 'queued'",
                 (WITHDRAWN, article_id),
             )
             cancelled = cur.rowcount
-            for table in ("outbox", "corrections", "fulltext", "article_topics"):
-                await conn.execute(f"DELETE FROM {table} WHERE article_id = ?", (article_id,))
             cur = await conn.execute(
                 "INSERT OR IGNORE INTO message_jobs (sent_id, action, created_at) "
                 f"SELECT id, CASE WHEN kind IN ({_LISTINGS}) THEN 'edit' ELSE 'delete' END, ? "
