@@ -3,6 +3,7 @@ article as `upsert_many` compares it, which items wait for their page's text, th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,15 @@ if TYPE_CHECKING:
 
 # In meta once a fan-out round has run (SQLite migration 0007): the first round only empties the outbox.
 FANOUT_STARTED = "fanout_started"
+
+
+def topic_ids_text(topic_ids: Sequence[int]) -> str:
+    """A broadcast's targeted topics as its row stores them: sorted ids, comma-separated ('' = everyone)."""
+    return ",".join(str(t) for t in sorted(set(topic_ids)))
+
+
+def topic_ids_of(text: str | None) -> tuple[int, ...]:
+    return tuple(int(t) for t in (text or "").split(",") if t.strip())
 
 
 @dataclass(frozen=True, slots=True)
