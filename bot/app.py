@@ -301,6 +301,7 @@ def attach_store(news: NewsBot, store: NewsStore) -> None:
             news.settings,
             kick=news.kick_delivery,
             on_ingested=news.metrics.ingested if news.metrics is not None else None,
+            clock=news.clock,
         ),
     )
 

@@ -55,18 +55,23 @@ class PushRenderer:
     def __init__(self, renderer: Renderer, bot_username: str, cache_size: int = 512) -> None:
         self.renderer = renderer
         self.bot_username = bot_username
-        self._cache: OrderedDict[tuple[int, bool], Push] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, bool, bool, str], Push] = OrderedDict()
         self._cache_size = cache_size
 
-    def article(self, article: Article, arabic_digits: bool) -> Push:
-        key = (article.id, arabic_digits)
+    def article(self, article: Article, arabic_digits: bool, *, urgent: bool = False, note: str = "") -> Push:
+        """An item's push; `urgent` (breaking news: an item marked urgent or broadcast by an editor)
+        heads it «🔴 عاجل», with the editor's `note` after it."""
+        key = (article.id, arabic_digits, urgent, note)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
         topic = main_topic(article)
         outlet = outlet_name(article)
-        values = {"article": article, "topic": topic, "outlet": outlet, "arabic_digits": arabic_digits}
+        values = {
+            "article": article, "topic": topic, "outlet": outlet, "arabic_digits": arabic_digits,
+            "urgent": urgent, "note": note,
+        }  # fmt: skip
         text = self.renderer.render("push_article.html.j2", **values)
         markup = Keyboard(
             [[InlineKeyboardButton("📖 اقرأ الخبر كاملًا", callback_data=encode(Action.ARTICLE, article.id))]]

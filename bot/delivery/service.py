@@ -47,7 +47,11 @@ class DeliveryService:
 
     async def round(self) -> int:
         """One fan-out round and one digest round; returns the deliveries recorded."""
-        recorded = await self.news.store.deliveries.fan_out()
+        # Scheduled breaking news whose time has come: recorded for the readers of this moment.
+        due = await self.news.store.deliveries.record_due_broadcasts(int(self.news.clock().timestamp()))
+        if due:
+            log.info("scheduled broadcasts: %d deliveries recorded", due)
+        recorded = await self.news.store.deliveries.fan_out() + due
         self.rounds += 1
         if recorded:
             log.info("fan-out: %d deliveries recorded", recorded)

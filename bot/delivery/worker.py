@@ -32,7 +32,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.delivery.messages import DigestItem, Push, PushRenderer, main_topic
 from bot.delivery.schedule import digest_due, in_quiet_hours
-from bot.models import Article, PendingDelivery, ReaderStatus
+from bot.models import Article, Broadcast, PendingDelivery, ReaderStatus
 from bot.runtime.context import NewsBot
 from bot.runtime.limiter import PACED, Lane, RateLimiter, retry_after_seconds
 
@@ -66,6 +66,7 @@ class DeliveryCounters:
     digests: int = 0
     merged: int = 0  # messages that listed a reader's backlog of instant items
     photo_fallbacks: int = 0  # pictures Telegram could not fetch: those pushes went as text
+    paid: int = 0  # breaking news sent with allow_paid_broadcast (NEWSBOT_PAID_BROADCAST_RATE)
     errors: list[str] = field(default_factory=list)
 
 
@@ -106,6 +107,11 @@ class DeliveryWorker:
             or getattr(bot, "budget", None)
             or RateLimiter(news.settings.rate, chat_interval=self.policy.chat_interval)
         )
+        # Breaking news with Telegram's paid broadcasts: a budget of its own, beside the free one.
+        paid_rate = news.settings.paid_broadcast_rate
+        self.paid: RateLimiter | None = (
+            RateLimiter(paid_rate, chat_interval=self.policy.chat_interval) if paid_rate > 0 else None
+        )
         self.counters = DeliveryCounters()
         self.metrics = news.metrics  # /metrics figures (NEWSBOT_METRICS_LISTEN), None when off
         self.pushes = PushRenderer(news.renderer, bot.username)
@@ -116,6 +122,7 @@ class DeliveryWorker:
         self._requesting: set[asyncio.Task[None]] = set()
         self._confirmed: list[tuple[int, int | None]] = []
         self._articles: OrderedDict[int, Article | None] = OrderedDict()
+        self._broadcasts: OrderedDict[int, Broadcast | None] = OrderedDict()
         self._runner: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._stopping = False
@@ -301,17 +308,35 @@ class DeliveryWorker:
     async def _push_for(self, delivery: PendingDelivery) -> Push | None:
         store = self.news.store
         if delivery.broadcast_id is not None:
-            text = await store.deliveries.broadcast_text(delivery.broadcast_id)
-            if text is None:
+            broadcast = await self._broadcast(delivery.broadcast_id)
+            if broadcast is None:
                 await store.deliveries.mark_failed(delivery.id, "broadcast not found")
                 return None
-            return self.pushes.broadcast(text)
+            if broadcast.article_id is None:
+                return self.pushes.broadcast(broadcast.text)
+            # an item sent as breaking news: its push (picture, button) headed «عاجل» and the editor's line
+            article = await self._article(broadcast.article_id)
+            if article is None or not article.headline.strip():
+                await store.deliveries.mark_failed(delivery.id, "broadcast item missing or without a headline")
+                return None
+            return self.pushes.article(article, delivery.arabic_digits, urgent=True, note=broadcast.text)
         assert delivery.article_id is not None  # the table's CHECK: an article or a broadcast
         article = await self._article(delivery.article_id)
         if article is None or not article.topics or not article.headline.strip():
             await store.deliveries.mark_failed(delivery.id, "article missing, without a topic or a headline")
             return None
-        return self.pushes.article(article, delivery.arabic_digits)
+        # mode 'broadcast' with an article: an item an editor marked urgent
+        return self.pushes.article(article, delivery.arabic_digits, urgent=delivery.mode == "broadcast")
+
+    async def _broadcast(self, broadcast_id: int) -> Broadcast | None:
+        """A broadcast's row, read once for all its deliveries (it does not change once stored)."""
+        if broadcast_id in self._broadcasts:
+            return self._broadcasts[broadcast_id]
+        found = await self.news.store.deliveries.broadcast(broadcast_id)
+        self._broadcasts[broadcast_id] = found
+        if len(self._broadcasts) > 64:
+            self._broadcasts.popitem(last=False)
+        return found
 
     async def _article(self, article_id: int) -> Article | None:
         if article_id in self._articles:
@@ -350,8 +375,12 @@ class DeliveryWorker:
     ) -> Message | None:
         store = self.news.store
         task = asyncio.current_task()
+        # Breaking news goes with allow_paid_broadcast from its own budget when paid broadcasts are on.
+        paid = lane is Lane.URGENT and self.paid is not None
+        limiter = self.paid if paid and self.paid is not None else self.limiter
+        extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid else {}
         while True:
-            await self.limiter.acquire(chat_id, lane)
+            await limiter.acquire(chat_id, lane)
             try:
                 async with self._in_request:
                     if task is not None:
@@ -364,6 +393,7 @@ class DeliveryWorker:
                                 caption=push.caption,
                                 reply_markup=push.markup,
                                 disable_notification=silent,
+                                **extra,
                             )
                         else:
                             message = await self.bot.send_message(
@@ -372,6 +402,7 @@ class DeliveryWorker:
                                 reply_markup=push.markup,
                                 disable_notification=silent,
                                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                                **extra,
                             )
                     finally:
                         if task is not None:
@@ -379,7 +410,7 @@ class DeliveryWorker:
             except RetryAfter as exc:
                 self.counters.retry_after += 1
                 self._count("retry_after")
-                self.limiter.pause(retry_after_seconds(exc))
+                limiter.pause(retry_after_seconds(exc))
                 continue
             except Forbidden as exc:
                 self.counters.blocked += 1
@@ -418,6 +449,7 @@ class DeliveryWorker:
                 await self._fail(delivery_id, f"refused: {exc.message}", attempts)
                 return None
             self.counters.sent += 1
+            self.counters.paid += paid
             self._count("sent")
             return message
 
