@@ -96,6 +96,7 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
         # Editors' commands (NEWSBOT_ADMINS); the broadcast confirmation before the readers' buttons.
         (0, CommandHandler("stats", handlers.admins.commands.stats)),
         (0, CommandHandler("broadcast", handlers.admins.commands.broadcast)),
+        (0, CommandHandler("urgent", handlers.admins.commands.urgent)),
         (0, CommandHandler("ingest", handlers.admins.commands.ingest)),
         (
             0,
