@@ -1,4 +1,4 @@
-"""The `newsbot` command: run, console, ingest, stats, backup, topics, feeds."""
+"""The `newsbot` command: run, console, ingest, stats, backup, topics, feeds, broadcast, items."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ settings are read from the environment and .env in the working directory (see RE
 exit codes:
   0    done: the bot stopped cleanly, the console ended, every item stored, the backup written
   1    ingest: some items were rejected (each listed with its reason); the rest is stored;
-       topics/feeds: the change was refused (one line says why); nothing changed
+       topics/feeds: the change was refused (one line says why); nothing changed;
+       broadcast/items urgent: not confirmed, nothing stored
   2    a setting, the store, a source or a backup path cannot be used (one line says which),
-       or the command line itself is wrong
+       a broadcast was refused (one line says why), or the command line itself is wrong
   130  interrupted (Ctrl-C)
 """
 
@@ -70,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli.newsroom import add_commands  # the editors' topics and feeds (issue 11)
 
     add_commands(sub, _command)
+    from bot.cli.broadcast import add_commands as add_breaking_news  # breaking news (issue 12)
+
+    add_breaking_news(sub)
     return parser
 
 
@@ -99,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_ingest(settings, args.sources))
         if args.command == "backup":
             return _backup(settings, args.path, force=args.force)
+        if args.command in ("broadcast", "items"):
+            from bot.cli import broadcast as broadcast_cli
+
+            return asyncio.run(broadcast_cli.run(settings, args))
         if args.command in ("topics", "feeds"):
             from bot.cli import newsroom as newsroom_cli
 
