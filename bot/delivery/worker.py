@@ -144,6 +144,11 @@ class DeliveryWorker:
     def in_flight(self) -> int:
         return len(self._tasks)
 
+    @property
+    def requesting(self) -> int:
+        """Sends at Telegram right now (a request made, its answer not yet in)."""
+        return len(self._requesting)
+
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop taking work; let requests already at Telegram finish; put the rest back in the queue."""
         if self._stopping:
