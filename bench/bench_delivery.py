@@ -112,6 +112,7 @@ def serve_emulator(
     asyncio.run(serve())
 
 
+CPU_USED: list[float] = [0.0]  # CPU seconds the bot's process spent in the last run_durable (reach reports it)
 READER_CHATS = 50  # chats of the readers using commands during the limits run (beyond the subscribers')
 
 
@@ -201,6 +202,7 @@ async def run_durable(
         )
     worker = DeliveryWorker(news, bot, policy=policy, paid_limiter=paid)
     start = time.perf_counter()
+    cpu_start = time.process_time()
     await worker.start()
     replies = asyncio.create_task(answer_readers(bot, readers, replies_per_second)) if replies_per_second else None
     while (await store.deliveries.count_by_state())["sent"] < expected:
@@ -208,6 +210,7 @@ async def run_durable(
             break
         await asyncio.sleep(0.1)
     elapsed = time.perf_counter() - start
+    CPU_USED[0] = time.process_time() - cpu_start
     if replies is not None:
         replies.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -371,6 +374,11 @@ def reach_run(
     print(
         f"    one item to {subscribers:,} subscribers ({budget}): {subscribers / push_rate:.1f} s, {how}{clock}; "
         f"{push_rate:.1f} pushes/s = {push_rate / cap:.3f} of {cap:g}/s; Telegram's floor {subscribers / cap:.0f} s"
+    )
+    cpu = CPU_USED[0] / max(1, sent)
+    print(
+        f"    the bot's process: {cpu * 1000:.2f} ms of CPU a message sent (the emulator's apart): one core "
+        f"sends {1 / cpu:,.0f} a second, so {subscribers:,} in {subscribers * cpu:.0f} s of its CPU"
     )
     if paid_rate:
         print(f"    estimated cost {subscribers * 0.1:,.0f} Stars at 0.1 a message; sent paid: {counters.paid:,}")

@@ -321,6 +321,9 @@ class DeliveryWorker:
                 await store.deliveries.mark_failed(delivery.id, "broadcast not found")
                 return None
             if broadcast.article_id is None:
+                if not broadcast.text.strip():  # an item broadcast whose item was deleted before it went
+                    await store.deliveries.mark_failed(delivery.id, "broadcast item deleted")
+                    return None
                 return self.pushes.broadcast(broadcast.text)
             # an item sent as breaking news: its push (picture, button) headed «عاجل» and the editor's line
             article = await self._article(broadcast.article_id)

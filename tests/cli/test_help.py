@@ -27,11 +27,13 @@ def test_version_is_the_installed_distribution(capsys: pytest.CaptureFixture[str
 def test_every_command_and_argument_has_help() -> None:
     parser = build_parser()
     sub = subcommands(parser)
-    assert set(sub.choices) == {"run", "console", "ingest", "stats", "backup", "topics", "feeds"}
+    assert set(sub.choices) == {
+        "run", "console", "ingest", "stats", "backup", "topics", "feeds", "broadcast", "items"
+    }  # fmt: skip
     assert all(choice.help for choice in sub._choices_actions)  # the list in `newsbot --help`
     nested = [
         (f"{name} {action}", p)
-        for name in ("topics", "feeds")
+        for name in ("topics", "feeds", "items")
         for action, p in subcommands(sub.choices[name]).choices.items()
     ]
     for name, command in [("newsbot", parser), *sub.choices.items(), *nested]:
