@@ -3,6 +3,8 @@
     .venv/bin/python bench/bench_delivery.py limits [SUBSCRIBERS] [--mode both|sliding|bucket]
         [--jitter SECONDS] [--readers-per-second R]           # (1) Telegram's limits on
     .venv/bin/python bench/bench_delivery.py durable [DELIVERIES]    # (2) limits off: durable vs plain PTB
+    .venv/bin/python bench/bench_delivery.py reach [SUBSCRIBERS] [--measure SECONDS] [--paid RATE]
+        [--scale K] [--mode sliding|bucket] [--jitter SECONDS] [--readers-per-second R]  # (3) 30,000
     add --postgres[=ADMIN_URL] to either to run the store on PostgreSQL (a fresh database, dropped after)
 
 (1) 3,000 subscribers, one item, the emulator's limits at Telegram's figures (30/s overall, 1/s a
@@ -17,6 +19,17 @@
     With SUBSCRIBERS 30000 the time for one item to reach them is Telegram's floor of 1,000 s.
 (2) limits off: the durable path (recorded, taken, sent, marked) in deliveries/s, beside a plain
     non-durable python-telegram-bot send loop in the same run.
+(3) breaking news (a broadcast of an item) to 30,000 subscribers (default) against the emulator's
+    limits at Telegram's figures (sliding window and 10 ms jitter by default). Free (30/s): the whole
+    run would take over 1,000 s, so it runs for --measure seconds of wall time (default 60; 0 runs to
+    the last subscriber) and the time to reach every subscriber is computed from the rate the
+    emulator accepted the pushes at over that span (the line printed says which). --paid 1000:
+    NEWSBOT_PAID_BROADCAST_RATE=1000, sent with allow_paid_broadcast against the emulator's paid
+    limit (1,000/s, a budget of its own), beside Telegram's floor of 30 s. A shared machine cannot
+    send 1,000 messages a second through any Python client, so --scale K runs the emulator's clock
+    (its limits, its record of each message's arrival, the network jitter) and the paid budget's
+    clock K times slower than the wall: 1,000/s in that time is 1,000/K a second of real work, and
+    the figures are in the slowed time.
 """
 
 from __future__ import annotations
@@ -40,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.pg import DEFAULT_ADMIN_URL, temporary_database
 from bot.config import Settings
-from bot.delivery.worker import DeliveryPolicy, DeliveryWorker
+from bot.delivery.worker import PAID_LATE, DeliveryPolicy, DeliveryWorker
 from bot.devtools.emulator.server import BotApiEmulator
 from bot.devtools.emulator.state import SentRecord
 from bot.devtools.harness import TEST_TOKEN
@@ -57,21 +70,34 @@ LEAN = "--httpx" not in sys.argv
 
 
 def serve_emulator(
-    port_out: Any, stop: EventType, readers: int, limits: bool, mode: str = "bucket", jitter: float = 0.0
+    port_out: Any,
+    stop: EventType,
+    readers: int,
+    limits: bool,
+    mode: str = "bucket",
+    jitter: float = 0.0,
+    details: bool = False,
+    scale: float = 1.0,
 ) -> None:
     async def serve() -> None:
-        emulator = BotApiEmulator(rate_limits=limits)
+        # scale > 1: the emulator's clock runs that many times slower than the wall (its limits and
+        # the times it records are in that slowed time), and network jitter is stretched to match
+        emulator = BotApiEmulator(rate_limits=limits, clock=lambda: time.monotonic() / scale)
         emulator.limits.mode = "sliding" if mode == "sliding" else "bucket"
-        emulator.faults.jitter = jitter
+        emulator.faults.jitter = jitter * scale
         emulator.record_calls = False
         await emulator.start()
         for reader_id in range(FIRST_READER, FIRST_READER + readers + READER_CHATS):
             emulator.user(reader_id, register=True)
         seen: list[float] = []  # when each accepted message reached the emulator
+        pushed: list[float] = []  # the same, for messages to subscribers only (not readers' answers)
+        subscribers = FIRST_READER + readers
 
         def count(record: SentRecord) -> None:
             if record.method.startswith("send"):
                 seen.append(record.time)
+                if record.chat_id is not None and record.chat_id < subscribers:
+                    pushed.append(record.time)
             if len(emulator.sent) > 1000:
                 emulator.sent.clear()
 
@@ -80,12 +106,13 @@ def serve_emulator(
         while not stop.is_set():  # noqa: ASYNC110 - a multiprocessing Event cannot be awaited
             await asyncio.sleep(0.2)
         refused = sum(1 for r in emulator.refusals if r.status == 429)
-        port_out.put((seen, refused))
+        port_out.put((seen, refused, pushed, emulator.limits.paid_sent) if details else (seen, refused))
         await emulator.stop()
 
     asyncio.run(serve())
 
 
+CPU_USED: list[float] = [0.0]  # CPU seconds the bot's process spent in the last run_durable (reach reports it)
 READER_CHATS = 50  # chats of the readers using commands during the limits run (beyond the subscribers')
 
 
@@ -128,34 +155,62 @@ def new_bot(base_url: str, budget: RateLimiter | None = None) -> ExtBot[None]:
 
 
 async def run_durable(
-    base_url: str, readers: int, items: int, rate: float, tmp: Path | str, replies_per_second: float = 0.0
+    base_url: str,
+    readers: int,
+    items: int,
+    rate: float,
+    tmp: Path | str,
+    replies_per_second: float = 0.0,
+    *,
+    broadcast: bool = False,
+    paid_rate: float = 0.0,
+    stop_after: float | None = None,
+    scale: float = 1.0,
 ) -> tuple[float, Any, int]:
+    """Send `items` items to `readers` subscribers (or, with `broadcast`, one breaking-news item to
+    them as an editor's broadcast); with `stop_after`, stop after that many seconds (what was sent
+    is returned, the rest stays queued)."""
     store = await make_store(tmp if isinstance(tmp, str) else tmp / "bench.db", readers)
     topic = await store.topics.by_slug("bench")
     assert topic is not None
-    await store.articles.upsert_many(
+    outcomes = await store.articles.upsert_many(
         [
             (ParsedItem(guid=f"bench-{n}", headline=f"خبر القياس {n}", lead="مقدمة " * 40), [topic.id])
             for n in range(items)
         ]
     )
-    expected = await store.deliveries.fan_out()
-    settings = dataclasses.replace(Settings(), rate=rate, push_interval=0.2)
+    if broadcast:  # the item as breaking news, as `newsbot broadcast --item ID --yes` stores it (no fan-out)
+        _, expected = await store.deliveries.create_broadcast("", None, article_id=outcomes[0].article_id)
+    else:
+        expected = await store.deliveries.fan_out()
+    settings = dataclasses.replace(Settings(), rate=rate, push_interval=0.2, paid_broadcast_rate=paid_rate)
     news = NewsBot(settings)
     news.store = store
     chat_interval = 1.0 if rate < 1000 else 0.0
     bot = new_bot(base_url, RateLimiter(rate, chat_interval=chat_interval))  # as build_application does
     await bot.initialize()
     assert isinstance(bot, ShardingBot)
-    worker = DeliveryWorker(news, bot, policy=DeliveryPolicy(batch=1024, concurrency=96, chat_interval=chat_interval))
+    policy = DeliveryPolicy(batch=1024, concurrency=96, chat_interval=chat_interval)
+    paid = None
+    if paid_rate and scale != 1.0:  # the paid budget on the emulator's slowed clock (reach --scale)
+
+        async def slowed(seconds: float) -> None:
+            await asyncio.sleep(seconds * scale)
+
+        paid = RateLimiter(
+            paid_rate, chat_interval=chat_interval, late=PAID_LATE, clock=lambda: time.monotonic() / scale, sleep=slowed
+        )
+    worker = DeliveryWorker(news, bot, policy=policy, paid_limiter=paid)
     start = time.perf_counter()
+    cpu_start = time.process_time()
     await worker.start()
     replies = asyncio.create_task(answer_readers(bot, readers, replies_per_second)) if replies_per_second else None
     while (await store.deliveries.count_by_state())["sent"] < expected:
-        if worker.counters.failed:
+        if worker.counters.failed or (stop_after is not None and time.perf_counter() - start >= stop_after):
             break
         await asyncio.sleep(0.1)
     elapsed = time.perf_counter() - start
+    CPU_USED[0] = time.process_time() - cpu_start
     if replies is not None:
         replies.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -164,8 +219,12 @@ async def run_durable(
     counts = await store.deliveries.count_by_state()
     await bot.shutdown()
     await store.close()
-    assert counts["sent"] == expected, counts
-    return elapsed, worker.counters, expected
+    if stop_after is None:
+        assert counts["sent"] == expected, counts
+    else:
+        # stopped part-way: what was taken and not sent is 'sending' until the next start requeues it
+        assert counts["failed"] == 0 and counts["sent"] + counts["queued"] + counts["sending"] == expected, counts
+    return elapsed, worker.counters, counts["sent"]
 
 
 async def answer_readers(bot: ExtBot[None], subscribers: int, per_second: float) -> None:
@@ -255,6 +314,76 @@ def limits_run(
         )
 
 
+def reach_run(
+    subscribers: int,
+    paid_rate: float,
+    measure: float,
+    mode: str,
+    jitter: float,
+    replies_per_second: float,
+    postgres: str | None = None,
+    scale: float = 1.0,
+) -> None:
+    """(3) One breaking-news item to `subscribers`: free at 30/s or paid at `paid_rate`, measured over
+    `measure` seconds of wall time (0: to the last subscriber), the whole time computed from the rate
+    the emulator accepted the pushes at; with `scale`, the paid run on a clock `scale` times slower."""
+    port_out: Any = multiprocessing.Queue()
+    stop = multiprocessing.Event()
+    server = multiprocessing.Process(
+        target=serve_emulator, args=(port_out, stop, subscribers, True, mode, jitter, True, scale)
+    )
+    server.start()
+    rate = 30.0
+    answered = False
+    try:
+        base_url = port_out.get(timeout=120)
+        with store_place(postgres) as made:
+            tmp: Path | str = made if postgres else Path(made)
+            run = run_durable(
+                base_url, subscribers, 1, rate, tmp, replies_per_second, broadcast=True,
+                paid_rate=paid_rate, stop_after=measure or None, scale=scale,
+            )  # fmt: skip
+            elapsed, counters, sent = asyncio.run(run)
+        stop.set()
+        seen, refused, pushed, paid_sent = port_out.get(timeout=120)
+        answered = True
+    finally:
+        stop.set()
+        if not answered:  # a failed run: take the emulator's answer so that its process can end
+            with contextlib.suppress(Exception):
+                port_out.get(timeout=30)
+        server.join(timeout=10)
+    span = max(pushed) - min(pushed) if len(pushed) > 1 else elapsed
+    push_rate = (len(pushed) - 1) / span if span > 0 else 0.0
+    budget = f"paid {paid_rate:g}/s" if paid_rate else "free 30/s"
+    print(
+        f"[reach: store {'PostgreSQL' if postgres else 'SQLite'}, {mode}, jitter up to {jitter * 1000:.0f} ms, "
+        f"{replies_per_second:g} reader answers/s, {budget}]"
+    )
+    print(f"    emulator accepted {len(seen):,} messages, {len(pushed):,} of them breaking news to subscribers")
+    share = refused / max(1, len(seen) + refused)
+    print(f"    429 answers: {refused} = {share:.2%} of sends; paid sends: {paid_sent:,}")
+    print(f"    most messages the emulator saw in any one second: {most_in_any_second(seen)}")
+    cap = paid_rate or rate
+    how = (
+        f"measured to the last one, {elapsed / scale:.1f} s"
+        if sent == subscribers
+        else f"computed from the rate over the first {span:.1f} s ({sent:,} sent)"
+    )
+    clock = f", the emulator's and the budget's clock {scale:g}x slower than the wall" if scale != 1.0 else ""
+    print(
+        f"    one item to {subscribers:,} subscribers ({budget}): {subscribers / push_rate:.1f} s, {how}{clock}; "
+        f"{push_rate:.1f} pushes/s = {push_rate / cap:.3f} of {cap:g}/s; Telegram's floor {subscribers / cap:.0f} s"
+    )
+    cpu = CPU_USED[0] / max(1, sent)
+    print(
+        f"    the bot's process: {cpu * 1000:.2f} ms of CPU a message sent (the emulator's apart): one core "
+        f"sends {1 / cpu:,.0f} a second, so {subscribers:,} in {subscribers * cpu:.0f} s of its CPU"
+    )
+    if paid_rate:
+        print(f"    estimated cost {subscribers * 0.1:,.0f} Stars at 0.1 a message; sent paid: {counters.paid:,}")
+
+
 def option(name: str, default: str) -> str:
     return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
 
@@ -262,11 +391,17 @@ def option(name: str, default: str) -> str:
 def main() -> None:
     postgres = next((a.partition("=")[2] or DEFAULT_ADMIN_URL for a in sys.argv if a.startswith("--postgres")), None)
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    args = [
-        a for a in args if a not in {option("--mode", ""), option("--jitter", ""), option("--readers-per-second", "")}
-    ]
+    valued = ("--mode", "--jitter", "--readers-per-second", "--measure", "--paid", "--scale")
+    args = [a for a in args if a not in {option(name, "") for name in valued}]
     mode = args[0] if args else "limits"
-    n = int(args[1]) if len(args) > 1 else (3000 if mode == "limits" else 20_000)
+    n = int(args[1]) if len(args) > 1 else {"limits": 3000, "reach": 30_000}.get(mode, 20_000)
+    if mode == "reach":
+        reach_run(
+            n, float(option("--paid", "0")), float(option("--measure", "60")), option("--mode", "sliding"),
+            float(option("--jitter", "0.01")), float(option("--readers-per-second", "0")), postgres,
+            float(option("--scale", "1")),
+        )  # fmt: skip
+        return
     if mode == "limits":
         models = option("--mode", "both")
         jitter = float(option("--jitter", "0.01"))

@@ -100,6 +100,7 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
         # Editors' commands (NEWSBOT_ADMINS); the broadcast confirmation before the readers' buttons.
         (0, CommandHandler("stats", handlers.admins.commands.stats)),
         (0, CommandHandler("broadcast", handlers.admins.commands.broadcast)),
+        (0, CommandHandler("urgent", handlers.admins.commands.urgent)),
         (0, CommandHandler("ingest", handlers.admins.commands.ingest)),
         (
             0,
@@ -323,6 +324,7 @@ def attach_store(news: NewsBot, store: NewsStore) -> None:
             news.settings,
             kick=news.kick_delivery,
             on_ingested=news.metrics.ingested if news.metrics is not None else None,
+            clock=news.clock,
         ),
         chats=Chats(store, reading, news.settings.admins),
     )

@@ -32,6 +32,7 @@ SECRET_VARIABLES = frozenset(
 # Bounds checked at start (the message gives the range).
 SECONDS = (0.05, 86_400.0)  # intervals, windows and timeouts: from 50 ms to a day
 RATE = (0.1, 1000.0)  # messages per second: Telegram's paid broadcasts reach 1000
+PAID_BROADCAST_RATE = (1.0, 1000.0)  # paid broadcasts: 0 turns them off, else messages per second up to 1000
 FLOOD_LIMIT = (1, 10_000)
 FETCH_MAX_BYTES = (1024, 1024 * 1024 * 1024)  # 1 KiB to 1 GiB
 FULLTEXT_CONCURRENCY = (1, 256)  # pages read at once, all sites together
@@ -67,6 +68,9 @@ class Settings:
     push_interval: float = 10.0
     push_max_age: int = 86_400  # seconds: an item published (else stored) longer ago is listed, never pushed
     rate: float = 30.0
+    # Breaking news sent with allow_paid_broadcast at up to this many messages a second, a budget of its
+    # own beside `rate` (Telegram charges Stars for them); 0: off, breaking news shares `rate`.
+    paid_broadcast_rate: float = 0.0
     webhook_url: str | None = None
     webhook_secret: str | None = None
     listen: tuple[str, int] = ("127.0.0.1", 8443)
@@ -135,6 +139,12 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
             "an age in seconds, or a whole number with s, m, h or d like 24h or 90m, from 1m to 36500d",
         ),
         rate=get("NEWSBOT_RATE", _rate, defaults.rate, f"messages per second {_range(RATE)}"),
+        paid_broadcast_rate=get(
+            "NEWSBOT_PAID_BROADCAST_RATE",
+            _paid_rate,
+            defaults.paid_broadcast_rate,
+            f"0 (off) or paid messages per second {_range(PAID_BROADCAST_RATE)}",
+        ),
         webhook_url=get("NEWSBOT_WEBHOOK_URL", _https_url, None, "an https:// URL for Telegram to call"),
         webhook_secret=get("NEWSBOT_WEBHOOK_SECRET", _secret, None, "1-256 characters of A-Z a-z 0-9 _ -"),
         listen=get(
@@ -313,6 +323,10 @@ def _age(raw: str) -> int:
 
 def _rate(raw: str) -> float:
     return _bounded(raw, float, RATE)
+
+
+def _paid_rate(raw: str) -> float:
+    return 0.0 if float(raw) == 0 else _bounded(raw, float, PAID_BROADCAST_RATE)
 
 
 def _flood_limit(raw: str) -> int:

@@ -449,6 +449,21 @@ class ChatCount:
 
 
 @dataclass(frozen=True, slots=True)
+class Broadcast:
+    """Breaking news an editor sent: a text, or a stored item (article_id) with an optional line above
+    it; to every active reader or to the subscribers of `topic_ids`; recorded at once, or 'scheduled'
+    until `send_at` (UNIX seconds) when the leader records its deliveries."""
+
+    id: int
+    text: str
+    article_id: int | None = None
+    topic_ids: tuple[int, ...] = ()
+    send_at: int | None = None
+    state: str = "recorded"  # 'scheduled' until its deliveries are recorded
+    recorded: int = 0  # deliveries recorded for it
+
+
+@dataclass(frozen=True, slots=True)
 class DigestReader:
     """A digest reader with queued items: their hours and when the oldest queued item was recorded."""
 

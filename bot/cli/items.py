@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
-def add_commands(sub: SubParsers, command: Callable[[SubParsers, str, str], argparse.ArgumentParser]) -> None:
-    items = command(sub, "items", "act on stored items: withdraw one")
+def add_commands(sub: SubParsers, command: Callable[[SubParsers, str, str], argparse.ArgumentParser]) -> SubParsers:
+    """`items withdraw`; the `items` actions, for bot/cli/broadcast.py's `items urgent`."""
+    items = command(sub, "items", "act on stored items: withdraw one, or send one as breaking news")
     actions = items.add_subparsers(dest="action", required=True, metavar="ACTION")
     text = (
         "delete the messages already sent for an item (within Telegram's 48 hours), cancel the pushes "
@@ -28,6 +29,7 @@ def add_commands(sub: SubParsers, command: Callable[[SubParsers, str, str], argp
     )
     withdraw = actions.add_parser("withdraw", help=text, description=text[0].upper() + text[1:] + ".")
     withdraw.add_argument("id", metavar="ID", type=int, help="the item's id (as in /article ID)")
+    return actions
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""The `newsbot` command: run, console, ingest, stats, backup, migrate-store, topics, feeds."""
+"""The `newsbot` command: run, console, ingest, stats, backup, migrate-store, topics, feeds, broadcast, items,
+channels."""
 
 from __future__ import annotations
 
@@ -28,10 +29,10 @@ exit codes:
        every record copied
   1    ingest: some items were rejected (each listed with its reason); the rest is stored;
        topics/feeds/channels: the change was refused (one line says why); nothing changed;
-       items withdraw: no item with that id
+       items withdraw: no item with that id; broadcast/items urgent: not confirmed, nothing stored
   2    a setting, the store, a source or a backup path cannot be used (one line says which;
-       migrate-store: a target in use without --replace, nothing written),
-       or the command line itself is wrong
+       migrate-store: a target in use without --replace, nothing written), a broadcast was refused
+       (one line says why), or the command line itself is wrong
   130  interrupted (Ctrl-C)
 """
 
@@ -114,11 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(sub, _command)
     from bot.cli import items  # corrections and withdrawals (issue 12)
 
-    items.add_commands(sub, _command)
+    item_actions = items.add_commands(sub, _command)
 
     from bot.cli import channels  # the newsroom's channels (issue 15)
 
     channels.add_commands(sub, _command)
+
+    from bot.cli.broadcast import add_commands as add_breaking_news  # breaking news (issue 12)
+
+    add_breaking_news(sub, item_actions)
     return parser
 
 
@@ -150,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_migrate_store(args.source, args.target, replace=args.replace))
         if args.command == "backup":
             return _backup(settings, args.path, force=args.force)
+        if args.command == "broadcast" or (args.command == "items" and args.action == "urgent"):
+            from bot.cli import broadcast as broadcast_cli
+
+            return asyncio.run(broadcast_cli.run(settings, args))
         if args.command == "items":
             from bot.cli import items as items_cli
 

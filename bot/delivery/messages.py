@@ -60,20 +60,33 @@ class PushRenderer:
     def __init__(self, renderer: Renderer, bot_username: str, cache_size: int = 512) -> None:
         self.renderer = renderer
         self.bot_username = bot_username
-        self._cache: OrderedDict[tuple[int, bool, str, bool], Push] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, bool, str, bool, bool, str], Push] = OrderedDict()
         self._cache_size = cache_size
 
-    def article(self, article: Article, arabic_digits: bool, tz: tzinfo | None = None, *, link: bool = False) -> Push:
+    def article(
+        self,
+        article: Article,
+        arabic_digits: bool,
+        tz: tzinfo | None = None,
+        *,
+        link: bool = False,
+        urgent: bool = False,
+        note: str = "",
+    ) -> Push:
         """The push of `article`, its time in `tz` (the reader's zone; None: the site's); with `link`,
-        its button a deep link into the bot (a channel's or a group's post)."""
-        key = (article.id, arabic_digits, str(tz), link)
+        its button a deep link into the bot (a channel's or a group's post); `urgent` (breaking news:
+        an item marked urgent or broadcast by an editor) heads it «🔴 عاجل», with the editor's `note`."""
+        key = (article.id, arabic_digits, str(tz), link, urgent, note)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
         topic = main_topic(article)
         outlet = outlet_name(article)
-        values = {"article": article, "topic": topic, "outlet": outlet, "arabic_digits": arabic_digits, "tz": tz}
+        values = {
+            "article": article, "topic": topic, "outlet": outlet, "arabic_digits": arabic_digits, "tz": tz,
+            "urgent": urgent, "note": note,
+        }  # fmt: skip
         text = self.renderer.render("push_article.html.j2", **values)
         markup = Keyboard([[self._article_button("📖 اقرأ الخبر كاملًا", article.id, link)]])
         photo = article.image_url if article.image_url and _WEB.match(article.image_url) else None

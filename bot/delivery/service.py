@@ -54,11 +54,15 @@ class DeliveryService:
 
     async def round(self) -> int:
         """One fan-out round and one digest round; returns the deliveries recorded."""
+        # Scheduled breaking news whose time has come: recorded for the readers of this moment.
+        due = await self.news.store.deliveries.record_due_broadcasts(int(self.news.clock().timestamp()))
+        if due:
+            log.info("scheduled broadcasts: %d deliveries recorded", due)
         # Only news is pushed (NEWSBOT_PUSH_MAX_AGE): older items are stored and listed, never sent,
         # neither at once nor in a digest (a digest lists what came in since the last one; a page
         # from 2020 ingested today is not news to a digest reader either).
         fresh_after = int(self.news.clock().timestamp()) - self.news.settings.push_max_age
-        recorded = await self.news.store.deliveries.fan_out(fresh_after=fresh_after)
+        recorded = await self.news.store.deliveries.fan_out(fresh_after=fresh_after) + due
         self.rounds += 1
         if recorded:
             log.info("fan-out: %d deliveries recorded", recorded)

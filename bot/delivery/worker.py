@@ -41,7 +41,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from bot.delivery.messages import DIGEST_MAX_ITEMS, DigestItem, Push, PushRenderer, main_topic
 from bot.delivery.notices import tell_admins
 from bot.delivery.schedule import digest_due, in_quiet_hours
-from bot.models import Article, ChatKind, PendingDelivery, ReaderStatus, reader_zone
+from bot.models import Article, Broadcast, ChatKind, PendingDelivery, ReaderStatus, reader_zone
 from bot.runtime.context import NewsBot
 from bot.runtime.limiter import PACED, Lane, RateLimiter, retry_after_seconds
 from bot.services.chats import Reason
@@ -49,6 +49,7 @@ from bot.services.chats import Reason
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+PAID_LATE = 0.01  # seconds a paid-broadcast slot may be taken late and still keep its place (catch-up)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ class DeliveryCounters:
     digests: int = 0
     merged: int = 0  # messages that listed a reader's backlog of instant items
     photo_fallbacks: int = 0  # pictures Telegram could not fetch: those pushes went as text
+    paid: int = 0  # breaking news sent with allow_paid_broadcast (NEWSBOT_PAID_BROADCAST_RATE)
     errors: list[str] = field(default_factory=list)
 
 
@@ -115,6 +117,7 @@ class DeliveryWorker:
         *,
         policy: DeliveryPolicy | None = None,
         limiter: RateLimiter | None = None,
+        paid_limiter: RateLimiter | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.news = news
@@ -125,6 +128,12 @@ class DeliveryWorker:
             limiter
             or getattr(bot, "budget", None)
             or RateLimiter(news.settings.rate, chat_interval=self.policy.chat_interval)
+        )
+        # Breaking news with Telegram's paid broadcasts: a budget of its own, beside the free one.
+        paid_rate = news.settings.paid_broadcast_rate
+        # (catching up to 10 ms late: with 10 ms of network jitter, within the 2 % margin of a second)
+        self.paid: RateLimiter | None = paid_limiter or (
+            RateLimiter(paid_rate, chat_interval=self.policy.chat_interval, late=PAID_LATE) if paid_rate > 0 else None
         )
         self.counters = DeliveryCounters()
         self.metrics = news.metrics  # /metrics figures (NEWSBOT_METRICS_LISTEN), None when off
@@ -137,6 +146,7 @@ class DeliveryWorker:
         # (delivery id, message id, kind, picture) confirmed by Telegram, written in small batches
         self._confirmed: list[tuple[int, int | None, str, str | None]] = []
         self._articles: OrderedDict[int, Article | None] = OrderedDict()
+        self._broadcasts: OrderedDict[int, Broadcast | None] = OrderedDict()
         self._runner: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._stopping = False
@@ -157,6 +167,11 @@ class DeliveryWorker:
     @property
     def in_flight(self) -> int:
         return len(self._tasks)
+
+    @property
+    def requesting(self) -> int:
+        """Sends at Telegram right now (a request made, its answer not yet in)."""
+        return len(self._requesting)
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stop taking work; let requests already at Telegram finish; put the rest back in the queue."""
@@ -342,22 +357,44 @@ class DeliveryWorker:
     async def _push_for(self, delivery: PendingDelivery) -> Push | None:
         store = self.news.store
         if delivery.broadcast_id is not None:
-            text = await store.deliveries.broadcast_text(delivery.broadcast_id)
-            if text is None:
+            broadcast = await self._broadcast(delivery.broadcast_id)
+            if broadcast is None:
                 await store.deliveries.mark_failed(delivery.id, "broadcast not found")
                 return None
-            return self.pushes.broadcast(text)
+            if broadcast.article_id is None:
+                if not broadcast.text.strip():  # an item broadcast whose item was deleted before it went
+                    await store.deliveries.mark_failed(delivery.id, "broadcast item deleted")
+                    return None
+                return self.pushes.broadcast(broadcast.text)
+            # an item sent as breaking news: its push (picture, button) headed «عاجل» and the editor's line
+            article = await self._article(broadcast.article_id)
+            if article is None or not article.headline.strip():
+                await store.deliveries.mark_failed(delivery.id, "broadcast item missing or without a headline")
+                return None
+            return self.pushes.article(article, delivery.arabic_digits, urgent=True, note=broadcast.text)
         assert delivery.article_id is not None  # the table's CHECK: an article or a broadcast
         article = await self._article(delivery.article_id)
         if article is None or not article.topics or not article.headline.strip():
             await store.deliveries.mark_failed(delivery.id, "article missing, without a topic or a headline")
             return None
+        # mode 'broadcast' with an article: an item an editor marked urgent
         return self.pushes.article(
             article,
             delivery.arabic_digits,
             self._zone(delivery.timezone),
             link=delivery.chat_kind is not ChatKind.PRIVATE,
+            urgent=delivery.mode == "broadcast",
         )
+
+    async def _broadcast(self, broadcast_id: int) -> Broadcast | None:
+        """A broadcast's row, read once for all its deliveries (it does not change once stored)."""
+        if broadcast_id in self._broadcasts:
+            return self._broadcasts[broadcast_id]
+        found = await self.news.store.deliveries.broadcast(broadcast_id)
+        self._broadcasts[broadcast_id] = found
+        if len(self._broadcasts) > 64:
+            self._broadcasts.popitem(last=False)
+        return found
 
     async def _article(self, article_id: int) -> Article | None:
         if article_id in self._articles:
@@ -416,8 +453,12 @@ class DeliveryWorker:
     ) -> Message | None:
         store = self.news.store
         task = asyncio.current_task()
+        # Breaking news goes with allow_paid_broadcast from its own budget when paid broadcasts are on.
+        paid = lane is Lane.URGENT and self.paid is not None
+        limiter = self.paid if paid and self.paid is not None else self.limiter
+        extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid else {}
         while True:
-            await self.limiter.acquire(chat_id, lane)
+            await limiter.acquire(chat_id, lane)
             if kind is not ChatKind.PRIVATE and not await self._still_posting(chat_id):
                 return None  # paused (or unlinked) while this post waited for its slot: it was cancelled
             try:
@@ -432,6 +473,7 @@ class DeliveryWorker:
                                 caption=push.caption,
                                 reply_markup=push.markup,
                                 disable_notification=silent,
+                                **extra,
                             )
                         else:
                             message = await self.bot.send_message(
@@ -440,6 +482,7 @@ class DeliveryWorker:
                                 reply_markup=push.markup,
                                 disable_notification=silent,
                                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                                **extra,
                             )
                     finally:
                         if task is not None:
@@ -447,7 +490,7 @@ class DeliveryWorker:
             except RetryAfter as exc:
                 self.counters.retry_after += 1
                 self._count("retry_after")
-                self.limiter.pause(retry_after_seconds(exc))
+                limiter.pause(retry_after_seconds(exc))
                 continue
             except ChatMigrated as exc:  # a group became a supergroup: it moves there, the post with it
                 moved = await self.news.services.chats.migrated(chat_id, exc.new_chat_id)
@@ -500,6 +543,7 @@ class DeliveryWorker:
                 await self._fail(delivery_id, f"refused: {exc.message}", attempts)
                 return None
             self.counters.sent += 1
+            self.counters.paid += paid
             self._count("sent")
             return message
 

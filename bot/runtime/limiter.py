@@ -159,6 +159,7 @@ class RateLimiter:
         backoff: float = BACKOFF,
         floor: float = FLOOR,
         recovery: float = RECOVERY,
+        late: float = 0.0,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -172,6 +173,11 @@ class RateLimiter:
         self.backoff = backoff
         self.floor = floor
         self.recovery = recovery
+        # A wake-up this many seconds late (at most) still takes its slot on schedule, so several go
+        # at once to catch up: at a high pace (paid broadcasts, 1,000/s) one slot per wake-up would tie
+        # the pace to the event loop's latency. Sends then land up to `late` behind their slots, so
+        # any one second holds at most pace × (1 + late): keep `late` + network jitter within the margin.
+        self.late = late
         self._clock = clock
         self._sleep = sleep
         self.state = state or PaceState()
@@ -285,7 +291,7 @@ class RateLimiter:
             with self.state.locked() as f:
                 interval = self.interval / self._factor(f, now)
                 # On schedule (or a little late: the schedule holds), else from now: never a burst.
-                slot = max(f[0] if f[0] >= now - _LATE * interval else now, f[1])
+                slot = max(f[0] if f[0] >= now - max(_LATE * interval, self.late) else now, f[1])
                 if slot <= now:
                     f[0] = slot + interval
                     f[2] = interval

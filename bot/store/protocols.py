@@ -19,6 +19,7 @@ from bot.models import (
     Article,
     ArticleKind,
     ArticleSummary,
+    Broadcast,
     ChatCount,
     ChatKind,
     DigestReader,
@@ -260,11 +261,41 @@ class DeliveryStore(Protocol):
         reader once. Returns the deliveries recorded."""
         ...
 
-    async def create_broadcast(self, text: str, created_by: int | None) -> tuple[int, int]:
-        """Store a breaking-news text and one delivery per active reader: (broadcast id, recorded)."""
+    async def create_broadcast(
+        self,
+        text: str,
+        created_by: int | None,
+        *,
+        article_id: int | None = None,
+        topic_ids: Sequence[int] = (),
+        send_at: int | None = None,
+    ) -> tuple[int, int]:
+        """Store breaking news (a text, or a stored item with an optional line above it) for every
+        active reader, or for the active subscribers of any of `topic_ids` (each once). Without
+        `send_at` its deliveries are recorded in the same transaction (an item's routine pushes
+        still queued for those readers are cancelled); with it, the broadcast is kept 'scheduled'
+        and nothing is recorded until `record_due_broadcasts` reaches that time. Returns
+        (broadcast id, deliveries recorded)."""
         ...
 
+    async def record_due_broadcasts(self, now: int) -> int:
+        """Record the deliveries of every scheduled broadcast whose `send_at` is at or before `now`,
+        to the readers it reaches at this moment; returns how many deliveries were recorded."""
+        ...
+
+    async def audience(self, topic_ids: Sequence[int] = ()) -> int:
+        """How many readers a broadcast to `topic_ids` (none: everyone) would reach now."""
+        ...
+
+    async def broadcast(self, broadcast_id: int) -> Broadcast | None: ...
+
     async def broadcast_text(self, broadcast_id: int) -> str | None: ...
+
+    async def mark_urgent(self, article_id: int, marked_by: int | None = None) -> int | None:
+        """An editor marks a stored item urgent: its deliveries still queued (instant or digest)
+        move to the breaking-news lane (mode 'broadcast'), and a fan-out to come records it there.
+        None when there is no such item, else how many queued deliveries moved."""
+        ...
 
     async def claim(self, limit: int, *, now: int | None = None, urgent_only: bool = False) -> list[PendingDelivery]:
         """Take up to `limit` due deliveries, marking them in flight: breaking news first, then

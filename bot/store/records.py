@@ -46,6 +46,15 @@ TOO_OLD = "too old: past Telegram's 48-hour window"
 WITHDRAWN = "withdrawn"
 
 
+def topic_ids_text(topic_ids: Sequence[int]) -> str:
+    """A broadcast's targeted topics as its row stores them: sorted ids, comma-separated ('' = everyone)."""
+    return ",".join(str(t) for t in sorted(set(topic_ids)))
+
+
+def topic_ids_of(text: str | None) -> tuple[int, ...]:
+    return tuple(int(t) for t in (text or "").split(",") if t.strip())
+
+
 @dataclass(frozen=True, slots=True)
 class Stored:
     """What upsert_many needs of a stored row: to compare, to take over, to reindex."""

@@ -38,6 +38,7 @@ def test_every_command_and_argument_has_help() -> None:
         "feeds",
         "items",
         "channels",
+        "broadcast",
     }
     assert all(choice.help for choice in sub._choices_actions)  # the list in `newsbot --help`
     nested = [

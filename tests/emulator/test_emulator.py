@@ -590,6 +590,30 @@ async def test_sliding_mode_over_http(http: httpx.AsyncClient, emu: BotApiEmulat
     assert statuses == [200, 200, 429, 200]
 
 
+@pytest.mark.parametrize("mode", ["bucket", "sliding"])
+async def test_paid_broadcasts_have_their_own_higher_limit_and_are_counted(
+    http: httpx.AsyncClient, emu: BotApiEmulator, clock: FakeClock, mode: str
+) -> None:
+    emu.limits.mode = mode  # type: ignore[assignment]
+    emu.limits.global_rate = emu.limits.global_burst = 2.0
+    emu.limits.paid_rate = 5.0
+    for chat in range(1, 13):
+        emu.user(chat, register=True)
+
+    async def send(chat: int, paid: bool) -> int:
+        body = {"chat_id": chat, "text": "x", **({"allow_paid_broadcast": True} if paid else {})}
+        return (await http.post("sendMessage", json=body)).status_code
+
+    free = [await send(c, False) for c in (1, 2, 3)]
+    paid = [await send(c, True) for c in range(4, 10)]
+    assert free == [200, 200, 429]  # the free cap, two a second here
+    assert paid == [200] * 5 + [429]  # the paid one: five, not drawn from the free budget
+    assert emu.limits.paid_sent == 5
+    assert [r.paid for r in emu.sent] == [False] * 2 + [True] * 5
+    clock.now += 1.0
+    assert await send(10, True) == 200 and emu.limits.paid_sent == 6
+
+
 async def test_send_photo_with_a_caption_within_1024_units(bot: Bot, emu: BotApiEmulator) -> None:
     emu.user(7, register=True)
     message = await bot.send_photo(

@@ -248,3 +248,74 @@ async def test_a_readers_backlog_is_counted_and_taken_alone(store: NewsStore) ->
     assert len(taken) == 3 and {d.reader_id for d in taken} == {1} and all(d.mode == "instant" for d in taken)
     assert taken == sorted(taken, key=lambda d: d.id)
     assert await store.deliveries.backlog_sizes([1, 2]) == {1: 1, 2: 4}
+
+
+# -- breaking news for editors (issue 12): targeted, scheduled, of an item; items marked urgent ----------
+
+
+async def test_a_broadcast_to_topics_reaches_their_active_subscribers_once(store: NewsStore) -> None:
+    first = await _setup(store, 4)  # readers 1-4 follow «أ»
+    second = await store.topics.upsert(TopicSpec("b", "ب"))
+    for reader in (4, 5, 6):
+        await store.readers.get_or_create(reader, "قارئ")
+        await store.subscriptions.subscribe(reader, second.id)
+    await store.readers.set_status(6, ReaderStatus.BLOCKED)
+    assert await store.deliveries.audience() == 5  # every active reader
+    assert await store.deliveries.audience([second.id]) == 2  # 4 and 5 (6 blocked)
+    assert await store.deliveries.audience([first, second.id]) == 5  # reader 4 follows both: once
+    broadcast_id, recorded = await store.deliveries.create_broadcast("عاجل", 1, topic_ids=[second.id])
+    assert recorded == 2
+    claimed = await store.deliveries.claim(10)
+    assert sorted(d.reader_id for d in claimed) == [4, 5]
+    found = await store.deliveries.broadcast(broadcast_id)
+    assert found is not None and found.topic_ids == (second.id,) and found.state == "recorded"
+    assert found.recorded == 2 and found.article_id is None and found.send_at is None
+    assert await store.deliveries.broadcast(broadcast_id + 100) is None
+
+
+async def test_a_scheduled_broadcast_is_recorded_at_its_time_for_the_readers_of_that_moment(store: NewsStore) -> None:
+    await _setup(store, 2)
+    broadcast_id, recorded = await store.deliveries.create_broadcast("لاحقًا", 1, send_at=5_000)
+    assert recorded == 0
+    assert await store.deliveries.claim(10) == []
+    assert await store.deliveries.record_due_broadcasts(4_999) == 0
+    await store.readers.get_or_create(3, "قارئ جديد")  # joins before its time: reached
+    await store.readers.set_status(1, ReaderStatus.STOPPED)  # leaves before its time: not reached
+    assert await store.deliveries.record_due_broadcasts(5_000) == 2
+    assert await store.deliveries.record_due_broadcasts(9_000) == 0  # recorded once
+    found = await store.deliveries.broadcast(broadcast_id)
+    assert found is not None and found.state == "recorded" and found.recorded == 2 and found.send_at == 5_000
+    assert sorted(d.reader_id for d in await store.deliveries.claim(10)) == [2, 3]
+
+
+async def test_a_broadcast_of_an_item_replaces_its_queued_routine_pushes(store: NewsStore) -> None:
+    topic = await _setup(store, 2)
+    (outcome,) = await store.articles.upsert_many([(item("x"), [topic])])
+    assert await store.deliveries.fan_out() == 2
+    article_id = outcome.article_id
+    broadcast_id, recorded = await store.deliveries.create_broadcast("", 1, article_id=article_id)
+    assert recorded == 2
+    found = await store.deliveries.broadcast(broadcast_id)
+    assert found is not None and found.article_id == article_id
+    claimed = await store.deliveries.claim(10)
+    assert [d.broadcast_id for d in claimed] == [broadcast_id, broadcast_id]  # the routine ones: cancelled
+    assert (await store.deliveries.count_by_state())["cancelled"] == 2
+
+
+async def test_an_item_marked_urgent_goes_in_the_breaking_news_lane(store: NewsStore) -> None:
+    topic = await _setup(store, 2)
+    await store.readers.change_settings(2, push_mode=PushMode.DIGEST)
+    outcomes = await store.articles.upsert_many([(item(f"r{n}"), [topic]) for n in range(3)])
+    assert await store.deliveries.fan_out() == 6
+    urgent = outcomes[2].article_id
+    assert await store.deliveries.mark_urgent(10_000) is None  # no such item
+    assert await store.deliveries.mark_urgent(urgent, 4242) == 2  # the instant and the digest reader's
+    taken = await store.deliveries.claim(10, urgent_only=True)
+    assert sorted(d.reader_id for d in taken) == [1, 2]
+    assert all(d.article_id == urgent and d.mode == "broadcast" for d in taken)
+    # an item marked urgent before its fan-out is recorded in that lane
+    (later,) = await store.articles.upsert_many([(item("later"), [topic])])
+    assert await store.deliveries.mark_urgent(later.article_id) == 0
+    assert await store.deliveries.fan_out() == 2
+    taken = await store.deliveries.claim(10, urgent_only=True)
+    assert sorted(d.reader_id for d in taken) == [1, 2] and {d.article_id for d in taken} == {later.article_id}

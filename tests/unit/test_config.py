@@ -41,6 +41,9 @@ def refused(name: str, value: str) -> str:
         ("NEWSBOT_FULLTEXT_PER_HOST", "2.5", "from 1 to 64"),
         ("NEWSBOT_FULLTEXT_RETRY", "0", "from 0.05 to 86,400"),
         ("NEWSBOT_FULLTEXT_ATTEMPTS", "21", "from 1 to 20"),
+        ("NEWSBOT_PAID_BROADCAST_RATE", "1001", "from 1 to 1,000"),
+        ("NEWSBOT_PAID_BROADCAST_RATE", "0.5", "from 1 to 1,000"),
+        ("NEWSBOT_PAID_BROADCAST_RATE", "-1", "from 1 to 1,000"),
     ],
 )
 def test_out_of_range_numbers_are_refused_with_the_range(name: str, value: str, range_text: str) -> None:
@@ -60,6 +63,13 @@ def test_the_bounds_themselves_are_accepted() -> None:
     )
     assert settings.rate == 0.1 and settings.push_interval == 0.05 and settings.feed_interval == 86400
     assert settings.workers == MAX_WORKERS == 4 * (os.cpu_count() or 1)
+
+
+def test_paid_broadcasts_are_off_by_default_and_reach_1000_a_second() -> None:
+    assert load_settings({}).paid_broadcast_rate == 0
+    assert load_settings({"NEWSBOT_PAID_BROADCAST_RATE": "0"}).paid_broadcast_rate == 0
+    assert load_settings({"NEWSBOT_PAID_BROADCAST_RATE": "1000"}).paid_broadcast_rate == 1000
+    assert "0 (off) or paid messages per second" in refused("NEWSBOT_PAID_BROADCAST_RATE", "many")
 
 
 def test_full_text_is_on_by_default_and_its_limits_are_read() -> None:

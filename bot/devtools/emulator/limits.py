@@ -6,6 +6,10 @@ overall, the next one refused until the oldest leaves the window. Per chat, a to
 Groups, supergroups and channels (negative chat ids) also keep Telegram's group limit, read
 strictly: at most ``group_per_minute`` (20) messages in *any* 60 seconds to one such chat. Telegram
 states it for groups; the emulator holds channels to it too, the strictest reading.
+
+Messages sent with ``allow_paid_broadcast`` (Telegram's paid broadcasts: "up to 1000 messages per
+second, ignoring broadcasting limits", 0.1 Star each) are counted apart, against ``paid_rate`` in the
+same model, and never against the free ``global_rate``; each is counted in ``paid_sent``.
 """
 
 from __future__ import annotations
@@ -54,17 +58,24 @@ class RateLimits:
     group_per_minute: int = 20  # messages to one group (any chat with a negative id) in any 60 s; 0: off
     group_window: float = 60.0
     _groups: dict[int, deque[float]] = field(default_factory=dict)
+    paid_rate: float = 1000.0  # messages a second sent with allow_paid_broadcast (their own budget)
+    paid_sent: int = 0  # paid messages accepted (each charged 0.1 Star by Telegram)
     _global: TokenBucket | None = None
     _chats: dict[int, TokenBucket] = field(default_factory=dict)
     _recent: deque[float] = field(default_factory=deque)  # sliding: times of the messages in the window
+    _paid: TokenBucket | None = None
+    _paid_recent: deque[float] = field(default_factory=deque)
 
-    def check(self, chat_id: int, now: float) -> int:
-        """0 if a message to ``chat_id`` may go now, else the ``retry_after`` seconds to answer.
+    def check(self, chat_id: int, now: float, *, paid: bool = False) -> int:
+        """0 if a message to ``chat_id`` may go now, else the ``retry_after`` seconds to answer;
+        ``paid``: sent with allow_paid_broadcast, counted against ``paid_rate`` instead.
 
         A refused message consumes nothing, like Telegram.
         """
         if self._global is None:
             self._global = TokenBucket(self.global_rate, self.global_burst)
+        if self._paid is None:
+            self._paid = TokenBucket(self.paid_rate, self.paid_rate)
         chat = self._chats.get(chat_id)
         if chat is None:
             chat = self._chats[chat_id] = TokenBucket(self.chat_rate, self.chat_burst)
@@ -74,12 +85,20 @@ class RateLimits:
         wait = chat.take(now)
         if wait > 0:
             return max(1, math.ceil(wait))
-        wait = self._window_take(now) if self.mode == "sliding" else self._global.take(now)
+        if paid:
+            wait = (
+                self._window_take(now, self._paid_recent, self.paid_rate)
+                if self.mode == "sliding"
+                else (self._paid.take(now))
+            )
+        else:
+            wait = self._window_take(now) if self.mode == "sliding" else self._global.take(now)
         if wait > 0:
             chat.tokens += 1.0  # give the chat's token back: the message was not sent
             return max(1, math.ceil(wait))
         if chat_id < 0 and self.group_per_minute:
             self._groups.setdefault(chat_id, deque()).append(now)
+        self.paid_sent += paid
         return 0
 
     def _group_wait(self, chat_id: int, now: float) -> float:
@@ -100,18 +119,22 @@ class RateLimits:
         self._group_wait(chat_id, now)
         return len(self._groups.get(chat_id, ()))
 
-    def _window_take(self, now: float) -> float:
+    def _window_take(self, now: float, recent: deque[float] | None = None, rate: float | None = None) -> float:
         """Sliding mode: count the message if fewer than the cap went in the last `window` seconds."""
-        recent = self._recent
+        recent = self._recent if recent is None else recent
+        rate = self.global_rate if rate is None else rate
         while recent and recent[0] <= now - self.window:
             recent.popleft()
-        if len(recent) >= int(self.global_rate * self.window):
+        if len(recent) >= int(rate * self.window):
             return recent[0] + self.window - now
         recent.append(now)
         return 0.0
 
     def reset(self) -> None:
         self._global = None
+        self._paid = None
         self._chats.clear()
         self._recent.clear()
         self._groups.clear()
+        self._paid_recent.clear()
+        self.paid_sent = 0

@@ -169,6 +169,7 @@ class SentRecord:
     link_preview_options: JSONDict | None
     time: float
     inline_message_id: str | None = None
+    paid: bool = False  # sent with allow_paid_broadcast (Telegram charges 0.1 Star for it)
 
 
 @dataclass(frozen=True)

@@ -280,10 +280,11 @@ class World:
             self.check_can_read(chat)
         return chat
 
-    def check_rate(self, chat_id: int) -> None:
-        """Refuse a message to ``chat_id`` with 429 and its retry_after when the limits say so."""
+    def check_rate(self, chat_id: int, *, paid: bool = False) -> None:
+        """Refuse a message to ``chat_id`` with 429 and its retry_after when the limits say so
+        (``paid``: sent with allow_paid_broadcast, counted against the paid broadcasts' own limit)."""
         if self.rate_limits:
-            retry_after = self.limits.check(chat_id, self.clock())
+            retry_after = self.limits.check(chat_id, self.clock(), paid=paid)
             if retry_after:
                 raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from asyncpg.pool import PoolConnectionProxy
 
-from bot.models import ChatKind, DeliveryState, DigestReader, ItemReach, PendingDelivery
+from bot.models import Broadcast, ChatKind, DeliveryState, DigestReader, ItemReach, PendingDelivery
 from bot.store.postgres.db import PgDatabase, Record, affected, now_ts
-from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader
+from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader, topic_ids_of, topic_ids_text
 
 
 def _pending(row: Record) -> PendingDelivery:
@@ -66,13 +66,16 @@ class PgDeliveryRepository:
             status = await conn.execute(
                 """
                 INSERT INTO deliveries (reader_id, article_id, mode, state, created_at)
-                SELECT s.reader_id, min(o.article_id), min(r.push_mode), 'queued', $3
+                SELECT s.reader_id, min(o.article_id),
+                       CASE WHEN bool_or(u.article_id IS NOT NULL) THEN 'broadcast' ELSE min(r.push_mode) END,
+                       'queued', $3
                 FROM unnest($1::bigint[], $2::bigint[]) AS o (article_id, seq)
                 JOIN articles a ON a.id = o.article_id
                 JOIN article_topics at ON at.article_id = o.article_id
                 JOIN subscriptions s ON s.topic_id = at.topic_id AND o.seq > s.after_seq
                 JOIN topics t ON t.id = at.topic_id AND t.state = 'active'
                 JOIN readers r ON r.id = s.reader_id
+                LEFT JOIN urgent_articles u ON u.article_id = o.article_id
                 WHERE r.status = 'active' AND coalesce(a.published_at, a.stored_at) >= $4
                   AND (a.duplicate_of IS NULL OR NOT EXISTS (
                     SELECT 1 FROM articles x JOIN deliveries d ON d.article_id = x.id AND d.reader_id = s.reader_id
@@ -87,18 +90,59 @@ class PgDeliveryRepository:
             await conn.execute("DELETE FROM outbox WHERE article_id = ANY($1::bigint[])", ids)
         return affected(status)
 
-    async def create_broadcast(self, text: str, created_by: int | None) -> tuple[int, int]:
-        """Store a breaking-news text and record one delivery per active reader, in one transaction."""
+    async def create_broadcast(
+        self,
+        text: str,
+        created_by: int | None,
+        *,
+        article_id: int | None = None,
+        topic_ids: Sequence[int] = (),
+        send_at: int | None = None,
+    ) -> tuple[int, int]:
+        """Store breaking news for every active reader or the subscribers of `topic_ids`; with
+        `send_at`, kept 'scheduled' until `record_due_broadcasts`, else recorded in the same
+        transaction (the SQLite store's rules). Returns (broadcast id, recorded)."""
         now = now_ts()
+        scheduled = send_at is not None
         async with self._db.transaction() as conn:
+            values = (text, created_by, now, article_id, topic_ids_text(topic_ids), send_at)
             broadcast_id = int(
                 await conn.fetchval(
-                    "INSERT INTO broadcasts (text, created_by, created_at) VALUES ($1, $2, $3) RETURNING id",
-                    text,
-                    created_by,
-                    now,
+                    "INSERT INTO broadcasts (text, created_by, created_at, article_id, topic_ids, send_at, state) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    *values,
+                    "scheduled" if scheduled else "recorded",
                 )
             )
+            if scheduled:
+                return broadcast_id, 0
+            recorded = await self._record(conn, broadcast_id, article_id, tuple(topic_ids), now)
+        return broadcast_id, recorded
+
+    @staticmethod
+    async def _record(
+        conn: PoolConnectionProxy[Record],
+        broadcast_id: int,
+        article_id: int | None,
+        topic_ids: tuple[int, ...],
+        now: int,
+    ) -> int:
+        """One delivery of the broadcast per reader it reaches; an item's routine pushes still queued
+        for those readers are cancelled (they get it as breaking news, once)."""
+        if topic_ids:
+            status = await conn.execute(
+                """
+                INSERT INTO deliveries (reader_id, broadcast_id, mode, state, created_at)
+                SELECT DISTINCT s.reader_id, $1::bigint, 'broadcast', 'queued', $2::bigint
+                FROM subscriptions s JOIN readers r ON r.id = s.reader_id
+                WHERE s.topic_id = ANY($3::bigint[]) AND r.status = 'active'
+                ON CONFLICT DO NOTHING
+                """,
+                broadcast_id,
+                now,
+                list(topic_ids),
+            )
+        else:
             status = await conn.execute(
                 """
                 INSERT INTO deliveries (reader_id, broadcast_id, mode, state, created_at)
@@ -109,11 +153,87 @@ class PgDeliveryRepository:
                 broadcast_id,
                 now,
             )
-        return broadcast_id, affected(status)
+        recorded = affected(status)
+        await conn.execute(
+            "UPDATE broadcasts SET state = 'recorded', recorded = $1 WHERE id = $2", recorded, broadcast_id
+        )
+        if article_id is not None:
+            await conn.execute(
+                """
+                UPDATE deliveries SET state = 'cancelled', error = $1
+                WHERE article_id = $2 AND state = 'queued'
+                  AND reader_id IN (SELECT reader_id FROM deliveries WHERE broadcast_id = $3)
+                """,
+                f"sent as breaking news {broadcast_id}",
+                article_id,
+                broadcast_id,
+            )
+        return recorded
+
+    async def record_due_broadcasts(self, now: int) -> int:
+        """Record the deliveries of every scheduled broadcast whose time has come (the leader's round),
+        each in one transaction with its row taken FOR UPDATE SKIP LOCKED (two leaders for a moment
+        never record one twice). Returns the deliveries recorded."""
+        total = 0
+        while True:
+            async with self._db.transaction() as conn:
+                row = await conn.fetchrow(
+                    "SELECT id, article_id, topic_ids FROM broadcasts WHERE state = 'scheduled' AND send_at <= $1 "
+                    "ORDER BY send_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                    now,
+                )
+                if row is None:
+                    return total
+                total += await self._record(conn, int(row[0]), row[1], topic_ids_of(row[2]), now_ts())
+
+    async def audience(self, topic_ids: Sequence[int] = ()) -> int:
+        """How many readers a broadcast would reach now (each reader once)."""
+        if not topic_ids:
+            found = await self._db.fetchval("SELECT count(*) FROM readers WHERE status = 'active'")
+        else:
+            found = await self._db.fetchval(
+                "SELECT count(DISTINCT s.reader_id) FROM subscriptions s JOIN readers r ON r.id = s.reader_id "
+                "WHERE s.topic_id = ANY($1::bigint[]) AND r.status = 'active'",
+                list(topic_ids),
+            )
+        return int(found or 0)
+
+    async def broadcast(self, broadcast_id: int) -> Broadcast | None:
+        row = await self._db.fetchrow(
+            "SELECT id, text, article_id, topic_ids, send_at, state, recorded FROM broadcasts WHERE id = $1",
+            broadcast_id,
+        )
+        if row is None:
+            return None
+        return Broadcast(
+            id=int(row["id"]), text=str(row["text"]), article_id=row["article_id"],
+            topic_ids=topic_ids_of(row["topic_ids"]), send_at=row["send_at"], state=str(row["state"]),
+            recorded=int(row["recorded"]),
+        )  # fmt: skip
 
     async def broadcast_text(self, broadcast_id: int) -> str | None:
         found = await self._db.fetchval("SELECT text FROM broadcasts WHERE id = $1", broadcast_id)
         return None if found is None else str(found)
+
+    async def mark_urgent(self, article_id: int, marked_by: int | None = None) -> int | None:
+        """Mark a stored item urgent (the SQLite store's rules): its queued deliveries move to the
+        breaking-news lane; None when there is no such item, else how many moved."""
+        async with self._db.transaction() as conn:
+            if await conn.fetchval("SELECT 1 FROM articles WHERE id = $1", article_id) is None:
+                return None
+            await conn.execute(
+                "INSERT INTO urgent_articles (article_id, marked_by, marked_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT DO NOTHING",
+                article_id,
+                marked_by,
+                now_ts(),
+            )
+            status = await conn.execute(
+                "UPDATE deliveries SET mode = 'broadcast' WHERE article_id = $1 AND state = 'queued' "
+                "AND mode IN ('instant', 'digest')",
+                article_id,
+            )
+            return affected(status)
 
     async def claim(self, limit: int, *, now: int | None = None, urgent_only: bool = False) -> list[PendingDelivery]:
         """Take up to `limit` due deliveries, marking them in flight: breaking news (broadcasts) first,

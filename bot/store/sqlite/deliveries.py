@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import aiosqlite
 
-from bot.models import ChatKind, DeliveryState, DigestReader, ItemReach, PendingDelivery
-from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader
+from bot.models import Broadcast, ChatKind, DeliveryState, DigestReader, ItemReach, PendingDelivery
+from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader, topic_ids_of, topic_ids_text
 from bot.store.sqlite.db import Database, now_ts
 
 __all__ = ["DeliveryRepository", "DigestReader", "PendingDelivery"]
@@ -80,12 +80,14 @@ class DeliveryRepository:
             cur = await conn.execute(
                 """
                 INSERT OR IGNORE INTO deliveries (reader_id, article_id, mode, state, created_at)
-                SELECT s.reader_id, min(at.article_id), r.push_mode, 'queued', ?
+                SELECT s.reader_id, min(at.article_id),
+                       CASE WHEN max(u.article_id) IS NULL THEN r.push_mode ELSE 'broadcast' END, 'queued', ?
                 FROM article_topics at
                 JOIN articles a ON a.id = at.article_id
                 JOIN subscriptions s ON s.topic_id = at.topic_id
                 JOIN topics t ON t.id = at.topic_id AND t.state = 'active'
                 JOIN readers r ON r.id = s.reader_id
+                LEFT JOIN urgent_articles u ON u.article_id = at.article_id
                 WHERE at.article_id IN (SELECT value FROM json_each(?))
                   AND r.status = 'active' AND at.article_id > s.after_article
                   AND coalesce(a.published_at, a.stored_at) >= ?
@@ -100,17 +102,52 @@ class DeliveryRepository:
             await conn.execute("DELETE FROM outbox WHERE article_id IN (SELECT value FROM json_each(?))", (ids,))
         return recorded
 
-    async def create_broadcast(self, text: str, created_by: int | None) -> tuple[int, int]:
-        """Store a breaking-news text and record one delivery per active reader, in one transaction.
-
-        Returns (broadcast id, deliveries recorded).
-        """
+    async def create_broadcast(
+        self,
+        text: str,
+        created_by: int | None,
+        *,
+        article_id: int | None = None,
+        topic_ids: Sequence[int] = (),
+        send_at: int | None = None,
+    ) -> tuple[int, int]:
+        """Store breaking news (a text, or a stored item) for every active reader or the subscribers
+        of `topic_ids`; with `send_at`, kept 'scheduled' until `record_due_broadcasts` reaches its
+        time, else its deliveries recorded in the same transaction. Returns (broadcast id, recorded)."""
         now = now_ts()
+        scheduled = send_at is not None
         async with self._db.write() as conn:
             cur = await conn.execute(
-                "INSERT INTO broadcasts (text, created_by, created_at) VALUES (?, ?, ?)", (text, created_by, now)
-            )
+                "INSERT INTO broadcasts (text, created_by, created_at, article_id, topic_ids, send_at, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    text, created_by, now, article_id, topic_ids_text(topic_ids), send_at,
+                    "scheduled" if scheduled else "recorded",
+                ),
+            )  # fmt: skip
             broadcast_id = int(cur.lastrowid or 0)
+            if scheduled:
+                return broadcast_id, 0
+            recorded = await self._record(conn, broadcast_id, article_id, tuple(topic_ids), now)
+        return broadcast_id, recorded
+
+    @staticmethod
+    async def _record(
+        conn: aiosqlite.Connection, broadcast_id: int, article_id: int | None, topic_ids: tuple[int, ...], now: int
+    ) -> int:
+        """One delivery of the broadcast per reader it reaches; an item's routine pushes still queued
+        for those readers are cancelled (they get it as breaking news, once)."""
+        if topic_ids:
+            cur = await conn.execute(
+                """
+                INSERT OR IGNORE INTO deliveries (reader_id, broadcast_id, mode, state, created_at)
+                SELECT DISTINCT s.reader_id, ?, 'broadcast', 'queued', ?
+                FROM subscriptions s JOIN readers r ON r.id = s.reader_id
+                WHERE s.topic_id IN (SELECT value FROM json_each(?)) AND r.status = 'active'
+                """,
+                (broadcast_id, now, json.dumps(list(topic_ids))),
+            )
+        else:
             cur = await conn.execute(
                 """
                 INSERT OR IGNORE INTO deliveries (reader_id, broadcast_id, mode, state, created_at)
@@ -119,12 +156,84 @@ class DeliveryRepository:
                 """,
                 (broadcast_id, now),
             )
-            recorded = cur.rowcount
-        return broadcast_id, recorded
+        recorded = cur.rowcount
+        await conn.execute(
+            "UPDATE broadcasts SET state = 'recorded', recorded = ? WHERE id = ?", (recorded, broadcast_id)
+        )
+        if article_id is not None:
+            await conn.execute(
+                """
+                UPDATE deliveries SET state = 'cancelled', error = ?
+                WHERE article_id = ? AND state = 'queued'
+                  AND reader_id IN (SELECT reader_id FROM deliveries WHERE broadcast_id = ?)
+                """,
+                (f"sent as breaking news {broadcast_id}", article_id, broadcast_id),
+            )
+        return recorded
+
+    async def record_due_broadcasts(self, now: int) -> int:
+        """Record the deliveries of every scheduled broadcast whose time has come (the leader's round);
+        returns the deliveries recorded. Each broadcast in one transaction with its deliveries."""
+        total = 0
+        while True:
+            async with self._db.write() as conn:
+                async with conn.execute(
+                    "SELECT id, article_id, topic_ids FROM broadcasts WHERE state = 'scheduled' AND send_at <= ? "
+                    "ORDER BY send_at, id LIMIT 1",
+                    (now,),
+                ) as cur:
+                    row = await cur.fetchone()
+                if row is None:
+                    return total
+                total += await self._record(conn, int(row[0]), row[1], topic_ids_of(row[2]), now_ts())
+
+    async def audience(self, topic_ids: Sequence[int] = ()) -> int:
+        """How many readers a broadcast would reach now: every active reader, or the active
+        subscribers of any of `topic_ids` (each reader once)."""
+        if not topic_ids:
+            row = await self._db.fetch_one("SELECT count(*) FROM readers WHERE status = 'active'")
+        else:
+            row = await self._db.fetch_one(
+                "SELECT count(DISTINCT s.reader_id) FROM subscriptions s JOIN readers r ON r.id = s.reader_id "
+                "WHERE s.topic_id IN (SELECT value FROM json_each(?)) AND r.status = 'active'",
+                (json.dumps(list(topic_ids)),),
+            )
+        return int(row[0]) if row else 0
+
+    async def broadcast(self, broadcast_id: int) -> Broadcast | None:
+        row = await self._db.fetch_one(
+            "SELECT id, text, article_id, topic_ids, send_at, state, recorded FROM broadcasts WHERE id = ?",
+            (broadcast_id,),
+        )
+        if row is None:
+            return None
+        return Broadcast(
+            id=int(row[0]), text=str(row[1]), article_id=row[2], topic_ids=topic_ids_of(row[3]),
+            send_at=row[4], state=str(row[5]), recorded=int(row[6]),
+        )  # fmt: skip
 
     async def broadcast_text(self, broadcast_id: int) -> str | None:
         row = await self._db.fetch_one("SELECT text FROM broadcasts WHERE id = ?", (broadcast_id,))
         return str(row[0]) if row else None
+
+    async def mark_urgent(self, article_id: int, marked_by: int | None = None) -> int | None:
+        """Mark a stored item urgent: its deliveries still queued (instant or digest) move to the
+        breaking-news lane, and a fan-out still to come records it there. None when there is no such
+        item; else how many queued deliveries moved."""
+        async with self._db.write() as conn:
+            async with conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)) as cur:
+                if await cur.fetchone() is None:
+                    return None
+            await conn.execute(
+                "INSERT OR IGNORE INTO urgent_articles (article_id, marked_by, marked_at) VALUES (?, ?, ?)",
+                (article_id, marked_by, now_ts()),
+            )
+            cur = await conn.execute(
+                "UPDATE deliveries SET mode = 'broadcast' WHERE article_id = ? AND state = 'queued' "
+                "AND mode IN ('instant', 'digest')",
+                (article_id,),
+            )
+            return cur.rowcount
 
     async def claim(self, limit: int, *, now: int | None = None, urgent_only: bool = False) -> list[PendingDelivery]:
         """Take up to `limit` due deliveries, marking them in flight: breaking news (broadcasts) first,

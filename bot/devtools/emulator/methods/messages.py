@@ -60,7 +60,8 @@ async def send_message(world: World, params: Params) -> Any:
     text, entities, parse_mode = rules.message_text(params)
     markup = rules.check_reply_markup(params.obj("reply_markup", "reply keyboard markup"))
     link_preview = _link_preview(params)
-    world.check_rate(chat.chat_id)
+    paid = params.flag("allow_paid_broadcast")
+    world.check_rate(chat.chat_id, paid=paid)
     disable_notification = params.flag("disable_notification")
     inline = markup if markup is not None and "inline_keyboard" in markup else None
     if markup is not None and "keyboard" in markup:
@@ -91,6 +92,7 @@ async def send_message(world: World, params: Params) -> Any:
             disable_notification,
             link_preview,
             world.clock(),
+            paid=paid,
         )
     )
     return world.message_dict(chat, message)
@@ -109,7 +111,8 @@ async def send_photo(world: World, params: Params) -> Any:
     markup = rules.check_reply_markup(params.obj("reply_markup", "reply keyboard markup"))
     if photo in world.faults.unfetchable:
         raise bad_request("failed to get HTTP URL content")
-    world.check_rate(chat.chat_id)
+    paid = params.flag("allow_paid_broadcast")
+    world.check_rate(chat.chat_id, paid=paid)
     disable_notification = params.flag("disable_notification")
     inline = markup if markup is not None and "inline_keyboard" in markup else None
     message = StoredMessage(
@@ -127,7 +130,7 @@ async def send_photo(world: World, params: Params) -> Any:
     world.keep(
         SentRecord(
             "sendPhoto", chat.chat_id, message.message_id, caption, parse_mode, entities, markup,
-            disable_notification, None, world.clock(),
+            disable_notification, None, world.clock(), paid=paid,
         )
     )  # fmt: skip
     return world.message_dict(chat, message)
