@@ -464,8 +464,9 @@ class FullTextStore(Protocol):
         ...
 
     async def postpone(self, article_ids: Sequence[int], until: int) -> None:
-        """Not due before `until` (UNIX seconds), no attempt counted: items whose site is not being
-        asked now (it failed again and again, or asked to wait with Retry-After). One transaction."""
+        """Due at `until` (UNIX seconds), no attempt counted: items the filler claimed (their lease
+        released) whose site is not being asked now (it failed again and again, or asked to wait with
+        Retry-After). One transaction."""
         ...
 
     async def next_due(self) -> int | None:

@@ -120,9 +120,11 @@ async def test_postponed_items_wait_without_an_attempt_counted(store: NewsStore)
     assert await store.fulltext.claim(10, lease=60, now=now + 599) == []
     again = await store.fulltext.claim(10, lease=60, now=now + 600)
     assert sorted(j.article_id for j in again) == sorted(ids[:2]) and {j.attempts for j in again} == {0}
-    # never earlier than it was due, and a filled item stays filled
-    await store.fulltext.postpone(ids[:1], now)
-    assert await store.fulltext.claim(10, lease=60, now=now + 650) == []
+    # the filler's lease is released: due at the time given, even before the lease would end
+    await store.fulltext.postpone(ids[:1], now + 620)
+    assert await store.fulltext.claim(10, lease=60, now=now + 619) == []
+    assert [j.article_id for j in await store.fulltext.claim(10, lease=60, now=now + 650)] == ids[:1]
+    # a filled item stays filled
     assert await store.fulltext.fill(ids[1], PageText(body=("فقرة من الصفحة",)))
     await store.fulltext.postpone(ids[1:2], now + 10_000)
     article = await store.articles.get(ids[1])

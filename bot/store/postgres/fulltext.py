@@ -130,7 +130,7 @@ class PgFullTextRepository:
             return
         async with self._db.transaction() as conn:
             await conn.execute(
-                "UPDATE fulltext SET next_try = greatest(next_try, $1), updated_at = $2 "
+                "UPDATE fulltext SET next_try = $1, updated_at = $2 "
                 "WHERE article_id = ANY($3::bigint[]) AND state = 'pending'",
                 until,
                 now_ts(),

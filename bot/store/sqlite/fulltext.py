@@ -134,7 +134,8 @@ class FullTextRepository:
         # /latest and /search be computed again while a backlog of unreadable pages was worked off).
 
     async def postpone(self, article_ids: Sequence[int], until: int) -> None:
-        """Not due before `until`, no attempt counted (their site is not being asked meanwhile)."""
+        """Due at `until`, no attempt counted (their site is not being asked meanwhile); the lease
+        the filler took on them is released."""
         if not article_ids:
             return
         now = now_ts()
@@ -142,7 +143,7 @@ class FullTextRepository:
         await self._db.transaction(
             lambda conn: (
                 conn.executemany(
-                    "UPDATE fulltext SET next_try = max(next_try, ?), updated_at = ? "
+                    "UPDATE fulltext SET next_try = ?, updated_at = ? "
                     "WHERE article_id = ? AND state = 'pending'",
                     params,
                 ).rowcount
