@@ -23,6 +23,7 @@ from bot.store.protocols import (
     ReaderStore,
     SubscriptionStore,
     TopicStore,
+    WordStore,
 )
 from bot.store.records import store_stats
 from bot.store.sqlite.articles import ArticleRepository
@@ -34,6 +35,7 @@ from bot.store.sqlite.fulltext import FullTextRepository
 from bot.store.sqlite.readers import ReaderRepository
 from bot.store.sqlite.subscriptions import SubscriptionRepository
 from bot.store.sqlite.topics import TopicRepository
+from bot.store.sqlite.words import WordRepository
 
 __all__ = [
     "BackupError",
@@ -66,6 +68,7 @@ class Store:
         self.articles: ArticleStore = ArticleRepository(db, topics)
         self.readers: ReaderStore = ReaderRepository(db)
         self.subscriptions: SubscriptionStore = SubscriptionRepository(db)
+        self.words: WordStore = WordRepository(db)
         self.deliveries: DeliveryStore = DeliveryRepository(db)
         self.feeds: FeedStore = FeedRepository(db)
         self.fulltext: FullTextStore = FullTextRepository(db)

@@ -17,6 +17,7 @@ from bot.store.postgres.leader import AdvisoryLeaderLock
 from bot.store.postgres.readers import PgReaderRepository
 from bot.store.postgres.subscriptions import PgSubscriptionRepository
 from bot.store.postgres.topics import PgTopicRepository
+from bot.store.postgres.words import PgWordRepository
 from bot.store.protocols import (
     ArticleStore,
     DeliveryStore,
@@ -27,6 +28,7 @@ from bot.store.protocols import (
     ReaderStore,
     SubscriptionStore,
     TopicStore,
+    WordStore,
 )
 from bot.store.records import store_stats
 
@@ -43,6 +45,7 @@ class PostgresStore:
         self.articles: ArticleStore = PgArticleRepository(db, topics)
         self.readers: ReaderStore = PgReaderRepository(db)
         self.subscriptions: SubscriptionStore = PgSubscriptionRepository(db)
+        self.words: WordStore = PgWordRepository(db)
         self.deliveries: DeliveryStore = PgDeliveryRepository(db)
         self.feeds: FeedStore = PgFeedRepository(db)
         self.fulltext: FullTextStore = PgFullTextRepository(db)

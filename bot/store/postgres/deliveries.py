@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from asyncpg.pool import PoolConnectionProxy
+
 from bot.models import DeliveryState, DigestReader, PendingDelivery
 from bot.store.postgres.db import PgDatabase, Record, affected, now_ts
+from bot.store.postgres.words import changes_since
 from bot.store.records import FANOUT_STARTED
+from bot.store.words import WordIndex, WordMatches, item_text
 
 
 def _pending(row: Record) -> PendingDelivery:
@@ -27,6 +31,7 @@ def _pending(row: Record) -> PendingDelivery:
 class PgDeliveryRepository:
     def __init__(self, db: PgDatabase) -> None:
         self._db = db
+        self._words = WordIndex()  # every reader's words, kept up to date at each round
 
     async def fan_out(self) -> int:
         """Record a delivery for each active subscriber of each article in the outbox, then delete
@@ -41,6 +46,10 @@ class PgDeliveryRepository:
         insertion doubled the time of a large round): an outbox row and the deliveries it makes
         are written and deleted in one transaction, and rounds take disjoint rows, so an article
         in the outbox has none yet; the unique index would refuse a second one (rolled back).
+
+        Readers' words (bot.store.words) join the same round, as on SQLite: a followed word adds
+        the reader where no topic did (ON CONFLICT DO NOTHING: those rows are few), its mark
+        compared with the outbox row's seq; a muted word takes out what the round recorded.
         """
         now = now_ts()
         async with self._db.transaction() as conn:
@@ -72,8 +81,45 @@ class PgDeliveryRepository:
                 seqs,
                 now,
             )
+            recorded = affected(status)
+            matches = await self._match_words(conn, ids, seqs)
+            if matches.follows:
+                added = await conn.execute(
+                    """
+                    INSERT INTO deliveries (reader_id, article_id, mode, state, created_at)
+                    SELECT r.id, w.article_id, r.push_mode, 'queued', $3
+                    FROM unnest($1::bigint[], $2::bigint[]) AS w (article_id, reader_id)
+                    JOIN readers r ON r.id = w.reader_id
+                    WHERE r.status = 'active'
+                    ON CONFLICT DO NOTHING
+                    """,
+                    [a for a, _ in matches.follows],
+                    [r for _, r in matches.follows],
+                    now,
+                )
+                recorded += affected(added)
+            if matches.muted:
+                removed = await conn.execute(
+                    """
+                    DELETE FROM deliveries d
+                    USING unnest($1::bigint[], $2::bigint[]) AS m (article_id, reader_id)
+                    WHERE d.article_id = m.article_id AND d.reader_id = m.reader_id AND d.state = 'queued'
+                    """,
+                    [a for a, _ in matches.muted],
+                    [r for _, r in matches.muted],
+                )
+                recorded -= affected(removed)
             await conn.execute("DELETE FROM outbox WHERE article_id = ANY($1::bigint[])", ids)
-        return affected(status)
+        return recorded
+
+    async def _match_words(self, conn: PoolConnectionProxy[Record], ids: list[int], seqs: list[int]) -> WordMatches:
+        """The round's items matched against every reader's words; an item's mark is its outbox seq."""
+        self._words.apply(await changes_since(conn, self._words.seq))
+        if not len(self._words):
+            return WordMatches([], [])
+        mark = dict(zip(ids, seqs, strict=True))
+        found = await conn.fetch("SELECT id, headline, lead, body FROM articles WHERE id = ANY($1::bigint[])", ids)
+        return self._words.match([(int(r[0]), mark[int(r[0])], item_text(r[1], r[2], r[3])) for r in found])
 
     async def create_broadcast(self, text: str, created_by: int | None) -> tuple[int, int]:
         """Store a breaking-news text and record one delivery per active reader, in one transaction."""

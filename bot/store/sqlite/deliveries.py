@@ -10,6 +10,8 @@ import aiosqlite
 from bot.models import DeliveryState, DigestReader, PendingDelivery
 from bot.store.records import FANOUT_STARTED
 from bot.store.sqlite.db import Database, now_ts
+from bot.store.sqlite.words import changes_since
+from bot.store.words import WordIndex, WordMatches, item_text
 
 __all__ = ["DeliveryRepository", "DigestReader", "PendingDelivery"]
 
@@ -36,6 +38,7 @@ def _pending(row: Sequence[object]) -> PendingDelivery:
 class DeliveryRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._words = WordIndex()  # every reader's words, kept up to date at each round
 
     async def fan_out(self) -> int:
         """Record a delivery for each active subscriber of each article in the outbox, then delete
@@ -49,6 +52,11 @@ class DeliveryRepository:
         `SubscriptionRepository`), nor through a topic that has ended (archived). The first round
         on a store only empties the outbox, so what was already there (seeds, history) is not pushed.
         Returns the deliveries recorded.
+
+        Readers' words (bot.store.words) join the same round: the index takes in the words changed
+        since its last round, then each item is matched once against all of them; a followed word
+        adds the reader (INSERT OR IGNORE: one delivery however many topics and words matched), a
+        muted word takes out whatever the round recorded for that reader and item.
 
         Two rounds at once (two processes) cannot push an item twice: a delivery is unique per
         (reader, article). On SQLite the write transaction serializes them; a multi-writer engine
@@ -83,8 +91,34 @@ class DeliveryRepository:
                 (now, ids),
             )
             recorded = cur.rowcount
+            matches = await self._match_words(conn, ids)
+            if matches.follows:
+                cur = await conn.executemany(
+                    "INSERT OR IGNORE INTO deliveries (reader_id, article_id, mode, state, created_at) "
+                    "SELECT id, ?, push_mode, 'queued', ? FROM readers WHERE id = ? AND status = 'active'",
+                    [(article_id, now, reader_id) for article_id, reader_id in matches.follows],
+                )
+                recorded += cur.rowcount
+            if matches.muted:
+                cur = await conn.executemany(
+                    "DELETE FROM deliveries WHERE reader_id = ? AND article_id = ? AND state = 'queued'",
+                    [(reader_id, article_id) for article_id, reader_id in matches.muted],
+                )
+                recorded -= cur.rowcount
             await conn.execute("DELETE FROM outbox WHERE article_id IN (SELECT value FROM json_each(?))", (ids,))
         return recorded
+
+    async def _match_words(self, conn: aiosqlite.Connection, ids: str) -> WordMatches:
+        """The round's items (their ids, as JSON) matched against every reader's words; an item's
+        mark is its id (a word covers articles above the newest id when it was followed)."""
+        self._words.apply(await changes_since(conn, self._words.seq))
+        if not len(self._words):
+            return WordMatches([], [])
+        async with conn.execute(
+            "SELECT id, headline, lead, body FROM articles WHERE id IN (SELECT value FROM json_each(?))", (ids,)
+        ) as cur:
+            items = [(int(r[0]), int(r[0]), item_text(r[1], r[2], r[3])) for r in await cur.fetchall()]
+        return self._words.match(items)
 
     async def create_broadcast(self, text: str, created_by: int | None) -> tuple[int, int]:
         """Store a breaking-news text and record one delivery per active reader, in one transaction.
