@@ -13,6 +13,7 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.config import Settings
 from bot.services.accounts import Accounts
 from bot.services.editors import Editors
+from bot.services.following import Following
 from bot.services.reading import Reading
 from bot.ui.render import Renderer
 
@@ -47,6 +48,7 @@ class Services:
     reading: Reading
     accounts: Accounts
     editors: Editors
+    following: Following
 
 
 class NewsBot:
@@ -131,3 +133,7 @@ class NewsContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
     @property
     def editors(self) -> Editors:
         return self.bot_data.services.editors
+
+    @property
+    def following(self) -> Following:
+        return self.bot_data.services.following
