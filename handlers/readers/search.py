@@ -49,7 +49,7 @@ async def run_search(message: Message, context: NewsContext, reader: Reader, que
     outcome = await context.reading.search(query, 0)
     text = context.renderer.render("search.html.j2", outcome=outcome, ad=ad, max_chars=MAX_QUERY_CHARS)
     markup = None
-    if outcome.page is not None and outcome.page.total:
+    if outcome.page is not None and (outcome.page.total or can_follow(outcome.query)):
         token = remember(replies.memory(context), outcome.query)
         markup = keyboards.search(outcome.page, token, ad, followable(outcome.query))
     await replies.reply(message, reader, text, markup)

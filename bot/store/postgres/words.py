@@ -93,7 +93,7 @@ class PgWordRepository:
 
     async def of_reader(self, reader_id: int) -> list[ReaderWord]:
         found = await self._db.fetch(
-            "SELECT id, kind, phrase FROM reader_words WHERE reader_id = $1 AND active ORDER BY created_at, id",
+            "SELECT id, kind, phrase FROM reader_words WHERE reader_id = $1 AND active ORDER BY changed",
             reader_id,
         )
         return [ReaderWord(int(r[0]), WordKind(r[1]), str(r[2])) for r in found]

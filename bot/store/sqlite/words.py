@@ -85,7 +85,7 @@ class WordRepository:
 
     async def of_reader(self, reader_id: int) -> list[ReaderWord]:
         found = await self._db.fetch_all(
-            "SELECT id, kind, phrase FROM reader_words WHERE reader_id = ? AND active = 1 ORDER BY created_at, id",
+            "SELECT id, kind, phrase FROM reader_words WHERE reader_id = ? AND active = 1 ORDER BY changed",
             (reader_id,),
         )
         return [ReaderWord(int(r[0]), WordKind(r[1]), str(r[2])) for r in found]
