@@ -6,8 +6,9 @@ A phrase matches an item as search matches a query (`bot.store.search_terms`): b
 in that order. The item's text is its headline, lead and body as stored when it is fanned out.
 
 The index is one pass per item however many words readers follow: the item's folded words become a
-set, intersected (in C) with the one-word phrases; a phrase of several words is looked at only
-when its first word is in the item, and then found as a run of words in the item's word string.
+set, intersected (in C) with the one-word phrases; the item's pairs of neighbouring words, with the
+first two words of the longer phrases (a phrase of three or more is then looked for as a run of
+words in the item's word string).
 It is built incrementally: each engine hands it the rows changed since the last round
 (`WordChange`, ordered by the engine's commit-ordered `seq`), so a round costs what changed, not
 what exists.
@@ -15,6 +16,7 @@ what exists.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -52,11 +54,21 @@ class WordChange:
 
 @dataclass(frozen=True, slots=True)
 class WordMatches:
-    """One round's matches: (article id, reader id) pairs to push through a followed word (muted
-    ones already left out), and pairs a muted word keeps out of whatever else matched."""
+    """One round's matches, article id → reader ids: those to push it to through a followed word
+    (muted ones already left out), and those a muted word keeps it from, whatever else matched."""
 
-    follows: list[tuple[int, int]]
-    muted: list[tuple[int, int]]
+    follows: dict[int, set[int]]
+    muted: dict[int, set[int]]
+
+    @staticmethod
+    def pairs(found: dict[int, set[int]]) -> tuple[list[int], list[int]]:
+        """(article ids, reader ids), one pair per position: the columns a statement takes."""
+        articles: list[int] = []
+        readers: list[int] = []
+        for article_id, ids in found.items():
+            articles.extend([article_id] * len(ids))
+            readers.extend(ids)
+        return articles, readers
 
 
 class WordIndex:
@@ -65,8 +77,9 @@ class WordIndex:
     def __init__(self) -> None:
         self.seq = 0  # the last change applied
         self._follow: dict[str, dict[int, int]] = {}  # key → reader → mark
+        self._newest: dict[str, int] = {}  # key → the highest mark it has had (items above: every follower)
         self._mute: dict[str, set[int]] = {}  # key → readers
-        self._first: dict[str, set[str]] = {}  # first word → keys of several words (either kind)
+        self._pairs: dict[tuple[str, str], set[str]] = {}  # first two words → keys of several words
         self._rows: dict[int, tuple[int, WordKind, str]] = {}  # row id → (reader, kind, key) indexed
 
     def __len__(self) -> int:
@@ -84,10 +97,11 @@ class WordIndex:
         key = change.key
         if change.kind is WordKind.FOLLOW:
             self._follow.setdefault(key, {})[change.reader_id] = change.mark
+            self._newest[key] = max(self._newest.get(key, 0), change.mark)
         else:
             self._mute.setdefault(key, set()).add(change.reader_id)
         if " " in key:
-            self._first.setdefault(key.split(" ", 1)[0], set()).add(key)
+            self._pairs.setdefault(_lead(key), set()).add(key)
         self._rows[change.id] = (change.reader_id, change.kind, key)
 
     def _drop(self, row_id: int) -> None:
@@ -100,54 +114,74 @@ class WordIndex:
             readers.pop(reader_id, None)
             if not readers:
                 self._follow.pop(key, None)
+                self._newest.pop(key, None)
         else:
             muted = self._mute.get(key, set())
             muted.discard(reader_id)
             if not muted:
                 self._mute.pop(key, None)
         if " " in key and key not in self._follow and key not in self._mute:
-            first = key.split(" ", 1)[0]
-            keys = self._first.get(first, set())
+            lead = _lead(key)
+            keys = self._pairs.get(lead, set())
             keys.discard(key)
             if not keys:
-                self._first.pop(first, None)
+                self._pairs.pop(lead, None)
 
     def keys_in(self, text: str) -> list[str]:
         """Every indexed phrase (of either kind) found in `text`; a phrase never spans two lines
         (the headline, the lead, a paragraph)."""
-        folded = fold(text)
-        present = set(_WORD.findall(folded))
+        lines = [_WORD.findall(line) for line in fold(text).split("\n")]
+        present = set().union(*lines)
         found = list(present & self._follow.keys())
         found.extend(present & self._mute.keys())
-        firsts = present & self._first.keys()
-        if firsts:
-            line = " " + " \n ".join(" ".join(_WORD.findall(part)) for part in folded.split("\n")) + " "
-            for first in firsts:
-                found.extend(key for key in self._first[first] if f" {key} " in line)
+        if self._pairs:
+            pairs: set[tuple[str, str]] = set()
+            for tokens in lines:
+                pairs.update(itertools.pairwise(tokens))
+            line = ""
+            for pair in pairs & self._pairs.keys():
+                for key in self._pairs[pair]:
+                    if key.count(" ") == 1:  # two words: the pair is the phrase
+                        found.append(key)
+                        continue
+                    line = line or " " + " \n ".join(" ".join(tokens) for tokens in lines) + " "
+                    if f" {key} " in line:
+                        found.append(key)
         return found
 
     def match(self, items: Sequence[tuple[int, int, str]]) -> WordMatches:
         """Match items (article id, mark, text) against every reader's words in one pass each."""
-        follows: list[tuple[int, int]] = []
-        muted: list[tuple[int, int]] = []
+        follows: dict[int, set[int]] = {}
+        muted: dict[int, set[int]] = {}
         if not self._rows:
             return WordMatches(follows, muted)
+        follow, mute, newest = self._follow, self._mute, self._newest
         for article_id, mark, text in items:
             keys = self.keys_in(text)
             if not keys:
                 continue
             silenced: set[int] = set()
-            for key in keys:
-                silenced.update(self._mute.get(key, ()))
             wanted: set[int] = set()
             for key in keys:
-                readers = self._follow.get(key)
+                if key in mute:
+                    silenced.update(mute[key])
+                readers = follow.get(key)
                 if readers:
-                    wanted.update(reader for reader, since in readers.items() if mark > since)
-            wanted -= silenced
-            follows.extend((article_id, reader) for reader in wanted)
-            muted.extend((article_id, reader) for reader in silenced)
+                    if mark > newest[key]:  # the usual case: followed before the item was stored
+                        wanted.update(readers)
+                    else:
+                        wanted.update(reader for reader, since in readers.items() if mark > since)
+            if silenced:
+                wanted -= silenced
+                muted[article_id] = silenced
+            if wanted:
+                follows[article_id] = wanted
         return WordMatches(follows, muted)
+
+
+def _lead(key: str) -> tuple[str, str]:
+    first, second = key.split(" ", 2)[:2]
+    return first, second
 
 
 def item_text(headline: str, lead: str, body: str) -> str:

@@ -93,8 +93,7 @@ class PgDeliveryRepository:
                     WHERE r.status = 'active'
                     ON CONFLICT DO NOTHING
                     """,
-                    [a for a, _ in matches.follows],
-                    [r for _, r in matches.follows],
+                    *WordMatches.pairs(matches.follows),
                     now,
                 )
                 recorded += affected(added)
@@ -105,8 +104,7 @@ class PgDeliveryRepository:
                     USING unnest($1::bigint[], $2::bigint[]) AS m (article_id, reader_id)
                     WHERE d.article_id = m.article_id AND d.reader_id = m.reader_id AND d.state = 'queued'
                     """,
-                    [a for a, _ in matches.muted],
-                    [r for _, r in matches.muted],
+                    *WordMatches.pairs(matches.muted),
                 )
                 recorded -= affected(removed)
             await conn.execute("DELETE FROM outbox WHERE article_id = ANY($1::bigint[])", ids)
@@ -116,7 +114,7 @@ class PgDeliveryRepository:
         """The round's items matched against every reader's words; an item's mark is its outbox seq."""
         self._words.apply(await changes_since(conn, self._words.seq))
         if not len(self._words):
-            return WordMatches([], [])
+            return WordMatches({}, {})
         mark = dict(zip(ids, seqs, strict=True))
         found = await conn.fetch("SELECT id, headline, lead, body FROM articles WHERE id = ANY($1::bigint[])", ids)
         return self._words.match([(int(r[0]), mark[int(r[0])], item_text(r[1], r[2], r[3])) for r in found])

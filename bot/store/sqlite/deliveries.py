@@ -35,6 +35,17 @@ def _pending(row: Sequence[object]) -> PendingDelivery:
     )
 
 
+# (article id, reader id) rows from JSON [[article id, [reader id, …]], …]
+_WORD_PAIRS = (
+    "(SELECT json_extract(a.value, '$[0]') AS article_id, r.value AS reader_id "
+    "FROM json_each(?) a, json_each(a.value, '$[1]') r)"
+)
+
+
+def _pairs_json(found: dict[int, set[int]]) -> str:
+    return json.dumps([[article_id, list(readers)] for article_id, readers in found.items()])
+
+
 class DeliveryRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -92,17 +103,22 @@ class DeliveryRepository:
             )
             recorded = cur.rowcount
             matches = await self._match_words(conn, ids)
+            # Each as one statement over JSON [[article id, [reader id, …]], …] (one bound parameter).
             if matches.follows:
-                cur = await conn.executemany(
+                cur = await conn.execute(
                     "INSERT OR IGNORE INTO deliveries (reader_id, article_id, mode, state, created_at) "
-                    "SELECT id, ?, push_mode, 'queued', ? FROM readers WHERE id = ? AND status = 'active'",
-                    [(article_id, now, reader_id) for article_id, reader_id in matches.follows],
+                    f"SELECT r.id, w.article_id, r.push_mode, 'queued', ? FROM {_WORD_PAIRS} w "
+                    "JOIN readers r ON r.id = w.reader_id WHERE r.status = 'active'",
+                    (now, _pairs_json(matches.follows)),
                 )
                 recorded += cur.rowcount
             if matches.muted:
-                cur = await conn.executemany(
-                    "DELETE FROM deliveries WHERE reader_id = ? AND article_id = ? AND state = 'queued'",
-                    [(reader_id, article_id) for article_id, reader_id in matches.muted],
+                # Each pair looked up through the (reader, article) index, never a scan of the queue.
+                cur = await conn.execute(
+                    "DELETE FROM deliveries WHERE id IN (SELECT d.id FROM "
+                    f"{_WORD_PAIRS} w JOIN deliveries d ON d.reader_id = w.reader_id AND d.article_id = w.article_id "
+                    "WHERE d.state = 'queued')",
+                    (_pairs_json(matches.muted),),
                 )
                 recorded -= cur.rowcount
             await conn.execute("DELETE FROM outbox WHERE article_id IN (SELECT value FROM json_each(?))", (ids,))
@@ -113,7 +129,7 @@ class DeliveryRepository:
         mark is its id (a word covers articles above the newest id when it was followed)."""
         self._words.apply(await changes_since(conn, self._words.seq))
         if not len(self._words):
-            return WordMatches([], [])
+            return WordMatches({}, {})
         async with conn.execute(
             "SELECT id, headline, lead, body FROM articles WHERE id IN (SELECT value FROM json_each(?))", (ids,)
         ) as cur:
