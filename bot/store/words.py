@@ -25,7 +25,7 @@ from bot.models import WordKind
 from bot.store.search_terms import words
 from bot.text.arabic import fold
 
-_WORD = re.compile(r"\w+", re.UNICODE)  # as bot.store.search_terms splits words
+_TOKEN = re.compile(r"\w+|\n", re.UNICODE)  # words as bot.store.search_terms splits them, and line breaks
 
 MAX_WORDS = 20  # words a reader may follow, and as many they may mute
 MAX_PHRASE_WORDS = 6  # words in one phrase
@@ -130,21 +130,18 @@ class WordIndex:
     def keys_in(self, text: str) -> list[str]:
         """Every indexed phrase (of either kind) found in `text`; a phrase never spans two lines
         (the headline, the lead, a paragraph)."""
-        lines = [_WORD.findall(line) for line in fold(text).split("\n")]
-        present = set().union(*lines)
+        tokens = _TOKEN.findall(fold(text))  # words, and "\n" between lines: no phrase spans one
+        present = set(tokens)
         found = list(present & self._follow.keys())
         found.extend(present & self._mute.keys())
         if self._pairs:
-            pairs: set[tuple[str, str]] = set()
-            for tokens in lines:
-                pairs.update(itertools.pairwise(tokens))
             line = ""
-            for pair in pairs & self._pairs.keys():
+            for pair in set(itertools.pairwise(tokens)) & self._pairs.keys():
                 for key in self._pairs[pair]:
                     if key.count(" ") == 1:  # two words: the pair is the phrase
                         found.append(key)
                         continue
-                    line = line or " " + " \n ".join(" ".join(tokens) for tokens in lines) + " "
+                    line = line or " " + " ".join(tokens) + " "
                     if f" {key} " in line:
                         found.append(key)
         return found
