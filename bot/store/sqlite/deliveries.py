@@ -103,20 +103,22 @@ class DeliveryRepository:
             )
             recorded = cur.rowcount
             matches = await self._match_words(conn, ids)
-            # Each as one statement over JSON [[article id, [reader id, …]], …] (one bound parameter).
+            # Each as one statement over JSON [[article id, [reader id, …]], …] (one bound parameter),
+            # the pairs the outer loop (CROSS JOIN fixes the order): each looks its row up by key.
+            # Left to itself the planner scanned the readers, or the queue, and the pairs for each.
             if matches.follows:
                 cur = await conn.execute(
                     "INSERT OR IGNORE INTO deliveries (reader_id, article_id, mode, state, created_at) "
                     f"SELECT r.id, w.article_id, r.push_mode, 'queued', ? FROM {_WORD_PAIRS} w "
-                    "JOIN readers r ON r.id = w.reader_id WHERE r.status = 'active'",
+                    "CROSS JOIN readers r ON r.id = w.reader_id WHERE r.status = 'active'",
                     (now, _pairs_json(matches.follows)),
                 )
                 recorded += cur.rowcount
             if matches.muted:
                 # Each pair looked up through the (reader, article) index, never a scan of the queue.
                 cur = await conn.execute(
-                    "DELETE FROM deliveries WHERE id IN (SELECT d.id FROM "
-                    f"{_WORD_PAIRS} w JOIN deliveries d ON d.reader_id = w.reader_id AND d.article_id = w.article_id "
+                    f"DELETE FROM deliveries WHERE id IN (SELECT d.id FROM {_WORD_PAIRS} w "
+                    "CROSS JOIN deliveries d ON d.reader_id = w.reader_id AND d.article_id = w.article_id "
                     "WHERE d.state = 'queued')",
                     (_pairs_json(matches.muted),),
                 )
