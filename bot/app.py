@@ -45,6 +45,7 @@ import handlers.readers.settings
 import handlers.readers.start
 import handlers.readers.topics
 import handlers.readers.unknown
+import handlers.readers.words
 import handlers.system.errors
 import handlers.system.flood
 import handlers.system.membership
@@ -63,6 +64,7 @@ from bot.runtime.workers import Sharding, ShardingBot, ShardingRequest, WorkerPo
 from bot.services.accounts import Accounts
 from bot.services.chats import Chats
 from bot.services.editors import Editors
+from bot.services.following import Following
 from bot.services.reading import Reading
 from bot.store import open_store
 from bot.store.protocols import NewsStore
@@ -83,7 +85,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("live", "البث المباشر"),
     ("videos", "أحدث الفيديوهات"),
     ("settings", "الإعدادات"),
-    ("follow", "تابعنا"),
+    ("follow", "متابعة كلمة أو اسم، وقنواتنا"),
+    ("mute", "إخفاء أخبار كلمة لا تريدها"),
     ("help", "المساعدة"),
     ("stop", "إيقاف التنبيهات"),
 )
@@ -130,7 +133,8 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
         (0, CommandHandler("latest", handlers.readers.headlines.latest)),
         (0, CommandHandler("videos", handlers.readers.headlines.videos)),
         (0, CommandHandler("live", handlers.readers.headlines.live)),
-        (0, CommandHandler("follow", handlers.readers.headlines.follow)),
+        (0, CommandHandler("follow", handlers.readers.words.follow_command)),
+        (0, CommandHandler("mute", handlers.readers.words.mute_command)),
         (0, CommandHandler("topics", handlers.readers.topics.topics)),
         (0, CommandHandler("mysubs", handlers.readers.topics.mysubs)),
         (0, CommandHandler("search", handlers.readers.search.search_command)),
@@ -152,6 +156,8 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
         (0, CallbackQueryHandler(handlers.readers.buttons.topic_subscribe, pattern=pattern(Action.TOPIC_SUB))),
         (0, CallbackQueryHandler(handlers.readers.buttons.mysubs_remove, pattern=pattern(Action.MYSUBS_REMOVE))),
         (0, CallbackQueryHandler(handlers.readers.buttons.search_page, pattern=pattern(Action.SEARCH_PAGE))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.search_follow, pattern=pattern(Action.SEARCH_FOLLOW))),
+        (0, CallbackQueryHandler(handlers.readers.buttons.word_remove, pattern=pattern(Action.WORD_REMOVE))),
         (0, CallbackQueryHandler(handlers.readers.buttons.setting, pattern=pattern(Action.SETTING))),
         (0, CallbackQueryHandler(handlers.readers.buttons.stop, pattern=pattern(Action.STOP))),
         (0, CallbackQueryHandler(handlers.readers.buttons.stale)),
@@ -327,6 +333,7 @@ def attach_store(news: NewsBot, store: NewsStore) -> None:
             clock=news.clock,
         ),
         chats=Chats(store, reading, news.settings.admins),
+        following=Following(store),
     )
 
 

@@ -71,6 +71,30 @@ class PushMode(StrEnum):
     DIGEST = "digest"
 
 
+class WordKind(StrEnum):
+    """A reader's own word: followed (matching items are pushed) or muted (kept out of pushes and digests)."""
+
+    FOLLOW = "follow"
+    MUTE = "mute"
+
+
+class WordAdded(StrEnum):
+    """What adding a reader's word did."""
+
+    ADDED = "added"
+    EXISTS = "exists"  # already there: nothing stored twice
+    LIMIT = "limit"  # the reader has the most words of that kind allowed
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderWord:
+    """A word or phrase a reader follows or mutes, as they wrote it."""
+
+    id: int
+    kind: WordKind
+    text: str
+
+
 class DeliveryState(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"

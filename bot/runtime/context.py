@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.services.accounts import Accounts
 from bot.services.chats import Chats
 from bot.services.editors import Editors
+from bot.services.following import Following
 from bot.services.reading import Reading
 from bot.ui.render import Renderer
 
@@ -49,6 +50,7 @@ class Services:
     accounts: Accounts
     editors: Editors
     chats: Chats
+    following: Following
 
 
 class NewsBot:
@@ -137,3 +139,7 @@ class NewsContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
     @property
     def chats(self) -> Chats:
         return self.bot_data.services.chats
+
+    @property
+    def following(self) -> Following:
+        return self.bot_data.services.following

@@ -22,6 +22,7 @@ from bot.models import (
     ReaderSettings,
     ReaderStatus,
     Topic,
+    WordKind,
     offered_zone,
 )
 from bot.store.protocols import NewsStore
@@ -216,9 +217,8 @@ class Reading:
 
     async def followed_words(self, reader_id: int) -> list[str]:
         """The words and phrases the reader follows (`/follow WORD`), as they typed them, in the
-        order they added them: what `/follow` with no word lists. None are stored yet: word
-        following (its store and matching) fills this seam."""
-        return []
+        order they added them: what `/follow` with no word lists."""
+        return [w.text for w in await self.store.words.of_reader(reader_id) if w.kind is WordKind.FOLLOW]
 
     # -- articles and search ---------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from bot.store.protocols import (
     ReaderStore,
     SubscriptionStore,
     TopicStore,
+    WordStore,
 )
 from bot.store.records import store_stats
 from bot.store.sqlite.articles import ArticleRepository
@@ -38,6 +39,7 @@ from bot.store.sqlite.messages import MessageRepository
 from bot.store.sqlite.readers import ReaderRepository
 from bot.store.sqlite.subscriptions import SubscriptionRepository
 from bot.store.sqlite.topics import TopicRepository
+from bot.store.sqlite.words import WordRepository
 
 __all__ = [
     "BackupError",
@@ -70,6 +72,7 @@ class Store:
         self.articles: ArticleStore = ArticleRepository(db, topics)
         self.readers: ReaderStore = ReaderRepository(db)
         self.subscriptions: SubscriptionStore = SubscriptionRepository(db)
+        self.words: WordStore = WordRepository(db)
         self.deliveries: DeliveryStore = DeliveryRepository(db)
         self.chats: ChatStore = ChatRepository(db)
         self.feeds: FeedStore = FeedRepository(db)

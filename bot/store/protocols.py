@@ -35,6 +35,7 @@ from bot.models import (
     Reader,
     ReaderSettings,
     ReaderStatus,
+    ReaderWord,
     SentMessage,
     StoredText,
     StoreStats,
@@ -44,6 +45,8 @@ from bot.models import (
     TopicStatus,
     UpsertOutcome,
     Withdrawal,
+    WordAdded,
+    WordKind,
 )
 
 
@@ -250,15 +253,40 @@ class SubscriptionStore(Protocol):
         ...
 
 
+class WordStore(Protocol):
+    """Words and phrases each reader follows or mutes (bot.store.words). A followed word, like a
+    subscription, covers what is stored after it; the fan-out matches every item against all of
+    them (`DeliveryStore.fan_out`)."""
+
+    async def add(self, reader_id: int, kind: WordKind, text: str, key: str, limit: int) -> WordAdded:
+        """Keep `text` (folded as `key`, bot.store.words.phrase_key) as the reader's word of `kind`,
+        in one transaction: EXISTS when they have it already, LIMIT when they have `limit` of that kind."""
+        ...
+
+    async def remove(self, reader_id: int, word_id: int) -> ReaderWord | None:
+        """The reader's word removed, or None when they have no such word."""
+        ...
+
+    async def of_reader(self, reader_id: int) -> list[ReaderWord]:
+        """The reader's words, followed and muted, in the order they were added."""
+        ...
+
+    async def count(self) -> dict[str, int]:
+        """Words kept, by kind (follow, mute)."""
+        ...
+
+
 class DeliveryStore(Protocol):
     """Deliveries: one per (reader, item), recorded before sending, marked when Telegram confirms."""
 
     async def fan_out(self, *, fresh_after: int | None = None) -> int:
-        """Record one delivery per active subscriber of each article in the outbox, and empty the
-        outbox of what was recorded, in one transaction. The first round on a store only empties
-        it (what a new store was seeded with is not pushed). An article dated (else stored) before
-        `fresh_after`, UNIX seconds, is not pushed; a story told by several articles reaches each
-        reader once. Returns the deliveries recorded."""
+        """Record one delivery per active subscriber of each article in the outbox, and per active
+        reader following a word it matches (once per reader and article, whatever matched), none
+        for a reader muting a word it matches, and empty the outbox of what was recorded, in one
+        transaction. The first round on a store only empties it (what a new store was seeded with
+        is not pushed). An article dated (else stored) before `fresh_after`, UNIX seconds, is not
+        pushed; a story told by several articles reaches each reader once. Returns the deliveries
+        recorded."""
         ...
 
     async def create_broadcast(
@@ -513,6 +541,9 @@ class NewsStore(Protocol):
 
     @property
     def subscriptions(self) -> SubscriptionStore: ...
+
+    @property
+    def words(self) -> WordStore: ...
 
     @property
     def deliveries(self) -> DeliveryStore: ...

@@ -36,6 +36,8 @@ class Action(StrEnum):
     TOPIC_SUB = "ts"  # topic id, page: (un)subscribe on the topic's page
     MYSUBS_REMOVE = "mr"  # topic id
     SEARCH_PAGE = "sr"  # search token, page
+    SEARCH_FOLLOW = "sf"  # search token: follow the searched words
+    WORD_REMOVE = "wr"  # reader word id: remove it from /mysubs
     SETTING = "st"  # setting field, value
     STOP = "sp"  # 1 = confirm, 0 = cancel
     GROUP_TOPICS = "gp"  # page: a group's topics list (its administrators only)
@@ -56,6 +58,8 @@ ARITY: dict[Action, int] = {
     Action.TOPIC_SUB: 2,
     Action.MYSUBS_REMOVE: 1,
     Action.SEARCH_PAGE: 2,
+    Action.SEARCH_FOLLOW: 1,
+    Action.WORD_REMOVE: 1,
     Action.SETTING: 2,
     Action.STOP: 1,
     Action.GROUP_TOPICS: 1,

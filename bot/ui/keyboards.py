@@ -11,6 +11,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, TelegramObject
 
 from bot.models import READER_ZONES, Article, PushMode, ReaderSettings, Topic
+from bot.services.following import MySubs
 from bot.services.reading import DIGEST_HOURS, QUIET_PRESETS, Page, Setting, TopicPage, TopicsPage
 from bot.text.arabic import hour_of_day, to_digits
 from bot.ui.callbacks import Action, encode
@@ -104,8 +105,8 @@ def _button(label: str, action: Action, *args: int) -> InlineKeyboardButton:
     return _callback_button(label, encode(action, *args))
 
 
-def _short(title: str) -> str:
-    return title if len(title) <= MAX_TITLE_IN_LABEL else title[: MAX_TITLE_IN_LABEL - 1].rstrip() + "…"
+def _short(title: str, most: int = MAX_TITLE_IN_LABEL) -> str:
+    return title if len(title) <= most else title[: most - 1].rstrip() + "…"
 
 
 def _nav(has_prev: bool, has_next: bool, page: int, to: Callable[[int], str]) -> Row:
@@ -135,8 +136,10 @@ def latest(page: Page, arabic_digits: bool, action: Action = Action.LATEST) -> K
     return headlines(page, lambda p: encode(action, p), arabic_digits)
 
 
-def search(page: Page, token: int, arabic_digits: bool) -> Keyboard | None:
-    return headlines(page, lambda p: encode(Action.SEARCH_PAGE, token, p), arabic_digits)
+def search(page: Page, token: int, arabic_digits: bool, follow: str | None = None) -> Keyboard | None:
+    """Search results, paged; with `follow` (the query, when it can be followed), «🔔 تابع «…»» under them."""
+    extra = [[_button(f"🔔 تابع «{_short(follow, 30)}»", Action.SEARCH_FOLLOW, token)]] if follow else []
+    return headlines(page, lambda p: encode(Action.SEARCH_PAGE, token, p), arabic_digits, extra=extra)
 
 
 def subscribe_label(topic: Topic, subscribed: bool) -> str:
@@ -180,11 +183,15 @@ def topic(view: TopicPage, arabic_digits: bool) -> Keyboard | None:
     )
 
 
-def mysubs(mine: Sequence[Topic]) -> Keyboard | None:
-    if not mine:
+def mysubs(mine: MySubs) -> Keyboard | None:
+    """A removal button per topic, followed word and muted word (at most 100 buttons in all)."""
+    if mine.empty:
         return Keyboard([[_button("🗂 تصفح المواضيع", Action.TOPICS, 0)]])
-    rows: list[Row] = [[_button("❌ " + _short(t.name), Action.MYSUBS_REMOVE, t.id)] for t in mine[:99]]
-    return Keyboard(rows)
+    words: list[Row] = [[_button("❌ 🔔 " + _short(w.text), Action.WORD_REMOVE, w.id)] for w in mine.follows]
+    words += [[_button("❌ 🔕 " + _short(w.text), Action.WORD_REMOVE, w.id)] for w in mine.mutes]
+    words = words[:99]
+    rows: list[Row] = [[_button("❌ " + _short(t.name), Action.MYSUBS_REMOVE, t.id)] for t in mine.topics]
+    return Keyboard(rows[: 100 - len(words)] + words)
 
 
 def article(item: Article, share_query: str, link: str | None, page: int = 0, pages: int = 1) -> Keyboard:

@@ -13,13 +13,14 @@ from typing import Any
 
 from telegram import CallbackQuery, Message, Update
 
-from bot.models import Reader, Topic
+from bot.models import Reader, Topic, WordKind
 from bot.runtime.context import NewsContext
 from bot.services.reading import MAX_QUERY_CHARS, Page, Reading, Setting, TopicsPage
 from bot.ui import keyboards
 from bot.ui.callbacks import Action, args_of
 from handlers.readers import articles, replies, search, settings
 from handlers.readers.headlines import live_url
+from handlers.readers.words import render_answer as render_word
 
 Notice = tuple[str, dict[str, str]] | None  # (notice kind, template values) for the callback answer
 ButtonAction = Callable[[CallbackQuery, Message, tuple[int, ...], Reader, NewsContext], Awaitable[Notice]]
@@ -217,12 +218,23 @@ async def topic_subscribe(
 async def mysubs_remove(
     query: CallbackQuery, message: Message, args: tuple[int, ...], reader: Reader, context: NewsContext
 ) -> Notice:
-    reading = context.reading
-    await reading.unsubscribe(reader.id, args[0])
-    mine = await reading.my_topics(reader.id)
-    text = context.renderer.render("mysubs.html.j2", topics=mine, ad=reader.settings.arabic_digits, s=reader.settings)
+    mine = await context.following.remove_topic(reader.id, args[0])
+    text = context.renderer.render("mysubs.html.j2", mine=mine, ad=reader.settings.arabic_digits, s=reader.settings)
     await replies.edit_in_place(query, reader, text, keyboards.mysubs(mine))
     return None
+
+
+@_button
+async def word_remove(
+    query: CallbackQuery, message: Message, args: tuple[int, ...], reader: Reader, context: NewsContext
+) -> Notice:
+    """Remove a followed or muted word from /mysubs (word id)."""
+    mine = await context.following.remove_word(reader.id, args[0])
+    if mine is None:
+        return _MISSING
+    text = context.renderer.render("mysubs.html.j2", mine=mine, ad=reader.settings.arabic_digits)
+    await replies.edit_in_place(query, reader, text, keyboards.mysubs(mine))
+    return ("removed", {})
 
 
 # -- search, settings, stop -----------------------------------------------------------------------
@@ -243,7 +255,22 @@ async def search_page(
     ad = reader.settings.arabic_digits
     tz = replies.zone(context, reader)
     text = context.renderer.render("search.html.j2", outcome=outcome, ad=ad, max_chars=MAX_QUERY_CHARS, tz=tz)
-    await replies.edit_in_place(query, reader, text, keyboards.search(outcome.page, token, ad))
+    markup = keyboards.search(outcome.page, token, ad, search.followable(outcome.query))
+    await replies.edit_in_place(query, reader, text, markup)
+    return None
+
+
+@_button
+async def search_follow(
+    query: CallbackQuery, message: Message, args: tuple[int, ...], reader: Reader, context: NewsContext
+) -> Notice:
+    """«🔔 تابع «…»» under search results: follow the searched words (remembered query token), answered
+    in a new message (the results stay)."""
+    words = search.recall(replies.memory(context), args[0])
+    if words is None:
+        return ("search_expired", {})
+    answer = await context.following.add(reader.id, WordKind.FOLLOW, words)
+    await replies.send(context, message.chat_id, reader, render_word(context, answer, reader))
     return None
 
 

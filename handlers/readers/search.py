@@ -9,6 +9,7 @@ from telegram import ForceReply, Message, Update
 
 from bot.models import Reader
 from bot.runtime.context import NewsContext
+from bot.services.following import can_follow
 from bot.services.reading import MAX_QUERY_CHARS
 from bot.ui import keyboards
 from handlers.readers import replies, unknown
@@ -38,14 +39,20 @@ def recall(user_data: MutableMapping[Any, Any], token: int) -> str | None:
     return found if isinstance(found, str) else None
 
 
+def followable(query: str) -> str | None:
+    """The query, when «🔔 تابع «…»» can follow it as it is."""
+    return query if can_follow(query) else None
+
+
 async def run_search(message: Message, context: NewsContext, reader: Reader, query: str) -> None:
     ad = reader.settings.arabic_digits
     outcome = await context.reading.search(query, 0)
     tz = replies.zone(context, reader)
     text = context.renderer.render("search.html.j2", outcome=outcome, ad=ad, max_chars=MAX_QUERY_CHARS, tz=tz)
     markup = None
-    if outcome.page is not None and outcome.page.total:
-        markup = keyboards.search(outcome.page, remember(replies.memory(context), outcome.query), ad)
+    if outcome.page is not None and (outcome.page.total or can_follow(outcome.query)):
+        token = remember(replies.memory(context), outcome.query)
+        markup = keyboards.search(outcome.page, token, ad, followable(outcome.query))
     await replies.reply(message, reader, text, markup)
 
 

@@ -24,6 +24,6 @@ async def mysubs(update: Update, context: NewsContext) -> None:
     reader = await replies.reader_of(update, context)
     if message is None or reader is None:
         return
-    mine = await context.reading.my_topics(reader.id)
-    text = context.renderer.render("mysubs.html.j2", topics=mine, ad=reader.settings.arabic_digits, s=reader.settings)
+    mine = await context.following.mysubs(reader.id)
+    text = context.renderer.render("mysubs.html.j2", mine=mine, ad=reader.settings.arabic_digits, s=reader.settings)
     await replies.reply(message, reader, text, keyboards.mysubs(mine))

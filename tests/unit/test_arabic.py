@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.text.arabic import (
+    _DROP,
+    _FOLD_TABLE,
     FSI,
     NOUNS,
     PDI,
@@ -48,6 +51,7 @@ EXPECTED = {
     "member": ("لا أعضاء", "عضو واحد", "عضوان", "{n} أعضاء", "{n} عضوًا", "{n} عضو"),
     "second": ("لا ثوانٍ", "ثانية واحدة", "ثانيتان", "{n} ثوانٍ", "{n} ثانية", "{n} ثانية"),
     "star": ("لا نجوم", "نجمة واحدة", "نجمتان", "{n} نجوم", "{n} نجمة", "{n} نجمة"),
+    "word": ("لا كلمات", "كلمة واحدة", "كلمتان", "{n} كلمات", "{n} كلمة", "{n} كلمة"),
 }
 CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 
@@ -338,6 +342,13 @@ def test_clean_text_is_idempotent_and_clean(text: str) -> None:
 @given(st.text())
 def test_fold_is_idempotent(text: str) -> None:
     assert fold(fold(text)) == fold(text)
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x6FF)) | st.text())
+def test_fold_replaces_as_its_table_says(text: str) -> None:
+    # the replace chain in fold() gives what one str.translate over the table gives
+    expected = _DROP.sub("", unicodedata.normalize("NFC", text)).translate(_FOLD_TABLE).casefold()
+    assert fold(text) == expected
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from bot.store.postgres.messages import PgMessageRepository
 from bot.store.postgres.readers import PgReaderRepository
 from bot.store.postgres.subscriptions import PgSubscriptionRepository
 from bot.store.postgres.topics import PgTopicRepository
+from bot.store.postgres.words import PgWordRepository
 from bot.store.protocols import (
     ArticleStore,
     ChatStore,
@@ -31,6 +32,7 @@ from bot.store.protocols import (
     ReaderStore,
     SubscriptionStore,
     TopicStore,
+    WordStore,
 )
 from bot.store.records import store_stats
 
@@ -47,6 +49,7 @@ class PostgresStore:
         self.articles: ArticleStore = PgArticleRepository(db, topics)
         self.readers: ReaderStore = PgReaderRepository(db)
         self.subscriptions: SubscriptionStore = PgSubscriptionRepository(db)
+        self.words: WordStore = PgWordRepository(db)
         self.deliveries: DeliveryStore = PgDeliveryRepository(db)
         self.chats: ChatStore = PgChatRepository(db)
         self.feeds: FeedStore = PgFeedRepository(db)

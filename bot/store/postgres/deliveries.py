@@ -9,7 +9,9 @@ from asyncpg.pool import PoolConnectionProxy
 
 from bot.models import Broadcast, ChatKind, DeliveryState, DigestReader, ItemReach, PendingDelivery
 from bot.store.postgres.db import PgDatabase, Record, affected, now_ts
+from bot.store.postgres.words import changes_since
 from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader, topic_ids_of, topic_ids_text
+from bot.store.words import WordIndex, WordMatches, item_text
 
 
 def _pending(row: Record) -> PendingDelivery:
@@ -31,6 +33,7 @@ def _pending(row: Record) -> PendingDelivery:
 class PgDeliveryRepository:
     def __init__(self, db: PgDatabase) -> None:
         self._db = db
+        self._words = WordIndex()  # every reader's words, kept up to date at each round
 
     async def fan_out(self, *, fresh_after: int | None = None) -> int:
         """Record a delivery for each active subscriber of each article in the outbox, then delete
@@ -48,6 +51,10 @@ class PgDeliveryRepository:
 
         As on SQLite, an item dated before `fresh_after` is not pushed, and a story told by several
         items reaches a reader once (the first of its items they follow; none after any of them).
+
+        Readers' words (bot.store.words) join the same round, as on SQLite: a followed word adds
+        the reader where no topic did (ON CONFLICT DO NOTHING: those rows are few), its mark
+        compared with the outbox row's seq; a muted word takes out what the round recorded.
         """
         now = now_ts()
         async with self._db.transaction() as conn:
@@ -87,8 +94,50 @@ class PgDeliveryRepository:
                 now,
                 fresh_after if fresh_after is not None else -(2**62),
             )
+            recorded = affected(status)
+            matches = await self._match_words(conn, ids, seqs)
+            if matches.follows:
+                added = await conn.execute(
+                    """
+                    INSERT INTO deliveries (reader_id, article_id, mode, state, created_at)
+                    SELECT r.id, w.article_id,
+                           CASE WHEN u.article_id IS NULL THEN r.push_mode ELSE 'broadcast' END, 'queued', $3
+                    FROM unnest($1::bigint[], $2::bigint[]) AS w (article_id, reader_id)
+                    JOIN readers r ON r.id = w.reader_id
+                    JOIN articles a ON a.id = w.article_id
+                    LEFT JOIN urgent_articles u ON u.article_id = w.article_id
+                    WHERE r.status = 'active' AND coalesce(a.published_at, a.stored_at) >= $4
+                      AND (a.duplicate_of IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM articles x JOIN deliveries d ON d.article_id = x.id AND d.reader_id = r.id
+                        WHERE x.id = a.duplicate_of OR x.duplicate_of = a.duplicate_of))
+                    ON CONFLICT DO NOTHING
+                    """,
+                    *WordMatches.pairs(matches.follows),
+                    now,
+                    fresh_after if fresh_after is not None else -(2**62),
+                )
+                recorded += affected(added)
+            if matches.muted:
+                removed = await conn.execute(
+                    """
+                    DELETE FROM deliveries d
+                    USING unnest($1::bigint[], $2::bigint[]) AS m (article_id, reader_id)
+                    WHERE d.article_id = m.article_id AND d.reader_id = m.reader_id AND d.state = 'queued'
+                    """,
+                    *WordMatches.pairs(matches.muted),
+                )
+                recorded -= affected(removed)
             await conn.execute("DELETE FROM outbox WHERE article_id = ANY($1::bigint[])", ids)
-        return affected(status)
+        return recorded
+
+    async def _match_words(self, conn: PoolConnectionProxy[Record], ids: list[int], seqs: list[int]) -> WordMatches:
+        """The round's items matched against every reader's words; an item's mark is its outbox seq."""
+        self._words.apply(await changes_since(conn, self._words.seq))
+        if not len(self._words):
+            return WordMatches({}, {})
+        mark = dict(zip(ids, seqs, strict=True))
+        found = await conn.fetch("SELECT id, headline, lead, body FROM articles WHERE id = ANY($1::bigint[])", ids)
+        return self._words.match([(int(r[0]), mark[int(r[0])], item_text(r[1], r[2], r[3])) for r in found])
 
     async def create_broadcast(
         self,

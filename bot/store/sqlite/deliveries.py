@@ -10,6 +10,8 @@ import aiosqlite
 from bot.models import Broadcast, ChatKind, DeliveryState, DigestReader, ItemReach, PendingDelivery
 from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader, topic_ids_of, topic_ids_text
 from bot.store.sqlite.db import Database, now_ts
+from bot.store.sqlite.words import changes_since
+from bot.store.words import WordIndex, WordMatches, item_text
 
 __all__ = ["DeliveryRepository", "DigestReader", "PendingDelivery"]
 
@@ -36,9 +38,21 @@ def _pending(row: Sequence[object]) -> PendingDelivery:
     )
 
 
+# (article id, reader id) rows from JSON [[article id, [reader id, …]], …]
+_WORD_PAIRS = (
+    "(SELECT json_extract(a.value, '$[0]') AS article_id, r.value AS reader_id "
+    "FROM json_each(?) a, json_each(a.value, '$[1]') r)"
+)
+
+
+def _pairs_json(found: dict[int, set[int]]) -> str:
+    return json.dumps([[article_id, list(readers)] for article_id, readers in found.items()])
+
+
 class DeliveryRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._words = WordIndex()  # every reader's words, kept up to date at each round
 
     async def fan_out(self, *, fresh_after: int | None = None) -> int:
         """Record a delivery for each active subscriber of each article in the outbox, then delete
@@ -57,6 +71,11 @@ class DeliveryRepository:
         was stored) leaves the outbox without a delivery (NEWSBOT_PUSH_MAX_AGE). A story told by
         several items (bot.store.records.StoryMatcher) reaches a reader once: the first of its items
         that reader follows, and none once the reader has a delivery of any item of that story.
+
+        Readers' words (bot.store.words) join the same round: the index takes in the words changed
+        since its last round, then each item is matched once against all of them; a followed word
+        adds the reader (INSERT OR IGNORE: one delivery however many topics and words matched), a
+        muted word takes out whatever the round recorded for that reader and item.
 
         Two rounds at once (two processes) cannot push an item twice: a delivery is unique per
         (reader, article). On SQLite the write transaction serializes them; a multi-writer engine
@@ -99,8 +118,47 @@ class DeliveryRepository:
                 (now, ids, fresh_after if fresh_after is not None else -(2**62)),
             )
             recorded = cur.rowcount
+            matches = await self._match_words(conn, ids)
+            # Each as one statement over JSON [[article id, [reader id, …]], …] (one bound parameter),
+            # the pairs the outer loop (CROSS JOIN fixes the order): each looks its row up by key.
+            # Left to itself the planner scanned the readers, or the queue, and the pairs for each.
+            if matches.follows:
+                cur = await conn.execute(
+                    "INSERT OR IGNORE INTO deliveries (reader_id, article_id, mode, state, created_at) "
+                    "SELECT r.id, w.article_id, CASE WHEN u.article_id IS NULL THEN r.push_mode ELSE 'broadcast' END, "
+                    f"'queued', ? FROM {_WORD_PAIRS} w "
+                    "CROSS JOIN readers r ON r.id = w.reader_id CROSS JOIN articles a ON a.id = w.article_id "
+                    "LEFT JOIN urgent_articles u ON u.article_id = w.article_id "
+                    "WHERE r.status = 'active' AND coalesce(a.published_at, a.stored_at) >= ? "
+                    "AND (a.duplicate_of IS NULL OR NOT EXISTS (SELECT 1 FROM articles o JOIN deliveries d "
+                    "ON d.article_id = o.id AND d.reader_id = r.id "
+                    "WHERE o.id = a.duplicate_of OR o.duplicate_of = a.duplicate_of))",
+                    (now, _pairs_json(matches.follows), fresh_after if fresh_after is not None else -(2**62)),
+                )
+                recorded += cur.rowcount
+            if matches.muted:
+                # Each pair looked up through the (reader, article) index, never a scan of the queue.
+                cur = await conn.execute(
+                    f"DELETE FROM deliveries WHERE id IN (SELECT d.id FROM {_WORD_PAIRS} w "
+                    "CROSS JOIN deliveries d ON d.reader_id = w.reader_id AND d.article_id = w.article_id "
+                    "WHERE d.state = 'queued')",
+                    (_pairs_json(matches.muted),),
+                )
+                recorded -= cur.rowcount
             await conn.execute("DELETE FROM outbox WHERE article_id IN (SELECT value FROM json_each(?))", (ids,))
         return recorded
+
+    async def _match_words(self, conn: aiosqlite.Connection, ids: str) -> WordMatches:
+        """The round's items (their ids, as JSON) matched against every reader's words; an item's
+        mark is its id (a word covers articles above the newest id when it was followed)."""
+        self._words.apply(await changes_since(conn, self._words.seq))
+        if not len(self._words):
+            return WordMatches({}, {})
+        async with conn.execute(
+            "SELECT id, headline, lead, body FROM articles WHERE id IN (SELECT value FROM json_each(?))", (ids,)
+        ) as cur:
+            items = [(int(r[0]), int(r[0]), item_text(r[1], r[2], r[3])) for r in await cur.fetchall()]
+        return self._words.match(items)
 
     async def create_broadcast(
         self,

@@ -143,8 +143,7 @@ class FullTextRepository:
         await self._db.transaction(
             lambda conn: (
                 conn.executemany(
-                    "UPDATE fulltext SET next_try = ?, updated_at = ? "
-                    "WHERE article_id = ? AND state = 'pending'",
+                    "UPDATE fulltext SET next_try = ?, updated_at = ? WHERE article_id = ? AND state = 'pending'",
                     params,
                 ).rowcount
             )
