@@ -45,6 +45,13 @@ ORDER = (
     "meta",
 )
 VERSIONS = ("content_version", "topic_version")  # one row each: the target keeps the higher number
+# Counters one engine keeps in a table of its own (the other in meta): each target sets its own from
+# the copied rows (`Tables.finish`), so they are not copied.
+ENGINE_TABLES = ("word_version",)
+# meta keys that are such a counter on one engine (SQLite keeps readers' words' change number in meta).
+ENGINE_META = ("word_seq",)
+# Tables whose rows carry a mark (what of the outbox a row still gets), translated between engines.
+MARKED = ("subscriptions", "reader_words")
 # A copy holds only the records a migration's own rows do not make: these say the target is in use.
 IN_USE = ("topics", "articles", "readers", "subscriptions", "deliveries", "feeds", "broadcasts")
 # Columns only one engine has: its own way of keeping what the other keeps another way.
@@ -52,6 +59,8 @@ ENGINE_ONLY = {
     ("articles", "search"),  # PostgreSQL's index, built by the target
     ("subscriptions", "after_article"),  # the mark, translated
     ("subscriptions", "after_seq"),
+    ("reader_words", "after_article"),  # a followed word's mark, as a subscription's
+    ("reader_words", "after_seq"),
     ("outbox", "seq"),
 }
 MARK = {"sqlite": "after_article", "postgresql": "after_seq"}
@@ -71,7 +80,9 @@ class Tables(Protocol):
         """Every table that holds records (not the engine's own: its index, sequences, schema), with its columns."""
         ...
 
-    async def count(self, table: str) -> int: ...
+    async def count(self, table: str, skip_keys: Sequence[str] = ()) -> int:
+        """Rows of `table`; with `skip_keys`, those whose `key` is not one of them (meta)."""
+        ...
 
     def read(self, table: str, columns: Sequence[str]) -> AsyncIterator[list[tuple[object, ...]]]:
         """The table's rows, `BATCH` at a time, in primary key order."""
@@ -118,7 +129,7 @@ class TransferReport:
 def plan_tables(source: dict[str, list[str]], target: dict[str, list[str]]) -> list[str]:
     """The tables to copy, in order; TransferError when the target cannot hold one of them."""
     for table, columns in source.items():
-        if table in VERSIONS:
+        if table in VERSIONS or table in ENGINE_TABLES:
             continue
         if table not in target:
             raise TransferError(f"the target has no table {table!r}: migrate it with a newsbot that knows it")
@@ -126,7 +137,7 @@ def plan_tables(source: dict[str, list[str]], target: dict[str, list[str]]) -> l
         if missing:
             raise TransferError(f"the target's table {table!r} has no column {', '.join(map(repr, missing))}")
     known = [t for t in ORDER if t in source]
-    return known + sorted(t for t in source if t not in ORDER and t not in VERSIONS)
+    return known + sorted(t for t in source if t not in ORDER and t not in VERSIONS and t not in ENGINE_TABLES)
 
 
 async def _pending_marks(source: Tables) -> tuple[dict[int, int], int]:
@@ -142,6 +153,11 @@ async def _pending_marks(source: Tables) -> tuple[dict[int, int], int]:
     async for rows in source.read("articles", ["id"]):
         top = max([top, *(int(r[0]) for r in rows)])  # type: ignore[call-overload]
     return outbox, top
+
+
+async def _count(store: Tables, table: str) -> int:
+    """A table's rows as the copy compares them (meta without the engines' own counters)."""
+    return await store.count(table, ENGINE_META if table == "meta" else ())
 
 
 def translate_mark(mark: int, outbox: dict[int, int], top: int) -> int:
@@ -173,7 +189,7 @@ async def copy_store(source: Tables, target: Tables, *, replace: bool) -> Transf
     # every version from now on must be above them.
     if target.engine == "postgresql":
         versions["content_version"] = max(versions.get("content_version", 0), top)
-    expected = {t: await source.count(t) for t in tables}
+    expected = {t: await _count(source, t) for t in tables}
     await target.begin()
     try:
         if replace:
@@ -181,20 +197,22 @@ async def copy_store(source: Tables, target: Tables, *, replace: bool) -> Transf
         for table in tables:
             columns = [c for c in source_columns[table] if (table, c) not in ENGINE_ONLY]
             out_columns = list(columns)
-            if table == "subscriptions":
+            if table in MARKED:
                 out_columns.append(MARK[target.engine])
                 columns = [*columns, MARK[source.engine]]
             elif table == "outbox" and target.engine == "postgresql":
                 out_columns.append("seq")
             merged: list[tuple[object, ...]] = []  # topics merged into a later topic: pointed after
             async for rows in source.read(table, columns):
-                if table == "subscriptions":
+                if table in MARKED:
                     rows = [
                         (*r[:-1], translate_mark(int(r[-1]), outbox, top))  # type: ignore[call-overload]
                         for r in rows
                     ]
                 elif table == "outbox" and target.engine == "postgresql":
                     rows = [(*r, int(r[0])) for r in rows]  # type: ignore[call-overload]
+                elif table == "meta":
+                    rows = [r for r in rows if r[columns.index("key")] not in ENGINE_META]
                 elif table == "topics" and "merged_into" in columns:
                     at = columns.index("merged_into")
                     merged.extend((r[at], r[columns.index("id")]) for r in rows if r[at] is not None)
@@ -204,7 +222,7 @@ async def copy_store(source: Tables, target: Tables, *, replace: bool) -> Transf
                 await target.point_merged(merged)
         report.indexed = await target.finish(versions)
         for table in tables:
-            copied = await target.count(table)
+            copied = await _count(target, table)
             if copied != expected[table]:
                 raise TransferError(
                     f"{target.where}: {table} has {copied} rows after the copy, the source {expected[table]}: "

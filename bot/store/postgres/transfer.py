@@ -36,7 +36,10 @@ class PgTables:
             self._types[(r[0], r[1])] = r[2]
         return found
 
-    async def count(self, table: str) -> int:
+    async def count(self, table: str, skip_keys: Sequence[str] = ()) -> int:
+        if skip_keys:
+            sql = f"SELECT count(*) FROM {_quote(table)} WHERE NOT key = ANY($1::text[])"
+            return int(await self._conn.fetchval(sql, list(skip_keys)) or 0)
         return int(await self._conn.fetchval(f"SELECT count(*) FROM {_quote(table)}") or 0)
 
     async def read(self, table: str, columns: Sequence[str]) -> AsyncIterator[list[tuple[object, ...]]]:
@@ -100,6 +103,10 @@ class PgTables:
             )
         for table, n in versions.items():  # last: the triggers above moved them
             await self._conn.execute(f"UPDATE {_quote(table)} SET n = greatest(n, $1) WHERE id = 1", n)
+        # Readers' words are read by the fan-out from their change number on: the counter above them.
+        await self._conn.execute(
+            "UPDATE word_version SET n = greatest(n, (SELECT coalesce(max(changed), 0) FROM reader_words)) WHERE id = 1"
+        )
         return int(await self._conn.fetchval("SELECT count(*) FROM articles WHERE search IS NOT NULL") or 0)
 
     async def commit(self) -> None:

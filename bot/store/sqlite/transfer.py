@@ -33,8 +33,11 @@ class SqliteTables:
             found[name] = [r["name"] for r in info]
         return found
 
-    async def count(self, table: str) -> int:
-        async with self._conn.execute(f"SELECT count(*) FROM {_quote(table)}") as cur:
+    async def count(self, table: str, skip_keys: Sequence[str] = ()) -> int:
+        sql = f"SELECT count(*) FROM {_quote(table)}"
+        if skip_keys:
+            sql += f" WHERE key NOT IN ({', '.join('?' * len(skip_keys))})"
+        async with self._conn.execute(sql, tuple(skip_keys)) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
@@ -84,6 +87,11 @@ class SqliteTables:
                 )
         for table, n in versions.items():  # last: the triggers above moved them
             await self._conn.execute(f"UPDATE {_quote(table)} SET n = max(n, ?) WHERE id = 1", (n,))
+        # Readers' words are read by the fan-out from their change number on: the counter above them.
+        await self._conn.execute(
+            "INSERT INTO meta (key, value) SELECT 'word_seq', coalesce(max(changed), 0) FROM reader_words WHERE 1 "
+            "ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))"
+        )
         async with self._conn.execute("SELECT count(*) FROM articles_fts") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
