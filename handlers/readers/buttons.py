@@ -232,7 +232,7 @@ async def word_remove(
     mine = await context.following.remove_word(reader.id, args[0])
     if mine is None:
         return _MISSING
-    text = context.renderer.render("mysubs.html.j2", mine=mine, ad=reader.settings.arabic_digits)
+    text = context.renderer.render("mysubs.html.j2", mine=mine, ad=reader.settings.arabic_digits, s=reader.settings)
     await replies.edit_in_place(query, reader, text, keyboards.mysubs(mine))
     return ("removed", {})
 
