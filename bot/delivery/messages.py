@@ -90,7 +90,7 @@ class PushRenderer:
         text = self.renderer.render("push_article.html.j2", **values)
         markup = Keyboard([[self._article_button("📖 اقرأ الخبر كاملًا", article.id, link)]])
         photo = article.image_url if article.image_url and _WEB.match(article.image_url) else None
-        caption = self.caption(article, arabic_digits, tz) if photo is not None else None
+        caption = self.caption(article, arabic_digits, tz, urgent=urgent, note=note) if photo is not None else None
         if caption is None:
             photo = None
         push = Push(text, markup, photo, caption)
@@ -99,15 +99,19 @@ class PushRenderer:
             self._cache.popitem(last=False)
         return push
 
-    def caption(self, article: Article, arabic_digits: bool, tz: tzinfo | None = None) -> str | None:
-        """The push's text as a photo's caption, the lead shortened until it fits Telegram's 1,024
-        units; None when even without a lead it does not."""
+    def caption(
+        self, article: Article, arabic_digits: bool, tz: tzinfo | None = None, *, urgent: bool = False, note: str = ""
+    ) -> str | None:
+        """The push's text as a photo's caption (headed «🔴 عاجل» when `urgent`), the lead shortened
+        until it fits Telegram's 1,024 units; None when even without a lead it does not."""
         values = {
             "article": article,
             "topic": main_topic(article),
             "outlet": outlet_name(article),
             "arabic_digits": arabic_digits,
             "tz": tz,
+            "urgent": urgent,
+            "note": note,
         }
         for lead_limit in (700, 400, 200, 0):  # the lead shortened until the caption fits
             shown = {**values, "article": _no_lead(article)} if lead_limit == 0 else values
