@@ -83,9 +83,11 @@ async def test_three_webhook_instances_share_the_work_and_survive_the_leaders_de
         try:
             for log in logs:
                 await _until_logged(log, "webhook mode", 60)
-            await _until_logged(logs[0], "this instance is the leader", 60)  # the first started leads
-            for log in logs[1:]:
-                await _until_logged(log, "standing by", 60)
+            # They start at once: whichever takes the lock first leads, the others stand by.
+            lead = await _leader_of(logs, 60)
+            for log in logs:
+                if log is not logs[lead]:
+                    await _until_logged(log, "standing by", 60)
 
             # Readers' commands: answered, by all three instances.
             askers = [emulator.user(20_001 + n, register=True) for n in range(9)]
@@ -99,9 +101,9 @@ async def test_three_webhook_instances_share_the_work_and_survive_the_leaders_de
             # A round of pushes, and the leader killed in the middle of it while readers ask.
             await ingest_elsewhere(url, write_seed(tmp_path / "n.json", [item(n, "t-alpha") for n in (1, 2)]))  # type: ignore[arg-type]
             await _wait(emulator, lambda: sum(_pushes(emulator).values()) >= READERS * ITEMS // 3, timeout=60)
-            procs[0].send_signal(signal.SIGKILL)
+            procs[lead].send_signal(signal.SIGKILL)
             killed_at = time.monotonic()
-            await procs[0].wait()
+            await procs[lead].wait()
             before = sum(_pushes(emulator).values())
             assert before < READERS * ITEMS, "the kill came too late to be mid-round"
             for asker in askers:
@@ -111,7 +113,8 @@ async def test_three_webhook_instances_share_the_work_and_survive_the_leaders_de
             failover = time.monotonic() - killed_at
             await _wait(emulator, lambda: len(_pushes(emulator)) == READERS * ITEMS, timeout=90)
             await _wait(emulator, lambda: all(_answers(emulator, a.chat_id) == 2 for a in askers), timeout=60)
-            assert sum("this instance is the leader" in log.read_text(encoding="utf-8") for log in logs[1:]) == 1
+            others = [log for n, log in enumerate(logs) if n != lead]
+            assert sum("this instance is the leader" in log.read_text(encoding="utf-8") for log in others) == 1
             await asyncio.sleep(0.5)
         finally:
             for proc in procs:
@@ -127,3 +130,19 @@ async def test_three_webhook_instances_share_the_work_and_survive_the_leaders_de
     # And by the clock: no one-second window held more than 30 messages.
     times = sorted(r.time for r in emulator.sent)
     assert max(sum(1 for t in times[i:] if t - times[i] < 1.0) for i in range(len(times))) <= 30
+
+
+async def _leader_of(logs: list[Path], timeout: float) -> int:
+    """The index of the instance that logged it leads (exactly one may)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        leading = [n for n, log in enumerate(logs) if "this instance is the leader" in _text(log)]
+        if leading:
+            assert len(leading) == 1, leading
+            return leading[0]
+        assert asyncio.get_running_loop().time() < deadline, "no instance took the lead"
+        await asyncio.sleep(0.1)
+
+
+def _text(log: Path) -> str:
+    return log.read_text(encoding="utf-8") if log.exists() else ""
