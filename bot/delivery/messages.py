@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton
@@ -81,16 +82,11 @@ class PushRenderer:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        topic = main_topic(article)
-        outlet = outlet_name(article)
-        values = {
-            "article": article, "topic": topic, "outlet": outlet, "arabic_digits": arabic_digits, "tz": tz,
-            "urgent": urgent, "note": note,
-        }  # fmt: skip
+        values = _push_values(article, arabic_digits, tz, urgent, note)
         text = self.renderer.render("push_article.html.j2", **values)
         markup = Keyboard([[self._article_button("📖 اقرأ الخبر كاملًا", article.id, link)]])
         photo = article.image_url if article.image_url and _WEB.match(article.image_url) else None
-        caption = self.caption(article, arabic_digits, tz, urgent=urgent, note=note) if photo is not None else None
+        caption = self._fitting_caption(values) if photo is not None else None
         if caption is None:
             photo = None
         push = Push(text, markup, photo, caption)
@@ -104,15 +100,10 @@ class PushRenderer:
     ) -> str | None:
         """The push's text as a photo's caption (headed «🔴 عاجل» when `urgent`), the lead shortened
         until it fits Telegram's 1,024 units; None when even without a lead it does not."""
-        values = {
-            "article": article,
-            "topic": main_topic(article),
-            "outlet": outlet_name(article),
-            "arabic_digits": arabic_digits,
-            "tz": tz,
-            "urgent": urgent,
-            "note": note,
-        }
+        return self._fitting_caption(_push_values(article, arabic_digits, tz, urgent, note))
+
+    def _fitting_caption(self, values: dict[str, Any]) -> str | None:
+        article = values["article"]
         for lead_limit in (700, 400, 200, 0):  # the lead shortened until the caption fits
             shown = {**values, "article": _no_lead(article)} if lead_limit == 0 else values
             caption = self.renderer.render("push_article.html.j2", lead_limit=lead_limit, **shown)
@@ -152,6 +143,19 @@ class PushRenderer:
         if link:
             return InlineKeyboardButton(label, url=article_link(self.bot_username, article_id))
         return InlineKeyboardButton(label, callback_data=encode(Action.PUSHED, article_id))
+
+
+def _push_values(article: Article, arabic_digits: bool, tz: tzinfo | None, urgent: bool, note: str) -> dict[str, Any]:
+    """What push_article.html.j2 shows of an item, for its text and its caption alike."""
+    return {
+        "article": article,
+        "topic": main_topic(article),
+        "outlet": outlet_name(article),
+        "arabic_digits": arabic_digits,
+        "tz": tz,
+        "urgent": urgent,
+        "note": note,
+    }
 
 
 def outlet_name(article: Article) -> str | None:
