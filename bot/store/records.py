@@ -302,6 +302,21 @@ def merged_rules(target: Topic, source: Topic) -> tuple[str, str]:
     return union(target.keywords, source.keywords), union(target.aliases, [source.name, *source.aliases])
 
 
+# -- fan-out: what a round may push -------------------------------------------------------------
+
+NO_CUTOFF = -(2**62)  # `fresh_after` not given: every item is fresh enough
+
+
+def unpushed_story(reader: str) -> str:
+    """SQL for both engines' fan-out: the article `a` is its story's first item, or the reader (the
+    SQL expression `reader`) has no delivery yet of any item of its story (a story once per reader)."""
+    return (
+        "(a.duplicate_of IS NULL OR NOT EXISTS (SELECT 1 FROM articles o JOIN deliveries d "
+        f"ON d.article_id = o.id AND d.reader_id = {reader} "
+        "WHERE o.id = a.duplicate_of OR o.duplicate_of = a.duplicate_of))"
+    )
+
+
 # -- digests ------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,15 @@ from asyncpg.pool import PoolConnectionProxy
 from bot.models import Broadcast, ChatKind, DeliveryState, DigestReader, ItemReach, PendingDelivery
 from bot.store.postgres.db import PgDatabase, Record, affected, now_ts
 from bot.store.postgres.words import changes_since
-from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader, topic_ids_of, topic_ids_text
+from bot.store.records import (
+    FANOUT_STARTED,
+    LISTING_KINDS,
+    NO_CUTOFF,
+    digest_reader,
+    topic_ids_of,
+    topic_ids_text,
+    unpushed_story,
+)
 from bot.store.words import WordIndex, WordMatches, item_text
 
 
@@ -71,7 +79,7 @@ class PgDeliveryRepository:
             ids = [int(r[0]) for r in taken]
             seqs = [int(r[1]) for r in taken]
             status = await conn.execute(
-                """
+                f"""
                 INSERT INTO deliveries (reader_id, article_id, mode, state, created_at)
                 SELECT s.reader_id, min(o.article_id),
                        CASE WHEN bool_or(u.article_id IS NOT NULL) THEN 'broadcast' ELSE min(r.push_mode) END,
@@ -84,21 +92,19 @@ class PgDeliveryRepository:
                 JOIN readers r ON r.id = s.reader_id
                 LEFT JOIN urgent_articles u ON u.article_id = o.article_id
                 WHERE r.status = 'active' AND coalesce(a.published_at, a.stored_at) >= $4
-                  AND (a.duplicate_of IS NULL OR NOT EXISTS (
-                    SELECT 1 FROM articles x JOIN deliveries d ON d.article_id = x.id AND d.reader_id = s.reader_id
-                    WHERE x.id = a.duplicate_of OR x.duplicate_of = a.duplicate_of))
+                  AND {unpushed_story("s.reader_id")}
                 GROUP BY coalesce(a.duplicate_of, a.id), s.reader_id
                 """,
                 ids,
                 seqs,
                 now,
-                fresh_after if fresh_after is not None else -(2**62),
+                NO_CUTOFF if fresh_after is None else fresh_after,
             )
             recorded = affected(status)
             matches = await self._match_words(conn, ids, seqs)
             if matches.follows:
                 added = await conn.execute(
-                    """
+                    f"""
                     INSERT INTO deliveries (reader_id, article_id, mode, state, created_at)
                     SELECT r.id, w.article_id,
                            CASE WHEN u.article_id IS NULL THEN r.push_mode ELSE 'broadcast' END, 'queued', $3
@@ -107,14 +113,12 @@ class PgDeliveryRepository:
                     JOIN articles a ON a.id = w.article_id
                     LEFT JOIN urgent_articles u ON u.article_id = w.article_id
                     WHERE r.status = 'active' AND coalesce(a.published_at, a.stored_at) >= $4
-                      AND (a.duplicate_of IS NULL OR NOT EXISTS (
-                        SELECT 1 FROM articles x JOIN deliveries d ON d.article_id = x.id AND d.reader_id = r.id
-                        WHERE x.id = a.duplicate_of OR x.duplicate_of = a.duplicate_of))
+                      AND {unpushed_story("r.id")}
                     ON CONFLICT DO NOTHING
                     """,
                     *WordMatches.pairs(matches.follows),
                     now,
-                    fresh_after if fresh_after is not None else -(2**62),
+                    NO_CUTOFF if fresh_after is None else fresh_after,
                 )
                 recorded += affected(added)
             if matches.muted:

@@ -8,7 +8,15 @@ from collections.abc import Sequence
 import aiosqlite
 
 from bot.models import Broadcast, ChatKind, DeliveryState, DigestReader, ItemReach, PendingDelivery
-from bot.store.records import FANOUT_STARTED, LISTING_KINDS, digest_reader, topic_ids_of, topic_ids_text
+from bot.store.records import (
+    FANOUT_STARTED,
+    LISTING_KINDS,
+    NO_CUTOFF,
+    digest_reader,
+    topic_ids_of,
+    topic_ids_text,
+    unpushed_story,
+)
 from bot.store.sqlite.db import Database, now_ts
 from bot.store.sqlite.words import changes_since
 from bot.store.words import WordIndex, WordMatches, item_text
@@ -97,7 +105,7 @@ class DeliveryRepository:
             # Grouping by (reader, story) gives one row per pair, whatever the number of shared topics
             # or of the story's items in this round (the first of them: SQLite's bare column beside min()).
             cur = await conn.execute(
-                """
+                f"""
                 INSERT OR IGNORE INTO deliveries (reader_id, article_id, mode, state, created_at)
                 SELECT s.reader_id, min(at.article_id),
                        CASE WHEN max(u.article_id) IS NULL THEN r.push_mode ELSE 'broadcast' END, 'queued', ?
@@ -110,12 +118,10 @@ class DeliveryRepository:
                 WHERE at.article_id IN (SELECT value FROM json_each(?))
                   AND r.status = 'active' AND at.article_id > s.after_article
                   AND coalesce(a.published_at, a.stored_at) >= ?
-                  AND (a.duplicate_of IS NULL OR NOT EXISTS (
-                    SELECT 1 FROM articles o JOIN deliveries d ON d.article_id = o.id AND d.reader_id = s.reader_id
-                    WHERE o.id = a.duplicate_of OR o.duplicate_of = a.duplicate_of))
+                  AND {unpushed_story("s.reader_id")}
                 GROUP BY coalesce(a.duplicate_of, a.id), s.reader_id
                 """,
-                (now, ids, fresh_after if fresh_after is not None else -(2**62)),
+                (now, ids, NO_CUTOFF if fresh_after is None else fresh_after),
             )
             recorded = cur.rowcount
             matches = await self._match_words(conn, ids)
@@ -130,10 +136,8 @@ class DeliveryRepository:
                     "CROSS JOIN readers r ON r.id = w.reader_id CROSS JOIN articles a ON a.id = w.article_id "
                     "LEFT JOIN urgent_articles u ON u.article_id = w.article_id "
                     "WHERE r.status = 'active' AND coalesce(a.published_at, a.stored_at) >= ? "
-                    "AND (a.duplicate_of IS NULL OR NOT EXISTS (SELECT 1 FROM articles o JOIN deliveries d "
-                    "ON d.article_id = o.id AND d.reader_id = r.id "
-                    "WHERE o.id = a.duplicate_of OR o.duplicate_of = a.duplicate_of))",
-                    (now, _pairs_json(matches.follows), fresh_after if fresh_after is not None else -(2**62)),
+                    f"AND {unpushed_story('r.id')}",
+                    (now, _pairs_json(matches.follows), NO_CUTOFF if fresh_after is None else fresh_after),
                 )
                 recorded += cur.rowcount
             if matches.muted:
