@@ -209,12 +209,6 @@ class Reading:
     async def subscribe(self, reader_id: int, topic_id: int) -> bool:
         return await self.store.subscriptions.subscribe(reader_id, topic_id)
 
-    async def my_topics(self, reader_id: int) -> list[Topic]:
-        return await self.store.subscriptions.topics(reader_id)
-
-    async def unsubscribe(self, reader_id: int, topic_id: int) -> bool:
-        return await self.store.subscriptions.unsubscribe(reader_id, topic_id)
-
     async def followed_words(self, reader_id: int) -> list[str]:
         """The words and phrases the reader follows (`/follow WORD`), as they typed them, in the
         order they added them: what `/follow` with no word lists."""
