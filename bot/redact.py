@@ -9,7 +9,9 @@ before the configured one is known (a configuration error) or when it appears in
 - the shape of any bot token, ``<digits>:<30 or more of A-Z a-z 0-9 _ ->``, and the token in a
   Bot API path (``/bot<TOKEN>/…``, ``/file/bot<TOKEN>/…``);
 - values following a secret's name: ``?secret=…``, ``&token=…``, ``'secret_token': '…'``,
-  ``X-Telegram-Bot-Api-Secret-Token: …``.
+  ``X-Telegram-Bot-Api-Secret-Token: …``;
+- the password in a URL's user part (``postgresql://user:…@host/db``, NEWSBOT_DB), which the
+  store's own lines already leave out (`bot.store.location.safe_url`): this catches any other.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ _NAMED = re.compile(
     r"|x-telegram-bot-api-secret-token['\"]?\s*[:=]\s*['\"]?"
     r")(?!<(?:token|secret)>)[^\s&#'\"`,;)}\]]+"
 )
+# A URL's password: scheme://user:PASSWORD@ (the user part has no / or @; the password runs to the last @
+# before the host, so an @ inside it is covered too).
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:]*:)(?!<secret>@)[^\s/]*(@)")
 _WORD = "A-Za-z0-9_-"
 
 _known: dict[str, str] = {}  # configured secret value -> its placeholder
@@ -65,6 +70,7 @@ def redact(text: str) -> str:
         text = _known_pattern.sub(lambda m: _known[m.group(0)], text)
     text = _BOT_PATH.sub(r"\1" + TOKEN_PLACEHOLDER, text)
     text = _TOKEN_SHAPE.sub(TOKEN_PLACEHOLDER, text)
+    text = _URL_PASSWORD.sub(r"\1" + SECRET_PLACEHOLDER + r"\2", text)
     return _NAMED.sub(r"\1" + SECRET_PLACEHOLDER, text)
 
 

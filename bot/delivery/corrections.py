@@ -38,6 +38,7 @@ from bot.delivery.messages import DigestItem, Push, PushRenderer, main_topic
 from bot.models import EDIT_WINDOW, JobOutcome, JobState, MessageJob, ReaderStatus, SentMessage, Withdrawal
 from bot.runtime.context import NewsBot
 from bot.runtime.limiter import PACED, Lane, RateLimiter, retry_after_seconds
+from bot.store.health import log_failure
 from bot.store.records import LISTING_KINDS, TOO_OLD
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class MessageJobs:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a busy or failing store: the next round tries again
-                log.exception("editing or deleting sent messages failed")
+                log_failure(log, exc, "editing or deleting sent messages failed")
                 if self.news.metrics is not None:
                     self.news.metrics.store_error("delivery", exc)
             with contextlib.suppress(TimeoutError):
@@ -225,7 +226,7 @@ class MessageJobs:
                 return "skipped", "blocked: the reader blocked the bot or left", None
             return await self._correct(message, first.arabic_digits, attempts)
         except Exception as exc:  # a bug or a failing store: recorded on the job, the rest go on
-            log.exception("job on message %d in chat %d failed", message.message_id, message.chat_id)
+            log_failure(log, exc, "job on message %d in chat %d failed", message.message_id, message.chat_id)
             return "failed", f"unexpected: {exc!r}"[:300], None
 
     async def _listing(self, message: SentMessage, arabic_digits: bool) -> Push | None:

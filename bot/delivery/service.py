@@ -18,6 +18,7 @@ from telegram import Bot
 from bot.delivery.corrections import MessageJobs
 from bot.delivery.worker import DeliveryPolicy, DeliveryWorker
 from bot.runtime.context import NewsBot
+from bot.store.health import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class DeliveryService:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a busy or failing store: the next round tries again
-                log.exception("delivery round failed")
+                log_failure(log, exc, "delivery round failed")
                 if self.news.metrics is not None:
                     self.news.metrics.store_error("delivery", exc)
             self.worker.wake()

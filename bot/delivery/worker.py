@@ -45,6 +45,7 @@ from bot.models import Article, Broadcast, ChatKind, PendingDelivery, ReaderStat
 from bot.runtime.context import NewsBot
 from bot.runtime.limiter import PACED, Lane, RateLimiter, retry_after_seconds
 from bot.services.chats import Reason
+from bot.store.health import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ class DeliveryWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the store is busy or failing: say so and try again next round
-                log.exception("taking deliveries failed")
+                log_failure(log, exc, "taking deliveries failed")
                 self._store_error(exc)
                 took = 0
             if took == 0 or (len(self._tasks) >= self.policy.batch // 2 and not self._urgent_taken):
@@ -266,7 +267,7 @@ class DeliveryWorker:
         self._tasks.pop(task, None)
         self._requesting.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
-            log.error("a delivery task failed", exc_info=error)
+            log_failure(log, error, "a delivery task failed")
             self._store_error(error)
         if len(self._tasks) < self.policy.batch // 2:
             self._wake.set()
@@ -279,7 +280,7 @@ class DeliveryWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.exception("recording confirmed sends failed; will try again")
+                log_failure(log, exc, "recording confirmed sends failed; will try again")
                 self._store_error(exc)
 
     async def _flush(self) -> None:

@@ -40,6 +40,7 @@ from bot.config import Settings
 from bot.ingest.fetch import FetchRefused, HTTPStatusError, fetch_client, fetch_url
 from bot.ingest.result import ParseResult, SourceError
 from bot.models import FullTextJob, PageText, site_of
+from bot.store.health import log_failure
 from bot.store.protocols import NewsStore
 
 if TYPE_CHECKING:
@@ -210,8 +211,8 @@ class FullText:
                     wait = IDLE_POLL if due is None else min(IDLE_POLL, max(0.05, due - self.clock()))
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("full text: the queue could not be read; trying again in %g s", IDLE_POLL)
+            except Exception as exc:
+                log_failure(log, exc, "full text: the queue could not be read; trying again in %g s", IDLE_POLL)
                 wait = IDLE_POLL
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
@@ -309,12 +310,12 @@ class FullText:
                 return False
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a bug or the store: logged once with its traceback, tried again later
-            log.exception("full text of item %d (%s): unexpected error", job.article_id, job.url)
+        except Exception as exc:  # a bug (logged with its traceback) or the store (one line): tried again later
+            log_failure(log, exc, "full text of item %d (%s) failed", job.article_id, job.url)
             try:
                 await self._retry(job, f"unexpected error: {type(exc).__name__}", None, logged=True)
-            except Exception:  # the store itself: the lease brings the item back
-                log.warning("full text of item %d: its failure could not be recorded", job.article_id)
+            except Exception as again:  # the store itself: the lease brings the item back
+                log_failure(log, again, "full text of item %d: its failure could not be recorded", job.article_id)
             return False
         if self.metrics is not None:
             self.metrics.fulltext_page("filled")

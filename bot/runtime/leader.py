@@ -25,6 +25,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.store.health import log_failure
 from bot.store.protocols import LeaderLock
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,8 @@ class Leadership:
     async def _lead_or_release(self) -> None:
         try:
             await self._start()
-        except Exception:
-            log.exception("the leader's duties could not start; giving the lead up and trying again")
+        except Exception as exc:
+            log_failure(log, exc, "the leader's duties could not start; giving the lead up and trying again")
             with contextlib.suppress(Exception):
                 await self._stop()
             await self._lock.release()
@@ -95,6 +96,6 @@ class Leadership:
             log.warning("lost the leadership (the store's connection holding it went away): stopping its duties")
             try:
                 await self._stop()
-            except Exception:  # the store is gone too: what was in flight is requeued by the next leader
-                log.exception("stopping the leader's duties failed")
+            except Exception as exc:  # the store is gone too: what was in flight is requeued by the next leader
+                log_failure(log, exc, "stopping the leader's duties failed")
             log.info("standing by: waiting for the leader lock again")

@@ -14,9 +14,10 @@ from typing import Any, NoReturn
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from bot.store.errors import StoreError
+from bot.store.errors import StoreError, StoreUnavailable
+from bot.store.health import StoreHealth
 from bot.store.location import safe_url
-from bot.store.postgres.errors import is_driver_misuse, open_error, translate
+from bot.store.postgres.errors import error_class, is_driver_misuse, open_error, translate
 
 __all__ = ["PgDatabase", "migrations", "now_ts"]
 
@@ -26,6 +27,31 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 POOL_SIZE = 10  # connections per process: readers' updates, delivery and fan-out, feed polling
 CONNECT_TIMEOUT = 10.0  # seconds to reach the server before saying it cannot be reached
 Record = asyncpg.Record
+# What a query or a connection raises when it fails. InternalClientError is a connection whose
+# protocol broke under it (the server ended the session while the pool held it idle, and the next
+# BEGIN met the half-read error): it is handled as a lost connection (errors.is_connection_lost).
+_FAILURES = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
+
+
+class _PoolRetriesAtDebug(logging.Filter):
+    """asyncpg's pool logs each failed attempt to reconnect its spare connection as a WARNING with a
+    traceback (every 1, 2, 4 … 60 s while the server is away). That the store is away is said by the
+    store's own StoreHealth line when an operation fails, and again when it is back: these records
+    become DEBUG lines naming the error, without the traceback. Any other record passes as it is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is None or error_class(error) is not StoreUnavailable:
+            return True
+        record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+        record.args, record.exc_info, record.exc_text = None, None, None
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+_pool_log = logging.getLogger("asyncpg.pool")
+if not any(isinstance(f, _PoolRetriesAtDebug) for f in _pool_log.filters):
+    _pool_log.addFilter(_PoolRetriesAtDebug())
 
 
 def now_ts() -> int:
@@ -50,6 +76,7 @@ class PgDatabase:
         self.url = url
         self.where = safe_url(url)
         self.created = created
+        self.health = StoreHealth(self.where)  # the server going away and coming back: one line each
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = POOL_SIZE) -> PgDatabase:
@@ -80,31 +107,42 @@ class PgDatabase:
     def _raise(self, exc: BaseException) -> NoReturn:
         if is_driver_misuse(exc):
             raise exc
-        raise translate(exc, self.where) from exc
+        error = translate(exc, self.where)
+        if isinstance(error, StoreUnavailable):
+            self.health.unavailable(error)
+        raise error from exc
 
     async def fetch(self, sql: str, *args: object) -> list[Record]:
         try:
-            return list(await self.pool.fetch(sql, *args))
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            rows = list(await self.pool.fetch(sql, *args))
+        except _FAILURES as exc:
             self._raise(exc)
+        self.health.available()
+        return rows
 
     async def fetchrow(self, sql: str, *args: object) -> Record | None:
         try:
-            return await self.pool.fetchrow(sql, *args)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            row = await self.pool.fetchrow(sql, *args)
+        except _FAILURES as exc:
             self._raise(exc)
+        self.health.available()
+        return row
 
     async def fetchval(self, sql: str, *args: object) -> Any:
         try:
-            return await self.pool.fetchval(sql, *args)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            value = await self.pool.fetchval(sql, *args)
+        except _FAILURES as exc:
             self._raise(exc)
+        self.health.available()
+        return value
 
     async def execute(self, sql: str, *args: object) -> str:
         try:
-            return await self.pool.execute(sql, *args)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            status = await self.pool.execute(sql, *args)
+        except _FAILURES as exc:
             self._raise(exc)
+        self.health.available()
+        return status
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PoolConnectionProxy[Record]]:
@@ -113,8 +151,9 @@ class PgDatabase:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 yield conn
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except _FAILURES as exc:
             self._raise(exc)
+        self.health.available()
 
 
 def affected(status: str) -> int:

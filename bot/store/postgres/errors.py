@@ -36,8 +36,18 @@ _BY_CODE: dict[str, type[StoreError]] = {
 
 def is_connection_lost(exc: BaseException) -> bool:
     """The connection went away under a query (its server stopped, the network broke)."""
-    return isinstance(exc, (OSError, asyncpg.PostgresConnectionError, ConnectionError)) or (
-        isinstance(exc, asyncpg.InterfaceError) and "connection" in str(exc).lower() and "closed" in str(exc).lower()
+    return (
+        isinstance(exc, (OSError, asyncpg.PostgresConnectionError, ConnectionError))
+        or (
+            isinstance(exc, asyncpg.InterfaceError)
+            and "connection" in str(exc).lower()
+            and "closed" in str(exc).lower()
+        )
+        or (
+            # The protocol of a connection the server ended while it sat idle in the pool, met by the next
+            # query before the pool noticed ("cannot switch to state 15; another operation (2) is in progress").
+            isinstance(exc, asyncpg.InternalClientError) and "cannot switch to state" in str(exc)
+        )
     )
 
 

@@ -20,6 +20,7 @@ from typing import NoReturn, TypeVar
 import aiosqlite
 
 from bot.store.errors import StoreCorrupt, StoreError, StoreUnavailable
+from bot.store.health import StoreHealth
 from bot.store.sqlite.aiosqlite_adapter import connect, run_on_connection_thread
 from bot.store.sqlite.errors import error_class, is_driver_misuse, translate
 
@@ -100,6 +101,7 @@ class Database:
         self.path = path
         self.created = created
         self._write_lock = asyncio.Lock()
+        self.health = StoreHealth(str(path))  # the file unwritable, the disk full: one line, and when it is back
 
     @classmethod
     async def open(cls, path: str | Path, *, schema: int | None = None) -> Database:
@@ -140,7 +142,10 @@ class Database:
             raise exc
         if error_class(exc) is StoreCorrupt:  # what to do about it: restore a backup or start afresh
             raise store_error(self.path, exc) from exc
-        raise translate(exc, str(self.path)) from exc
+        error = translate(exc, str(self.path))
+        if isinstance(error, StoreUnavailable):
+            self.health.unavailable(error)
+        raise error from exc
 
     async def schema_version(self) -> int:
         row = await self.fetch_one("PRAGMA user_version")
@@ -188,9 +193,11 @@ class Database:
     async def fetch_all(self, sql: str, params: Iterable[object] = ()) -> list[sqlite3.Row]:
         """Every row of a query, in one trip to the connection's thread (execute, fetch and close)."""
         try:
-            return list(await self.conn.execute_fetchall(sql, tuple(params)))
+            rows = list(await self.conn.execute_fetchall(sql, tuple(params)))
         except sqlite3.Error as exc:
             self._raise(exc)
+        self.health.available()
+        return rows
 
     async def fetch_one(self, sql: str, params: Iterable[object] = ()) -> sqlite3.Row | None:
         """The first row of a query that returns at most a few (by key, or a count), or None."""
@@ -198,6 +205,7 @@ class Database:
             found = await self.conn.execute_fetchall(sql, tuple(params))
         except sqlite3.Error as exc:
             self._raise(exc)
+        self.health.available()
         return next(iter(found), None)
 
     async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -224,13 +232,14 @@ class Database:
         # One more call queued on aiosqlite's thread, through the one module that uses its private API.
         try:
             try:
-                return await run_on_connection_thread(self.conn, run)
+                result = await run_on_connection_thread(self.conn, run)
             except _WriteOpen:
-                pass
-            async with self._write_lock:  # no write() is open while this is held
-                return await run_on_connection_thread(self.conn, run)
+                async with self._write_lock:  # no write() is open while this is held
+                    result = await run_on_connection_thread(self.conn, run)
         except sqlite3.Error as exc:
             self._raise(exc)
+        self.health.available()
+        return result
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -243,6 +252,7 @@ class Database:
                 await self.conn.execute("BEGIN IMMEDIATE")
                 yield self.conn
                 await self.conn.commit()
+                self.health.available()
             except BaseException as exc:
                 # Shielded: a cancelled task (shutdown) still rolls back, so no transaction is left
                 # open for the next writer ("cannot start a transaction within a transaction").
