@@ -123,3 +123,21 @@ def test_a_traceback_formatter_gets_the_redacted_chain() -> None:
     assert "ConnectionError: url='http://127.0.0.1/bot<token>/getMe'" in out
     assert "ValueError: wrapped" in out and "direct cause" in out
     assert "test_redact.py" in out  # the traceback's frames are kept
+
+
+def test_a_urls_password_is_taken_out_wherever_the_url_stands() -> None:
+    for url, shown in (
+        ("postgresql://news:hunter2@db.example:5432/news", "postgresql://news:<secret>@db.example:5432/news"),
+        (
+            "postgres://news:p@ss:w0rd@10.0.0.5/news?sslmode=require",
+            "postgres://news:<secret>@10.0.0.5/news?sslmode=require",
+        ),
+        ("postgresql://:only-a-password@db/news", "postgresql://:<secret>@db/news"),
+    ):
+        assert redact.redact(f"cannot reach {url} (refused)") == f"cannot reach {shown} (refused)"
+    for text in (  # no password: left as it is
+        "postgresql://news@db.example:5432/news",
+        "postgresql://news:<secret>@db.example/news",
+        "http://127.0.0.1:8081/path?x=1",
+    ):
+        assert redact.redact(text) == text
