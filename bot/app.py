@@ -48,6 +48,7 @@ import handlers.readers.unknown
 import handlers.readers.words
 import handlers.system.errors
 import handlers.system.flood
+import handlers.system.held
 import handlers.system.membership
 from bot.config import Settings
 from bot.delivery.service import DeliveryService, start_delivery
@@ -55,6 +56,7 @@ from bot.runtime.context import Clock, NewsBot, NewsContext, Services, utc_now
 from bot.runtime.feedpoll import JOB_NAME as FEED_JOB
 from bot.runtime.feedpoll import start_feed_polling
 from bot.runtime.fulltext import start_fulltext
+from bot.runtime.held import HeldUpdates
 from bot.runtime.leader import Leadership
 from bot.runtime.limiter import PaceState, RateLimiter
 from bot.runtime.metrics import Metrics, MetricsServer
@@ -96,7 +98,10 @@ def handler_list(news: NewsBot) -> list[tuple[int, BaseHandler[Any, NewsContext,
     """Every handler, in order: (group, handler). Lower groups run first; in a group the first match wins."""
     flood = handlers.system.flood.FloodGuard(news.settings.flood_limit, news.settings.flood_window)
     return [
-        # Group -1 runs before everything: a flooding reader is answered once, then ignored.
+        # Group -2 runs first: an update of a chat whose earlier updates are held (the store was
+        # away) waits behind them, so a chat's updates are answered in order.
+        (-2, TypeHandler(Update, handlers.system.held.wait_in_turn)),
+        # Group -1: a flooding reader is answered once, then ignored.
         (-1, TypeHandler(Update, flood)),
         (0, CommandHandler("start", handlers.readers.start.start)),
         (0, CommandHandler("help", handlers.readers.help.help_command)),
@@ -228,6 +233,7 @@ def build_application(
     async def post_stop(app: NewsApplication) -> None:
         # The last getUpdates is done: workers finish the updates handed to them, then exit.
         await _stop_workers(app)
+        await _stop_holding(news)
         # While the HTTP client still works: sends at Telegram finish, the rest goes back to the queue.
         await _stop_delivery(news)
         await _end_leading(app, news)
@@ -238,6 +244,7 @@ def build_application(
             await server.stop()
             server = None
         await _stop_workers(app)  # no-op when post_stop ran
+        await _stop_holding(news)  # no-op when post_stop ran
         await _stop_delivery(news)  # no-op when post_stop ran
         await _end_leading(app, news)  # no-op when post_stop ran
         # A start that failed (token refused, API unreachable) left the HTTP clients open:
@@ -285,6 +292,8 @@ def build_application(
         .build()
     )
     app.bot_data = news
+    # Held updates are handled again as the update queue's are: through the update processor and its bound.
+    news.held = HeldUpdates(lambda update: app.update_processor.process_update(update, app.process_update(update)))
     for group, handler in handlers_in_order:
         app.add_handler(handler, group=group)
     app.add_error_handler(handlers.system.errors.on_error)
@@ -378,6 +387,11 @@ async def _stop_delivery(news: NewsBot) -> None:
     fulltext, news.fulltext = news.fulltext, None
     if fulltext is not None:
         await fulltext.stop()
+
+
+async def _stop_holding(news: NewsBot) -> None:
+    if news.held is not None:
+        await news.held.stop()
 
 
 def settle_memory() -> None:

@@ -20,6 +20,7 @@ from bot.ui.render import Renderer
 
 if TYPE_CHECKING:
     from bot.runtime.fulltext import FullText
+    from bot.runtime.held import HeldUpdates
     from bot.runtime.leader import Leadership
     from bot.runtime.metrics import Metrics
     from bot.store.protocols import NewsStore
@@ -74,6 +75,8 @@ class NewsBot:
         self.metrics: Metrics | None = None
         # Reading items' pages for their full text (NEWSBOT_FULLTEXT), post_init to post_stop; None when off.
         self.fulltext: FullText | None = None
+        # Readers' updates whose handling met the store away, handled again when it is back (bot/runtime/held.py).
+        self.held: HeldUpdates | None = None
 
     @property
     def store(self) -> NewsStore:

@@ -39,8 +39,8 @@ class FloodGuard:
 
     async def __call__(self, update: Update, context: NewsContext) -> None:
         user = update.effective_user
-        if user is None:
-            return
+        if user is None or (context.news.held is not None and context.news.held.is_replay(update)):
+            return  # a held update handled again was counted when it came
         now = time.monotonic()
         if len(self._seen) > 10_000:
             self.forget_idle(now)
