@@ -2,6 +2,7 @@
 the bot is killed and new ones are refused for a few seconds, in the middle of a delivery round and
 while a reader asks. Answers and deliveries pause and resume when the database is back; the bot
 stays up; every subscriber gets every item, and the only repeats are sends that were in flight.
+The log says the outage in one line and its end in another, with no traceback.
 
 The outage is made on the test session's own database (ALLOW_CONNECTIONS false, then
 pg_terminate_backend of its sessions), never by stopping the machine's server."""
@@ -110,3 +111,6 @@ async def test_the_database_going_away_pauses_answers_and_deliveries_and_loses_n
     await assert_every_push_once(store, emulator, READERS, ITEMS)
     text = log.read_text(encoding="utf-8", errors="replace")
     assert "lost the leadership" in text and "polling again" in text
+    # An expected outage in the log: one line when the store went away, one when it was back, no traceback.
+    assert "Traceback" not in text, text
+    assert text.count("the store went away") == 1 and text.count("the store is back") == 1, text
