@@ -5,8 +5,9 @@ Items wait in the store's full-text queue (migration 0009), which `upsert_many` 
 transaction that stores them. :class:`FullText` takes due items with a lease, reads each page through
 the one public-web fetch (`bot.ingest.fetch`: size cap, timeout, internal addresses refused unless
 NEWSBOT_FETCH_ALLOW_PRIVATE=1, at every redirect), extracts the article (`bot.ingest.parsers.article_html`,
-in a separate process so a long page never holds up readers' answers) and stores its text, picture,
-author and date with the search entry.
+in NEWSBOT_FULLTEXT_PROCESSES separate processes at a lower CPU priority, so a long page never holds
+up readers' answers and a burst of pages uses every core) and stores its text, picture, author and
+date with the search entry.
 
 Limits: at most NEWSBOT_FULLTEXT_CONCURRENCY pages at once, NEWSBOT_FULLTEXT_PER_HOST of them from
 one site (host and port); a site that answers 429 or 503 with Retry-After is not asked again before
@@ -70,19 +71,20 @@ class PageProblem(Exception):
     """A page that cannot give the item's text, and will not by asking again."""
 
 
-EXTRACTION_NICENESS = 10  # the extraction process yields the CPU to the bot's answers (2 cores, one each)
+EXTRACTION_NICENESS = 10  # the extraction processes yield the CPU to the bot's answers
 
 
-def _background_priority() -> None:
-    """In the extraction process, before its first page: a lower CPU priority (niceness), so that on
-    a busy machine the bot's own process answering readers is scheduled first."""
+def _start_extraction() -> None:
+    """In an extraction process, when it starts: a lower CPU priority (niceness), so that on a busy
+    machine the bot's own process answering readers is scheduled first; then trafilatura, imported
+    here and not in the bot's own process (it cost every start about a quarter of a second)."""
     with contextlib.suppress(OSError, AttributeError):  # AttributeError: a platform without os.nice
         os.nice(EXTRACTION_NICENESS)
+    import bot.ingest.parsers.article_html  # noqa: F401 - imported once, before the first page
 
 
 def _extract(data: bytes, url: str, tz: tzinfo) -> ParseResult:
-    """In the extraction process: the article on the page. trafilatura is imported there, on first
-    use: importing it in the bot's own process cost every start about a quarter of a second."""
+    """In an extraction process: the article on the page."""
     from bot.ingest.parsers.article_html import parse_article_html
 
     return parse_article_html(data, origin=url, url=url, tz=tz)
@@ -322,18 +324,25 @@ class FullText:
         return filled
 
     async def _extracted(self, data: bytes, url: str) -> ParseResult:
-        """The extraction, in a process of its own (trafilatura holds the interpreter for a while)."""
+        """The extraction, in the pool of NEWSBOT_FULLTEXT_PROCESSES processes (trafilatura holds an
+        interpreter for a while: about 20 ms a page, the filler's bound on CPU). The processes start
+        as pages come (the pool adds one only when none is idle). A pool whose process died is
+        replaced once, by whichever of the reads it held learns it first; the others try the new one."""
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
-            if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_background_priority
+            executor = self._executor
+            if executor is None:
+                executor = self._executor = ProcessPoolExecutor(
+                    self.settings.fulltext_processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_extraction,
                 )
             try:
-                return await loop.run_in_executor(self._executor, _extract, data, url, self.settings.timezone)
+                return await loop.run_in_executor(executor, _extract, data, url, self.settings.timezone)
             except BrokenProcessPool:
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = None
+                if self._executor is executor:  # not yet replaced by another read that it failed too
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    self._executor = None
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")

@@ -6,12 +6,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 import pytest
 
 from bot.config import Settings
+from bot.runtime import fulltext
 from bot.runtime.fulltext import EXTRACTION_NICENESS, SITE_FAILURES_TO_PAUSE, FullText
 from bot.store.protocols import NewsStore
 from tests.fulltext.support import PageServer, fulltext_settings, item, serve_pages
@@ -217,19 +221,55 @@ async def test_reading_an_item_twice_at_once_asks_the_page_once(
     assert pages.hits["/gated/one"] == 1
 
 
-async def test_pages_are_extracted_at_a_lower_cpu_priority_than_the_bot(
-    settings: Settings, store: NewsStore, pages: PageServer
+async def test_pages_are_extracted_in_a_pool_of_processes_at_a_lower_cpu_priority_than_the_bot(
+    settings: Settings, store: NewsStore
 ) -> None:
-    (article_id,) = await _stored(store, [pages.url("site/nice")])
-    service = FullText(store, fulltext_settings(settings))
+    from tests.fulltext.support import PAGES
+
+    service = FullText(store, fulltext_settings(settings, fulltext_processes=2))
     try:
-        assert await service.read_now(article_id)
-        executor = service._executor  # the extraction process the page went through
-        assert executor is not None
-        niceness = await asyncio.get_running_loop().run_in_executor(executor, os.nice, 0)
+        # two pages submitted at once: the pool starts a second process, none being idle yet
+        results = await asyncio.gather(*(service._extracted(page, "http://127.0.0.1/story") for page in PAGES[:2]))
+        executor = service._executor
+        assert isinstance(executor, ProcessPoolExecutor)
+        pids = list(executor._processes)  # the pool's own record of its processes
+        niceness = [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids]
     finally:
         await service.stop()
-    assert niceness >= min(os.nice(0) + EXTRACTION_NICENESS, 19)
+    assert all(result.items for result in results)
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert all(n >= min(os.nice(0) + EXTRACTION_NICENESS, 19) for n in niceness)
+
+
+async def test_a_pool_whose_processes_die_is_replaced_once_and_every_page_still_extracted(
+    settings: Settings, store: NewsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fulltext.support import PAGES
+
+    pools: list[ProcessPoolExecutor] = []
+
+    class CountedPool(ProcessPoolExecutor):  # the real pool, counted as it is made
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(fulltext, "ProcessPoolExecutor", CountedPool)
+    service = FullText(store, fulltext_settings(settings, fulltext_processes=2))
+    try:
+        reads = [asyncio.create_task(service._extracted(page, "http://127.0.0.1/story")) for page in PAGES * 2]
+        await asyncio.sleep(0)  # every read submitted: the pool's processes are starting
+        broken = service._executor
+        assert isinstance(broken, ProcessPoolExecutor) and broken._processes
+        for pid in list(broken._processes):
+            os.kill(pid, signal.SIGKILL)  # before any could finish its first page (it is still starting)
+        # all six reads fail on the broken pool at once: the first to learn it replaces the pool,
+        # the others go to the new one (none shuts the new pool down under the others' pages)
+        results = await asyncio.gather(*reads)
+        assert service._executor is not None and service._executor is not broken
+    finally:
+        await service.stop()
+    assert all(result.items for result in results)
+    assert len(pools) == 2  # the broken one and its one replacement (not one new pool per failed read)
 
 
 async def test_a_site_that_does_not_answer_is_paused_while_other_sites_are_read(
