@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import os
 import signal
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -203,6 +205,50 @@ async def test_markup_in_a_page_is_stored_as_text(settings: Settings, store: New
     article = await store.articles.get(article_id)
     assert article is not None
     assert any("<script>alert(1)</script>" in p for p in (article.lead, *article.body))
+
+
+def _hold_extraction(fifo: str) -> None:
+    """In the extraction process: busy until the test opens `fifo` for writing and closes it."""
+    with open(fifo, "rb") as waiting:
+        waiting.read()
+
+
+async def test_a_page_frees_its_download_slot_before_it_is_extracted(
+    settings: Settings, store: NewsStore, pages: PageServer, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "hold"
+    os.mkfifo(fifo)
+    ids = await _stored(store, [pages.url(f"site/slot-{n}") for n in range(3)])
+    service = FullText(store, fulltext_settings(settings, fulltext_concurrency=1, fulltext_per_host=1))
+    # the one extraction process, kept busy: no page can be extracted (nor its item stored) until released
+    service._executor = ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context("spawn"), initializer=fulltext._start_extraction
+    )
+    held = service._executor.submit(_hold_extraction, str(fifo))
+    await service.start()
+    try:
+
+        async def two_downloaded() -> bool:
+            return sum(pages.hits.get(f"/site/slot-{n}", 0) for n in range(3)) >= 2
+
+        # one download at a time, yet a second page is asked while the first waits for extraction:
+        # the limit counts downloads, not extraction (which would add its time to every slot's cycle)
+        await _until(two_downloaded)
+        assert (await store.fulltext.count_by_state())["done"] == 0
+        await asyncio.to_thread(lambda: open(fifo, "wb").close())
+        held.result(timeout=60)
+
+        async def all_done() -> bool:
+            return (await store.fulltext.count_by_state())["done"] == 3
+
+        await _until(all_done)
+    finally:
+        if not held.done():  # failed before the release: end the held process, or stopping waits for it
+            for pid in list(service._executor._processes):
+                os.kill(pid, signal.SIGKILL)
+        await service.stop()
+    assert pages.most_busy <= 1
+    assert all(pages.hits[f"/site/slot-{n}"] == 1 for n in range(3)) and len(ids) == 3
 
 
 async def test_reading_an_item_twice_at_once_asks_the_page_once(
