@@ -9,20 +9,23 @@ NEWSBOT_FULLTEXT_PER_HOST) reads them all. The ideal time is what the limits all
 takes exactly the latency: ceil(items / min(concurrency, sites × per-host)) × latency. The servers
 run in a process of their own, so serving pages does not take the bot's process's time.
 
-Two floors are printed beside the time, and the larger one is what the machine allows:
+Floors are printed beside the time, and the largest one is what the machine allows:
 - the concurrency floor, the ideal above (fetch concurrency, per-site limit, latency);
-- the CPU floor: every page goes through trafilatura in the filler's one extraction process (niced,
-  bot.runtime.fulltext), so the fill cannot take less than items × that process's CPU time per page
-  (measured here, from /proc, over the run). On a machine whose cores are busy, the extraction
-  process gets less than a whole core, and the wall time stretches past both floors: the share of
-  a core it got is printed too.
+- the extraction floor: every page goes through trafilatura in the filler's extraction processes
+  (NEWSBOT_FULLTEXT_PROCESSES, niced, bot.runtime.fulltext), so the fill cannot take less than their
+  CPU time (measured here, from /proc, over the run) over the cores they can use at once,
+  min(processes, cores);
+- the machine's floor: all the CPU the run took (extraction, the bot's process with its readers and
+  the emulator, the page servers) over the machine's cores.
+On a machine whose cores are busy with other work, the processes get less than whole cores, and the
+wall time stretches past the floors: the share of a core each part got is printed too.
 
 Readers' side: the real bot (the same Application as `newsbot run`) against the Bot API emulator, in
 this process; one reader sends /latest again and again, each as soon as the last is answered, first
 with the filler idle (its queue empty), then while it fills. p99 is over each phase's answers.
 
     .venv/bin/python bench/bench_fulltext.py [--items 200] [--latency 0.15] [--sites 8]
-        [--concurrency 8] [--per-host 2]
+        [--concurrency 8] [--per-host 2] [--processes N (default: NEWSBOT_FULLTEXT_PROCESSES' default)]
 
 Targets (issue 14): fill time within 10% of the ideal; /latest p99 while filling ≤ 1.2 × idle.
 """
@@ -118,6 +121,7 @@ async def main() -> None:
     parser.add_argument("--sites", type=int, default=8)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--per-host", type=int, default=2)
+    parser.add_argument("--processes", type=int, default=Settings().fulltext_processes)
     parser.add_argument("--idle-seconds", type=float, default=5.0)
     args = parser.parse_args()
 
@@ -138,21 +142,25 @@ async def main() -> None:
             fetch_allow_private=True,
             fulltext_concurrency=args.concurrency,
             fulltext_per_host=args.per_host,
+            fulltext_processes=args.processes,
         )
         async with BotHarness(settings) as harness:
             news = harness.news
             store = news.store
             filler = news.fulltext
             assert filler is not None
-            # warm up: the extraction process, the templates, the first pages
+            # warm up: the extraction processes (one page each, at once), the templates, the first pages
             await store.articles.upsert_many(
                 [(ParsedItem(guid=f"warm:{i}", headline=f"خبر {i}", lead="مقدمة"), []) for i in range(30)]
             )
             await harness.reader(1).send("/latest")
             warm = await store.articles.upsert_many(
-                [(ParsedItem(guid="warm:page", headline="تسخين", url=f"{sites[0][1]}/warm", lead="مقدمة"), [])]
+                [
+                    (ParsedItem(guid=f"warm:page{n}", headline="تسخين", url=f"{base}/warm", lead="مقدمة"), [])
+                    for n, (_, base) in enumerate(sites[: args.processes])
+                ]
             )
-            await filler.read_now(warm[0].article_id)
+            await asyncio.gather(*(filler.read_now(outcome.article_id) for outcome in warm))
 
             idle: list[float] = []
             stop = asyncio.Event()
@@ -178,6 +186,7 @@ async def main() -> None:
             stop = asyncio.Event()
             extractors = children({server.pid})
             cpu_before = {pid: process_cpu(pid) for pid in extractors}
+            server_before = process_cpu(server.pid)
             own_before = time.process_time()
             started = time.perf_counter()
             await store.articles.upsert_many(items)
@@ -187,7 +196,9 @@ async def main() -> None:
                 await asyncio.sleep(0.01)
             elapsed = time.perf_counter() - started
             own_cpu = time.process_time() - own_before
-            extraction_cpu = sum(process_cpu(pid) - cpu_before[pid] for pid in extractors)
+            server_cpu = process_cpu(server.pid) - server_before
+            extractors = children({server.pid})  # a process the pool started during the run counts too
+            extraction_cpu = sum(process_cpu(pid) - cpu_before.get(pid, 0.0) for pid in extractors)
             stop.set()
             await loop_task
             counts = await store.fulltext.count_by_state()
@@ -196,11 +207,14 @@ async def main() -> None:
     server.join()
     slots = min(args.concurrency, args.sites * args.per_host)
     ideal = math.ceil(args.items / slots) * args.latency
-    per_page = extraction_cpu / max(1, counts["done"] - 1)
-    cpu_floor = extraction_cpu
+    cores = os.cpu_count() or 1
+    per_page = extraction_cpu / max(1, counts["done"] - args.processes)
+    extraction_floor = extraction_cpu / min(args.processes, cores)
+    machine_floor = (extraction_cpu + own_cpu + server_cpu) / cores
     print(
         f"items {args.items}, sites {args.sites}, latency {args.latency * 1000:.0f} ms, "
-        f"concurrency {args.concurrency}, per host {args.per_host}: {slots} pages at once"
+        f"concurrency {args.concurrency}, per host {args.per_host}: {slots} pages at once; "
+        f"{args.processes} extraction process(es) on {cores} core(s)"
     )
     print(f"filled {counts['done']}, failed {counts['failed']}, retrying {counts['retrying']}")
     print(
@@ -208,14 +222,16 @@ async def main() -> None:
         f"ratio {elapsed / ideal:.2f} (target ≤ 1.10)"
     )
     print(
-        f"CPU floor: extraction {extraction_cpu:.2f} s in {len(extractors)} process(es), "
-        f"{per_page * 1000:.1f} ms a page; it had {extraction_cpu / elapsed:.0%} of a core while filling; "
-        f"the bot's process (fetching, storing, /latest, emulator) {own_cpu:.2f} s, {own_cpu / elapsed:.0%} of a core"
+        f"CPU: extraction {extraction_cpu:.2f} s, {per_page * 1000:.1f} ms a page, "
+        f"{extraction_cpu / elapsed:.0%} of a core while filling; the bot's process (fetching, storing, "
+        f"/latest, emulator) {own_cpu:.2f} s, {own_cpu / elapsed:.0%} of a core; the page servers "
+        f"{server_cpu:.2f} s"
     )
-    floor = max(ideal, cpu_floor)
+    floors = {"concurrency": ideal, "extraction": extraction_floor, "machine": machine_floor}
     print(
-        f"the larger floor is the {'CPU' if cpu_floor > ideal else 'concurrency'} floor, {floor:.2f} s: "
-        f"time / floor {elapsed / floor:.2f}"
+        f"floors: concurrency {ideal:.2f} s, extraction {extraction_floor:.2f} s, machine {machine_floor:.2f} s; "
+        f"the largest is the {max(floors, key=floors.__getitem__)} floor: time / it "
+        f"{elapsed / max(floors.values()):.2f}"
     )
     print(
         f"/latest idle: {len(idle)} answers, median {statistics.median(idle) * 1000:.1f} ms, "

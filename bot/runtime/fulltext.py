@@ -5,12 +5,15 @@ Items wait in the store's full-text queue (migration 0009), which `upsert_many` 
 transaction that stores them. :class:`FullText` takes due items with a lease, reads each page through
 the one public-web fetch (`bot.ingest.fetch`: size cap, timeout, internal addresses refused unless
 NEWSBOT_FETCH_ALLOW_PRIVATE=1, at every redirect), extracts the article (`bot.ingest.parsers.article_html`,
-in a separate process so a long page never holds up readers' answers) and stores its text, picture,
-author and date with the search entry.
+in NEWSBOT_FULLTEXT_PROCESSES separate processes at a lower CPU priority, so a long page never holds
+up readers' answers and a burst of pages uses every core) and stores its text, picture, author and
+date with the search entry.
 
-Limits: at most NEWSBOT_FULLTEXT_CONCURRENCY pages at once, NEWSBOT_FULLTEXT_PER_HOST of them from
-one site (host and port); a site that answers 429 or 503 with Retry-After is not asked again before
-then. A page that fails for a reason that may pass (timeout, connection, 5xx, 429) is tried again
+Limits: at most NEWSBOT_FULLTEXT_CONCURRENCY pages downloaded at once, NEWSBOT_FULLTEXT_PER_HOST of
+them from one site (host and port); a site that answers 429 or 503 with Retry-After is not asked again
+before then. A page frees its place as soon as it is downloaded, and its extraction and storing go on
+beside the next downloads (at most as many pages again wait for the extraction processes).
+A page that fails for a reason that may pass (timeout, connection, 5xx, 429) is tried again
 after NEWSBOT_FULLTEXT_RETRY seconds, doubled each time, at most NEWSBOT_FULLTEXT_ATTEMPTS times; one
 that cannot become an article (not a web page, too big, a redirect loop or to a refused address, no
 article, another language, empty) is given up at once. A site that fails SITE_FAILURES_TO_PAUSE reads
@@ -51,6 +54,11 @@ log = logging.getLogger(__name__)
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 IDLE_POLL = 10.0  # seconds between looks at the queue when nothing is due (other processes store too)
 BACKLOG_PER_SLOT = 4  # items taken from the store per concurrent read
+# Pages downloaded and waiting for (or in) extraction, per download slot: a slot is freed when its page
+# is downloaded, so a read's ~20 ms of extraction and its store write do not lengthen every slot's
+# cycle (at 150 ms a page, 25 rounds of 8: 4.4 s instead of 3.75 s); bounded, so that when extraction
+# is slower than the downloads, at most this many pages more wait in memory and downloads wait for them.
+EXTRACTING_PER_SLOT = 1
 MAX_RETRY_DELAY = 86_400.0
 # A site that fails this many reads in a row for a reason of its own (it does not resolve, refuses or
 # drops the connection, does not answer in time, answers 5xx) is not asked again for
@@ -71,19 +79,20 @@ class PageProblem(Exception):
     """A page that cannot give the item's text, and will not by asking again."""
 
 
-EXTRACTION_NICENESS = 10  # the extraction process yields the CPU to the bot's answers (2 cores, one each)
+EXTRACTION_NICENESS = 10  # the extraction processes yield the CPU to the bot's answers
 
 
-def _background_priority() -> None:
-    """In the extraction process, before its first page: a lower CPU priority (niceness), so that on
-    a busy machine the bot's own process answering readers is scheduled first."""
+def _start_extraction() -> None:
+    """In an extraction process, when it starts: a lower CPU priority (niceness), so that on a busy
+    machine the bot's own process answering readers is scheduled first; then trafilatura, imported
+    here and not in the bot's own process (it cost every start about a quarter of a second)."""
     with contextlib.suppress(OSError, AttributeError):  # AttributeError: a platform without os.nice
         os.nice(EXTRACTION_NICENESS)
+    import bot.ingest.parsers.article_html  # noqa: F401 - imported once, before the first page
 
 
 def _extract(data: bytes, url: str, tz: tzinfo) -> ParseResult:
-    """In the extraction process: the article on the page. trafilatura is imported there, on first
-    use: importing it in the bot's own process cost every start about a quarter of a second."""
+    """In an extraction process: the article on the page."""
     from bot.ingest.parsers.article_html import parse_article_html
 
     return parse_article_html(data, origin=url, url=url, tz=tz)
@@ -134,7 +143,8 @@ class FullText:
         self._owns_client = client is None
         self._executor: Executor | None = None
         self._reads: dict[int, asyncio.Task[bool]] = {}  # article id -> the read under way
-        self._per_host: dict[str, int] = {}  # reads under way per site
+        self._downloading: dict[int, str] = {}  # article id -> its site, while its page is downloaded
+        self._per_host: dict[str, int] = {}  # downloads under way per site
         self._host_free_at: dict[str, float] = {}  # a site's Retry-After or pause: not asked before (clock)
         self._host_failures: dict[str, int] = {}  # reads failed in a row for the site's own reasons
         self._wake = asyncio.Event()
@@ -236,7 +246,12 @@ class FullText:
             if free_at > now + PARK_AFTER:
                 parked.setdefault(int(free_at + 0.999), []).append(job.article_id)
                 continue
-            if len(self._reads) >= limit or self._per_host.get(host, 0) >= per_host or free_at > now:
+            if (
+                len(self._downloading) >= limit
+                or len(self._reads) >= limit * (1 + EXTRACTING_PER_SLOT)
+                or self._per_host.get(host, 0) >= per_host
+                or free_at > now
+            ):
                 if free_at > now:
                     soonest = min(soonest or free_at - now, free_at - now)
                 kept.append(job)
@@ -248,20 +263,29 @@ class FullText:
     def _begin(self, job: FullTextJob) -> asyncio.Task[bool]:
         host = site_of(job.url) or ""
         self._per_host[host] = self._per_host.get(host, 0) + 1
+        self._downloading[job.article_id] = host
         task = asyncio.create_task(self._read(job), name=f"fulltext-{job.article_id}")
         self._reads[job.article_id] = task
 
         def done(_: asyncio.Task[bool]) -> None:
             self._reads.pop(job.article_id, None)
-            left = self._per_host.get(host, 1) - 1
-            if left:
-                self._per_host[host] = left
-            else:
-                self._per_host.pop(host, None)
+            self._downloaded(job.article_id)  # a read that ended before its page came (or was cancelled)
             self._wake.set()
 
         task.add_done_callback(done)
         return task
+
+    def _downloaded(self, article_id: int) -> None:
+        """The page of this read is in (or will not come): its download slot goes to the next page."""
+        host = self._downloading.pop(article_id, None)
+        if host is None:
+            return
+        left = self._per_host.get(host, 1) - 1
+        if left:
+            self._per_host[host] = left
+        else:
+            self._per_host.pop(host, None)
+        self._wake.set()
 
     async def _read(self, job: FullTextJob) -> bool:
         """Read one page and store what it gave, or why not. Never raises (but when cancelled)."""
@@ -269,13 +293,16 @@ class FullText:
         host = site_of(job.url) or ""
         try:
             try:
-                fetched = await fetch_url(
-                    self._client,
-                    job.url,
-                    max_bytes=settings.fetch_max_bytes,
-                    deadline_seconds=settings.fetch_timeout,
-                    allow_private=settings.fetch_allow_private,
-                )
+                try:
+                    fetched = await fetch_url(
+                        self._client,
+                        job.url,
+                        max_bytes=settings.fetch_max_bytes,
+                        deadline_seconds=settings.fetch_timeout,
+                        allow_private=settings.fetch_allow_private,
+                    )
+                finally:
+                    self._downloaded(job.article_id)
                 self._host_failures.pop(host, None)  # the site answered
                 if fetched.content_type is not None and fetched.content_type not in HTML_TYPES:
                     raise PageProblem(f"not a web page ({fetched.content_type})")
@@ -323,18 +350,25 @@ class FullText:
         return filled
 
     async def _extracted(self, data: bytes, url: str) -> ParseResult:
-        """The extraction, in a process of its own (trafilatura holds the interpreter for a while)."""
+        """The extraction, in the pool of NEWSBOT_FULLTEXT_PROCESSES processes (trafilatura holds an
+        interpreter for a while: about 20 ms a page, the filler's bound on CPU). The processes start
+        as pages come (the pool adds one only when none is idle). A pool whose process died is
+        replaced once, by whichever of the reads it held learns it first; the others try the new one."""
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
-            if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_background_priority
+            executor = self._executor
+            if executor is None:
+                executor = self._executor = ProcessPoolExecutor(
+                    self.settings.fulltext_processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_extraction,
                 )
             try:
-                return await loop.run_in_executor(self._executor, _extract, data, url, self.settings.timezone)
+                return await loop.run_in_executor(executor, _extract, data, url, self.settings.timezone)
             except BrokenProcessPool:
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = None
+                if self._executor is executor:  # not yet replaced by another read that it failed too
+                    executor.shutdown(wait=False, cancel_futures=True)
+                    self._executor = None
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import os
+import signal
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.config import Settings
+from bot.runtime import fulltext
 from bot.runtime.fulltext import EXTRACTION_NICENESS, SITE_FAILURES_TO_PAUSE, FullText
 from bot.store.protocols import NewsStore
 from tests.fulltext.support import PageServer, fulltext_settings, item, serve_pages
@@ -201,6 +207,50 @@ async def test_markup_in_a_page_is_stored_as_text(settings: Settings, store: New
     assert any("<script>alert(1)</script>" in p for p in (article.lead, *article.body))
 
 
+def _hold_extraction(fifo: str) -> None:
+    """In the extraction process: busy until the test opens `fifo` for writing and closes it."""
+    with open(fifo, "rb") as waiting:
+        waiting.read()
+
+
+async def test_a_page_frees_its_download_slot_before_it_is_extracted(
+    settings: Settings, store: NewsStore, pages: PageServer, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "hold"
+    os.mkfifo(fifo)
+    ids = await _stored(store, [pages.url(f"site/slot-{n}") for n in range(3)])
+    service = FullText(store, fulltext_settings(settings, fulltext_concurrency=1, fulltext_per_host=1))
+    # the one extraction process, kept busy: no page can be extracted (nor its item stored) until released
+    service._executor = ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context("spawn"), initializer=fulltext._start_extraction
+    )
+    held = service._executor.submit(_hold_extraction, str(fifo))
+    await service.start()
+    try:
+
+        async def two_downloaded() -> bool:
+            return sum(pages.hits.get(f"/site/slot-{n}", 0) for n in range(3)) >= 2
+
+        # one download at a time, yet a second page is asked while the first waits for extraction:
+        # the limit counts downloads, not extraction (which would add its time to every slot's cycle)
+        await _until(two_downloaded)
+        assert (await store.fulltext.count_by_state())["done"] == 0
+        await asyncio.to_thread(lambda: open(fifo, "wb").close())
+        held.result(timeout=60)
+
+        async def all_done() -> bool:
+            return (await store.fulltext.count_by_state())["done"] == 3
+
+        await _until(all_done)
+    finally:
+        if not held.done():  # failed before the release: end the held process, or stopping waits for it
+            for pid in list(service._executor._processes):
+                os.kill(pid, signal.SIGKILL)
+        await service.stop()
+    assert pages.most_busy <= 1
+    assert all(pages.hits[f"/site/slot-{n}"] == 1 for n in range(3)) and len(ids) == 3
+
+
 async def test_reading_an_item_twice_at_once_asks_the_page_once(
     settings: Settings, store: NewsStore, pages: PageServer
 ) -> None:
@@ -217,19 +267,55 @@ async def test_reading_an_item_twice_at_once_asks_the_page_once(
     assert pages.hits["/gated/one"] == 1
 
 
-async def test_pages_are_extracted_at_a_lower_cpu_priority_than_the_bot(
-    settings: Settings, store: NewsStore, pages: PageServer
+async def test_pages_are_extracted_in_a_pool_of_processes_at_a_lower_cpu_priority_than_the_bot(
+    settings: Settings, store: NewsStore
 ) -> None:
-    (article_id,) = await _stored(store, [pages.url("site/nice")])
-    service = FullText(store, fulltext_settings(settings))
+    from tests.fulltext.support import PAGES
+
+    service = FullText(store, fulltext_settings(settings, fulltext_processes=2))
     try:
-        assert await service.read_now(article_id)
-        executor = service._executor  # the extraction process the page went through
-        assert executor is not None
-        niceness = await asyncio.get_running_loop().run_in_executor(executor, os.nice, 0)
+        # two pages submitted at once: the pool starts a second process, none being idle yet
+        results = await asyncio.gather(*(service._extracted(page, "http://127.0.0.1/story") for page in PAGES[:2]))
+        executor = service._executor
+        assert isinstance(executor, ProcessPoolExecutor)
+        pids = list(executor._processes)  # the pool's own record of its processes
+        niceness = [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids]
     finally:
         await service.stop()
-    assert niceness >= min(os.nice(0) + EXTRACTION_NICENESS, 19)
+    assert all(result.items for result in results)
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert all(n >= min(os.nice(0) + EXTRACTION_NICENESS, 19) for n in niceness)
+
+
+async def test_a_pool_whose_processes_die_is_replaced_once_and_every_page_still_extracted(
+    settings: Settings, store: NewsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.fulltext.support import PAGES
+
+    pools: list[ProcessPoolExecutor] = []
+
+    class CountedPool(ProcessPoolExecutor):  # the real pool, counted as it is made
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(fulltext, "ProcessPoolExecutor", CountedPool)
+    service = FullText(store, fulltext_settings(settings, fulltext_processes=2))
+    try:
+        reads = [asyncio.create_task(service._extracted(page, "http://127.0.0.1/story")) for page in PAGES * 2]
+        await asyncio.sleep(0)  # every read submitted: the pool's processes are starting
+        broken = service._executor
+        assert isinstance(broken, ProcessPoolExecutor) and broken._processes
+        for pid in list(broken._processes):
+            os.kill(pid, signal.SIGKILL)  # before any could finish its first page (it is still starting)
+        # all six reads fail on the broken pool at once: the first to learn it replaces the pool,
+        # the others go to the new one (none shuts the new pool down under the others' pages)
+        results = await asyncio.gather(*reads)
+        assert service._executor is not None and service._executor is not broken
+    finally:
+        await service.stop()
+    assert all(result.items for result in results)
+    assert len(pools) == 2  # the broken one and its one replacement (not one new pool per failed read)
 
 
 async def test_a_site_that_does_not_answer_is_paused_while_other_sites_are_read(

@@ -41,6 +41,9 @@ def refused(name: str, value: str) -> str:
         ("NEWSBOT_FULLTEXT_PER_HOST", "2.5", "from 1 to 64"),
         ("NEWSBOT_FULLTEXT_RETRY", "0", "from 0.05 to 86,400"),
         ("NEWSBOT_FULLTEXT_ATTEMPTS", "21", "from 1 to 20"),
+        ("NEWSBOT_FULLTEXT_PROCESSES", "0", "from 1 to 32"),
+        ("NEWSBOT_FULLTEXT_PROCESSES", "33", "from 1 to 32"),
+        ("NEWSBOT_FULLTEXT_PROCESSES", "many", "from 1 to 32"),
         ("NEWSBOT_PAID_BROADCAST_RATE", "1001", "from 1 to 1,000"),
         ("NEWSBOT_PAID_BROADCAST_RATE", "0.5", "from 1 to 1,000"),
         ("NEWSBOT_PAID_BROADCAST_RATE", "-1", "from 1 to 1,000"),
@@ -79,6 +82,13 @@ def test_full_text_is_on_by_default_and_its_limits_are_read() -> None:
     )
     assert (settings.fulltext, settings.fulltext_concurrency, settings.fulltext_per_host) == (False, 256, 1)
     assert "NEWSBOT_FULLTEXT:" in refused("NEWSBOT_FULLTEXT", "maybe")
+
+
+def test_extraction_processes_default_to_the_usable_cores_at_most_four() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert load_settings({}).fulltext_processes == min(4, cores)
+    assert load_settings({"NEWSBOT_FULLTEXT_PROCESSES": "32"}).fulltext_processes == 32
+    assert load_settings({"NEWSBOT_FULLTEXT_PROCESSES": "1"}).fulltext_processes == 1
 
 
 @pytest.mark.parametrize("value", ["notaurl", "/etc/passwd", "ftp://example.org/feed", "file:///no/such/feed.xml"])
