@@ -377,33 +377,3 @@ def parse_article_html(
         )
     )
     return result
-    if arabic_share(kept) < MIN_ARABIC_SHARE:
-        result.rejections.append(Rejection(origin, "the page is not in Arabic"))
-        return result
-    sitename = getattr(doc, "sitename", None) or None
-    title = _clean_title(getattr(doc, "title", None) or "", sitename)
-    if not title:
-        result.rejections.append(Rejection(origin, "no title on the page"))
-        return result
-    page_url = getattr(doc, "url", None) or url
-    author = getattr(doc, "author", None) or None
-    if author and _BAD_AUTHOR.search(author):
-        author = None  # a logo or link name that the page marked as the author
-    published, modified = page_dates(tree, page_url or url, tz) if tree is not None else (None, None)
-    result.items.append(
-        ParsedItem(
-            guid=page_url or f"page:{title}",
-            headline=title,
-            url=page_url,
-            lead=paragraphs[0],
-            body=tuple(paragraphs[1:]),
-            published_at=published.at if published else None,
-            date_only=published.date_only if published else False,
-            modified_at=modified.at if modified else None,
-            author=author,
-            outlet=sitename,
-            image_url=getattr(doc, "image", None) or None,
-            categories=tuple(c for c in (getattr(doc, "categories", None) or []) if c),
-        )
-    )
-    return result
