@@ -319,3 +319,36 @@ async def test_an_item_marked_urgent_goes_in_the_breaking_news_lane(store: NewsS
     assert await store.deliveries.fan_out() == 2
     taken = await store.deliveries.claim(10, urgent_only=True)
     assert sorted(d.reader_id for d in taken) == [1, 2] and {d.article_id for d in taken} == {later.article_id}
+
+
+async def test_a_reader_of_two_of_an_items_topics_gets_it_once_and_each_reader_in_their_mode(store: NewsStore) -> None:
+    # PostgreSQL records a round without aggregating when no story or item can give a reader two
+    # rows (one topic an item, one item a story): both forms, side by side, must agree
+    first = await _setup(store, 3)
+    second = (await store.topics.upsert(TopicSpec("b", "ب"))).id
+    await store.subscriptions.subscribe(1, second)  # reader 1 follows both
+    await store.readers.change_settings(2, push_mode=PushMode.DIGEST)
+    both, single = await store.articles.upsert_many([(item("both"), [first, second]), (item("one"), [second])])
+    assert await store.deliveries.fan_out() == 4  # "both" to readers 1, 2, 3; "one" to reader 1
+    (alone,) = await store.articles.upsert_many([(item("alone"), [first])])
+    assert await store.deliveries.mark_urgent(alone.article_id) == 0
+    assert await store.deliveries.fan_out() == 3  # one topic, one item: each reader once
+    assert await _deliveries_per_article(store, 3) == {both.article_id: 3, single.article_id: 1, alone.article_id: 3}
+    modes = {(d.reader_id, d.article_id): d.mode for d in await store.deliveries.claim(20)}
+    assert modes[(1, alone.article_id)] == modes[(2, alone.article_id)] == "broadcast"  # urgent, digest reader too
+    assert modes[(1, both.article_id)] == "instant" and (2, both.article_id) not in modes  # digest waits
+    assert await store.deliveries.count_unsent_by_state() == {"queued": 1, "sending": 6, "failed": 0, "cancelled": 0}
+
+
+async def test_the_unsent_counts_follow_each_state(store: NewsStore) -> None:
+    topic = await _setup(store, 4)
+    await store.articles.upsert_many([(item("x"), [topic])])
+    assert await store.deliveries.fan_out() == 4
+    taken = await store.deliveries.claim(3)
+    await store.deliveries.mark_sent([(taken[0].id, 7)])
+    await store.deliveries.mark_failed(taken[1].id, "gone")
+    await store.readers.set_status(4, ReaderStatus.BLOCKED)
+    assert await store.deliveries.count_unsent_by_state() == {"queued": 0, "sending": 1, "failed": 1, "cancelled": 1}
+    assert (await store.deliveries.count_by_state())["sent"] == 1
+    assert await store.deliveries.requeue_in_flight() == 1
+    assert await store.deliveries.count_unsent_by_state() == {"queued": 1, "sending": 0, "failed": 1, "cancelled": 1}
