@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot.models import WordKind
+from bot.store.search_terms import words
 from bot.store.words import WordChange, WordIndex, WordMatches, phrase_key
+
+FOLLOW, MUTE = WordKind.FOLLOW, WordKind.MUTE
 
 
 def change(row: int, reader: int, text: str, kind: WordKind = WordKind.FOLLOW, *, mark: int = 0, active: bool = True):
@@ -35,3 +41,47 @@ def test_marks_mutes_and_removal() -> None:
         [WordChange(1, 10, WordKind.FOLLOW, "غزه", 7, False, 5), WordChange(2, 20, WordKind.FOLLOW, "غزه", 0, False, 6)]
     )
     assert len(index) == 0 and index.keys_in("غزة") == []
+
+
+# -- the index finds what the definition says ----------------------------------------------------------
+
+# A few words in several spellings (folding makes them equal), with tashkeel, tatweel, Latin in both
+# cases, digits in both sets, an underscore (a word character), and every kind of separator an item
+# holds: spaces, line breaks, Arabic and Latin punctuation, quotes, a no-break space.
+_PIECES = [
+    "الرقة", "الرقه", "الرقّة", "محمد", "مُحمّد", "صلاح", "صـلاح", "غزة", "إسرائيل", "اسرائيل", "مصر",
+    "Gaza", "GAZA", "٢٠٢٥", "2025", "a_b", "و", "لمحمد",
+    " ", " ", " ", "\n", "\r\n", "\n\n", "،", ".", '"', ":", "-", "|", "«", "»", "؟", "\xa0", "#", "/", "*", "…",
+]  # fmt: skip
+_KEYS = ["الرقة", "محمد", "صلاح", "غزة", "اسرائيل", "gaza", "2025", "a_b", "a", "b", "لمحمد"]
+texts = st.lists(st.sampled_from(_PIECES), max_size=40).map("".join)
+phrases = st.lists(st.sampled_from(_KEYS), min_size=1, max_size=3).map(" ".join).map(phrase_key)
+
+
+def expected_keys(keys: set[str], text: str) -> set[str]:
+    """The definition, spelled out slowly: a key is found when its folded words are a run of
+    neighbouring words in one line of the folded text (headline, lead, a paragraph)."""
+    found = set()
+    for line in text.split("\n"):
+        runs = " " + " ".join(words(line)) + " "
+        found.update(key for key in keys if f" {key} " in runs)
+    return found
+
+
+@given(st.lists(phrases, max_size=8), st.lists(phrases, max_size=3), st.lists(texts, min_size=1, max_size=4))
+def test_keys_and_matches_are_the_definitions(followed: list[str], muted: list[str], items: list[str]) -> None:
+    index = WordIndex()
+    rows = [(FOLLOW, key) for key in followed] + [(MUTE, key) for key in muted]
+    index.apply(WordChange(n, n, kind, key, n % 3, True, n) for n, (kind, key) in enumerate(rows, 1))
+    keys = set(followed) | set(muted)
+    for text in items:
+        assert sorted(index.keys_in(text)) == sorted(expected_keys(keys, text))
+    matches = index.match([(n, n, text) for n, text in enumerate(items)])
+    for n, text in enumerate(items):
+        present = expected_keys(keys, text)
+        silenced = {reader for reader, (kind, key) in enumerate(rows, 1) if kind is MUTE and key in present}
+        wanted = {
+            reader for reader, (kind, key) in enumerate(rows, 1) if kind is FOLLOW and key in present and n > reader % 3
+        }
+        assert matches.muted.get(n, set()) == silenced
+        assert matches.follows.get(n, set()) == wanted - silenced
