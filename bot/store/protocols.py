@@ -75,7 +75,9 @@ class TopicStore(Protocol):
 
     async def merge(self, from_id: int, into_id: int) -> Topic:
         """Items, subscriptions (one per reader) and feeds move into `into_id`, in one transaction;
-        the merged topic stays as a row whose slug leads there. Returns the topic merged into."""
+        the merged topic stays as a row whose slug leads there. The move is counted in the day's
+        subscription changes: lost on the merged topic, gained on `into_id` for readers who did not
+        follow it already. Returns the topic merged into."""
         ...
 
     async def all(self) -> list[Topic]:

@@ -302,6 +302,20 @@ def merged_rules(target: Topic, source: Topic) -> tuple[str, str]:
     return union(target.keywords, source.keywords), union(target.aliases, [source.name, *source.aliases])
 
 
+# -- subscriptions gained and lost --------------------------------------------------------------
+
+
+def subscriptions_counted(column: str, topic: str, day: str, n: str) -> str:
+    """SQL for both engines: add `n` to a topic's subscriptions gained or lost (`column`) on a day,
+    the placeholders given in the engine's style (a reader's subscribe or leave, and a merge)."""
+    if column not in ("gained", "lost"):
+        raise ValueError(f"not a subscription count: {column}")
+    return (
+        f"INSERT INTO subscription_days (topic_id, day, {column}) VALUES ({topic}, {day}, {n}) "
+        f"ON CONFLICT (topic_id, day) DO UPDATE SET {column} = subscription_days.{column} + excluded.{column}"
+    )
+
+
 # -- fan-out: what a round may push -------------------------------------------------------------
 
 NO_CUTOFF = -(2**62)  # `fresh_after` not given: every item is fresh enough

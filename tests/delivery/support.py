@@ -34,9 +34,9 @@ def write_seed(path: Path, items: list[dict[str, Any]], topics: list[dict[str, A
     return path
 
 
-async def ingest_elsewhere(db_path: Path, *files: Path | str, **settings: str) -> str:
-    """Run `python -m bot ingest FILE_OR_URL…` in another process against the same store file,
-    with these settings (NEWSBOT_…) besides."""
+async def ingest_elsewhere(db_path: Path | str, *files: Path | str, **settings: str) -> str:
+    """Run `python -m bot ingest FILE_OR_URL…` in another process against the same store (a file,
+    or a PostgreSQL URL), with these settings (NEWSBOT_…) besides."""
     env = {**os.environ, "NEWSBOT_DB": str(db_path), "NEWSBOT_LOG_LEVEL": "WARNING", **settings}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -54,7 +54,7 @@ async def subscribe(reader: ChatClient, slug: str) -> None:
 
 
 async def topics_in_store(h: BotHarness, tmp_path: Path) -> None:
-    await ingest_elsewhere(h.settings.db_path, write_seed(tmp_path / "topics.json", [item(0, "t-alpha")]))
+    await ingest_elsewhere(h.settings.store_location, write_seed(tmp_path / "topics.json", [item(0, "t-alpha")]))
     # A round now takes item 0 from the outbox before anyone subscribes, so it reaches nobody.
     await service(h).round()
 

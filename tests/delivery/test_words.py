@@ -3,13 +3,19 @@ ingest` in another process, as a feed poll or an editor would store them."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.config import Settings
 from bot.devtools.harness import BotHarness
+from bot.store.postgres import PostgresStore
 from tests.delivery.support import ingest_elsewhere, item, write_seed
 from tests.delivery.test_push import MovableClock, pushes, service, settle, subscribe, topics_in_store
+from tests.postgres import PostgresDatabase
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>أخبار محلية</title><link>https://example.org/</link>
@@ -22,6 +28,22 @@ RSS_ITEM = """<item><title>{title}</title><link>https://example.org/news/{n}</li
 <category>محليات</category><pubDate>Tue, 24 Mar 2026 23:31:31 +0000</pubDate></item>"""
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest) -> PostgresDatabase | None:
+    """The store a test runs on: a SQLite file (None), or PostgreSQL (tests/postgres.py)."""
+    return request.getfixturevalue("postgres") if request.param == "postgres" else None
+
+
+@pytest.fixture
+async def any_store_harness(engine: PostgresDatabase | None, settings: Settings) -> AsyncIterator[BotHarness]:
+    """The real bot on the test's engine (a fresh schema on PostgreSQL)."""
+    if engine is not None:
+        settings = dataclasses.replace(settings, db_url=await engine.fresh_schema())
+    async with BotHarness(settings) as h:
+        assert isinstance(h.news.store, PostgresStore) == (engine is not None)
+        yield h
+
+
 def write_feed(path: Path, *items: tuple[int, str, str]) -> Path:
     body = "\n".join(RSS_ITEM.format(n=n, title=title, lead=lead) for n, title, lead in items)
     path.write_text(RSS.format(items=body), encoding="utf-8")
@@ -29,8 +51,9 @@ def write_feed(path: Path, *items: tuple[int, str, str]) -> Path:
 
 
 async def test_a_followed_word_brings_items_from_a_feed_without_its_topic_once(
-    harness: BotHarness, tmp_path: Path
+    any_store_harness: BotHarness, tmp_path: Path
 ) -> None:
+    harness = any_store_harness  # on both engines: the fan-out's word matching is each engine's
     await topics_in_store(harness, tmp_path)
     word_only, word_and_topic, nobody = (harness.reader(i) for i in (671, 672, 673))
     answer = await word_only.send("/follow الرقة")
@@ -41,17 +64,17 @@ async def test_a_followed_word_brings_items_from_a_feed_without_its_topic_once(
 
     # A feed no topic is configured for: its item names the city and reaches the two followers.
     await ingest_elsewhere(
-        harness.settings.db_path,
+        harness.settings.store_location,
         write_feed(tmp_path / "local.xml", (1, "اشتباكات في محيط الرقة", "قوات تتقدم شمال المدينة.")),
     )
     # An item of the subscribed topic naming the city: still one push for the reader with both.
     await ingest_elsewhere(
-        harness.settings.db_path,
+        harness.settings.store_location,
         write_seed(tmp_path / "alpha.json", [item(2, "t-alpha", headline="وفد يزور الرقة اليوم")]),
     )
     # A word inside another word («الرقاوي») is not the word.
     await ingest_elsewhere(
-        harness.settings.db_path, write_feed(tmp_path / "other.xml", (3, "لقاء مع الفنان الرقاوي", "حوار."))
+        harness.settings.store_location, write_feed(tmp_path / "other.xml", (3, "لقاء مع الفنان الرقاوي", "حوار."))
     )
     counts = await settle(harness)
     assert counts["failed"] == 0

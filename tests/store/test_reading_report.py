@@ -86,6 +86,28 @@ async def test_subscriptions_gained_and_lost_per_topic(store: NewsStore) -> None
     assert await store.subscriptions.changes_since(now + 2 * 86400) == []
 
 
+async def test_a_merge_counts_the_subscriptions_it_moves(store: NewsStore) -> None:
+    a = await store.topics.upsert(TopicSpec("a", "أ"))
+    b = await store.topics.upsert(TopicSpec("b", "ب"))
+    c = await store.topics.upsert(TopicSpec("c", "ج"))
+    for reader in (1, 2, 3, 4):
+        await store.readers.get_or_create(reader)
+    for reader in (1, 2, 3):
+        await store.subscriptions.subscribe(reader, a.id)
+    await store.subscriptions.subscribe(3, b.id)  # follows both: keeps one subscription, no gain
+    await store.subscriptions.subscribe(4, b.id)
+    since = int(time.time()) - 7 * 86400
+    before = {ch.name: (ch.gained, ch.lost) for ch in await store.subscriptions.changes_since(since)}
+    assert before == {"أ": (3, 0), "ب": (2, 0)}
+    await store.topics.merge(a.id, b.id)
+    after = {ch.name: (ch.gained, ch.lost) for ch in await store.subscriptions.changes_since(since)}
+    assert after == {"أ": (3, 3), "ب": (4, 0)}  # a's three lost; b gained readers 1 and 2, not 3
+    for reader in (1, 2, 3, 4):
+        assert await store.subscriptions.topic_ids(reader) == {b.id}
+    await store.topics.merge(c.id, b.id)  # nobody followed c: nothing counted, no empty row
+    assert {ch.name for ch in await store.subscriptions.changes_since(since)} == {"أ", "ب"}
+
+
 async def test_searches_with_no_results_are_counted_by_their_words_only(store: NewsStore) -> None:
     await store.articles.record_miss("  الرقّة   ")
     await store.articles.record_miss("الرقة")

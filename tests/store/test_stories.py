@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.models import ParsedItem, TopicSpec
+from bot.models import ParsedItem, TopicSpec, WordKind
 from bot.store.errors import StoreError
 from bot.store.protocols import NewsStore
+from bot.store.words import phrase_key
 from tests.store.conftest import StoreOpener
 
 # Sky News Arabia ran this story twice, under two addresses and two headlines (tests/data SOURCES.md).
@@ -175,3 +176,19 @@ async def test_a_failed_batch_leaves_no_story_behind(store: NewsStore) -> None:
     found = await store.articles.get(copy.article_id)
     assert found is not None and found.duplicate_of is None  # not a copy of an item never stored
     assert [a.id for a in await store.articles.latest(10)] == [copy.article_id, 1]
+
+
+async def test_a_followed_word_pushes_a_story_told_twice_in_one_round_once(store: NewsStore) -> None:
+    assert await store.deliveries.fan_out() == 0  # the first round only starts the outbox
+    await store.readers.get_or_create(1, "قارئ")
+    await store.words.add(1, WordKind.FOLLOW, "دبي", phrase_key("دبي"), 20)
+    outcomes = await store.articles.upsert_many(
+        [
+            (item("sky-1", DUBAI_1, outlet="Sky News Arabia"), []),
+            (item("rt-1", DUBAI_2, outlet="RT Arabic", at=NOW + timedelta(hours=3)), []),
+        ]
+    )
+    first, copy = (o.article_id for o in outcomes)
+    assert (await store.articles.get(copy)).duplicate_of == first  # type: ignore[union-attr]
+    assert await store.deliveries.fan_out(fresh_after=0) == 1  # both name the word: the story once
+    assert [d.article_id for d in await store.deliveries.claim(10)] == [first]

@@ -123,17 +123,21 @@ class PgDeliveryRepository:
             recorded = affected(status)
             matches = await self._match_words(conn, ids, seqs)
             if matches.follows:
+                # Grouped by (story, reader) as the topics' insert is: the story check sees only rows
+                # from before the statement, so two items of one story in a round were both pushed.
                 added = await conn.execute(
                     f"""
                     INSERT INTO deliveries (reader_id, article_id, mode, state, created_at)
-                    SELECT r.id, w.article_id,
-                           CASE WHEN u.article_id IS NULL THEN r.push_mode ELSE 'broadcast' END, 'queued', $3
+                    SELECT r.id, min(w.article_id),
+                           CASE WHEN bool_or(u.article_id IS NOT NULL) THEN 'broadcast' ELSE min(r.push_mode) END,
+                           'queued', $3
                     FROM unnest($1::bigint[], $2::bigint[]) AS w (article_id, reader_id)
                     JOIN readers r ON r.id = w.reader_id
                     JOIN articles a ON a.id = w.article_id
                     LEFT JOIN urgent_articles u ON u.article_id = w.article_id
                     WHERE r.status = 'active' AND coalesce(a.published_at, a.stored_at) >= $4
                       AND {unpushed_story("r.id")}
+                    GROUP BY coalesce(a.duplicate_of, a.id), r.id
                     ON CONFLICT DO NOTHING
                     """,
                     *WordMatches.pairs(matches.follows),

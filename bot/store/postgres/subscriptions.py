@@ -16,7 +16,7 @@ from bot.models import Topic, TopicChange
 from bot.store import rows
 from bot.store.postgres.db import PgDatabase, affected, now_ts
 from bot.store.postgres.topics import ORDER
-from bot.store.records import day_of
+from bot.store.records import day_of, subscriptions_counted
 
 _SUBSCRIBE = """
     INSERT INTO subscriptions (reader_id, topic_id, created_at, after_seq)
@@ -26,14 +26,8 @@ _SUBSCRIBE = """
     ON CONFLICT DO NOTHING
 """
 # A reader subscribed (gained) or left (lost): counted per topic and day, without the reader.
-_GAINED = """
-    INSERT INTO subscription_days (topic_id, day, gained) VALUES ($1, $2, 1)
-    ON CONFLICT (topic_id, day) DO UPDATE SET gained = subscription_days.gained + 1
-"""
-_LOST = """
-    INSERT INTO subscription_days (topic_id, day, lost) VALUES ($1, $2, 1)
-    ON CONFLICT (topic_id, day) DO UPDATE SET lost = subscription_days.lost + 1
-"""
+_GAINED = subscriptions_counted("gained", "$1", "$2", "1")
+_LOST = subscriptions_counted("lost", "$1", "$2", "1")
 
 
 class PgSubscriptionRepository:

@@ -16,8 +16,15 @@ from asyncpg.pool import PoolConnectionProxy
 from bot.models import StoredText, Topic, TopicSpec, TopicStatus
 from bot.store import rows
 from bot.store.errors import StoreRejected
-from bot.store.postgres.db import PgDatabase, Record, now_ts
-from bot.store.records import joined, merged_rules, topic_insert_values, topic_upsert_values
+from bot.store.postgres.db import PgDatabase, Record, affected, now_ts
+from bot.store.records import (
+    day_of,
+    joined,
+    merged_rules,
+    subscriptions_counted,
+    topic_insert_values,
+    topic_upsert_values,
+)
 
 # article_count is kept by triggers on article_topics (migration 0001), not counted per read.
 _COUNTED = "SELECT t.* FROM topics t"
@@ -116,7 +123,9 @@ class PgTopicRepository:
 
         A reader who followed both keeps one subscription (the older mark, so nothing already
         promised is lost); the merged topic's name and aliases become aliases of the other and its
-        keywords its keywords; it stays as a `merged` row so its slug keeps leading there."""
+        keywords its keywords; it stays as a `merged` row so its slug keeps leading there. The
+        day's subscription counts show the move: every subscription lost on the merged topic, and
+        gained on the other those of readers who did not follow it already."""
         async with self._db.transaction() as conn:
             await conn.execute(_LOCK_CONTENT)
             source = await _topic_row(conn, from_id, lock=True)
@@ -139,14 +148,20 @@ class PgTopicRepository:
                 from_id,
                 into_id,
             )
-            await conn.execute(
-                "INSERT INTO subscriptions (reader_id, topic_id, created_at, after_seq) "
-                "SELECT reader_id, $1, created_at, after_seq FROM subscriptions WHERE topic_id = $2 "
-                "ON CONFLICT DO NOTHING",
-                into_id,
-                from_id,
+            gained = affected(
+                await conn.execute(
+                    "INSERT INTO subscriptions (reader_id, topic_id, created_at, after_seq) "
+                    "SELECT reader_id, $1, created_at, after_seq FROM subscriptions WHERE topic_id = $2 "
+                    "ON CONFLICT DO NOTHING",
+                    into_id,
+                    from_id,
+                )
             )
-            await conn.execute("DELETE FROM subscriptions WHERE topic_id = $1", from_id)
+            lost = affected(await conn.execute("DELETE FROM subscriptions WHERE topic_id = $1", from_id))
+            today = day_of(now_ts())
+            for column, topic_id, n in (("gained", into_id, gained), ("lost", from_id, lost)):
+                if n > 0:
+                    await conn.execute(subscriptions_counted(column, "$1", "$2", "$3"), topic_id, today, n)
             await conn.execute("UPDATE feeds SET topic_slug = $1 WHERE topic_slug = $2", target.slug, source.slug)
             await conn.execute(
                 "UPDATE topics SET keywords = $1, aliases = $2 WHERE id = $3",

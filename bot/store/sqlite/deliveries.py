@@ -129,14 +129,18 @@ class DeliveryRepository:
             # the pairs the outer loop (CROSS JOIN fixes the order): each looks its row up by key.
             # Left to itself the planner scanned the readers, or the queue, and the pairs for each.
             if matches.follows:
+                # Grouped by (story, reader) as the topics' insert is: the story check sees only
+                # rows from before the statement, so two items of one story in a round were both
+                # pushed through a word.
                 cur = await conn.execute(
                     "INSERT OR IGNORE INTO deliveries (reader_id, article_id, mode, state, created_at) "
-                    "SELECT r.id, w.article_id, CASE WHEN u.article_id IS NULL THEN r.push_mode ELSE 'broadcast' END, "
+                    "SELECT r.id, min(w.article_id), "
+                    "CASE WHEN max(u.article_id) IS NULL THEN r.push_mode ELSE 'broadcast' END, "
                     f"'queued', ? FROM {_WORD_PAIRS} w "
                     "CROSS JOIN readers r ON r.id = w.reader_id CROSS JOIN articles a ON a.id = w.article_id "
                     "LEFT JOIN urgent_articles u ON u.article_id = w.article_id "
                     "WHERE r.status = 'active' AND coalesce(a.published_at, a.stored_at) >= ? "
-                    f"AND {unpushed_story('r.id')}",
+                    f"AND {unpushed_story('r.id')} GROUP BY coalesce(a.duplicate_of, a.id), r.id",
                     (now, _pairs_json(matches.follows), NO_CUTOFF if fresh_after is None else fresh_after),
                 )
                 recorded += cur.rowcount

@@ -22,7 +22,7 @@ import sqlite3
 
 from bot.models import Topic, TopicChange
 from bot.store import rows
-from bot.store.records import day_of
+from bot.store.records import day_of, subscriptions_counted
 from bot.store.sqlite.db import Database, now_ts
 from bot.store.sqlite.topics import ORDER
 
@@ -30,14 +30,8 @@ from bot.store.sqlite.topics import ORDER
 # read inside the same write transaction (ids only grow, and writers are serialized; see above).
 _SINCE_NOW = "SELECT ?, ?, ?, (SELECT coalesce(max(id), 0) FROM articles)"
 # A reader subscribed (gained) or left (lost): counted per topic and day, without the reader.
-_GAINED = (
-    "INSERT INTO subscription_days (topic_id, day, gained) VALUES (?, ?, 1) "
-    "ON CONFLICT (topic_id, day) DO UPDATE SET gained = gained + 1"
-)
-_LOST = (
-    "INSERT INTO subscription_days (topic_id, day, lost) VALUES (?, ?, 1) "
-    "ON CONFLICT (topic_id, day) DO UPDATE SET lost = lost + 1"
-)
+_GAINED = subscriptions_counted("gained", "?", "?", "1")
+_LOST = subscriptions_counted("lost", "?", "?", "1")
 
 
 class SubscriptionRepository:

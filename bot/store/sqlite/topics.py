@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from bot.models import StoredText, Topic, TopicSpec, TopicStatus
 from bot.store import rows
 from bot.store.errors import StoreRejected
-from bot.store.records import joined, merged_rules, topic_insert_values, topic_upsert_values
+from bot.store.records import (
+    day_of,
+    joined,
+    merged_rules,
+    subscriptions_counted,
+    topic_insert_values,
+    topic_upsert_values,
+)
 from bot.store.sqlite.db import Database, now_ts
 
 # article_count is kept by triggers on article_topics (migration 0003), not counted per read.
@@ -122,7 +129,9 @@ class TopicRepository:
 
         A reader who followed both keeps one subscription (the older mark, so nothing already
         promised is lost); the merged topic's name and aliases become aliases of the other and its
-        keywords its keywords; it stays as a `merged` row so its slug keeps leading there."""
+        keywords its keywords; it stays as a `merged` row so its slug keeps leading there. The
+        day's subscription counts show the move: every subscription lost on the merged topic, and
+        gained on the other those of readers who did not follow it already."""
 
         def work(conn: sqlite3.Connection) -> Topic:
             source, target = _topic_row(conn, from_id), _topic_row(conn, into_id)
@@ -143,12 +152,16 @@ class TopicRepository:
                 """,
                 (from_id, into_id, from_id),
             )
-            conn.execute(
+            gained = conn.execute(
                 "INSERT OR IGNORE INTO subscriptions (reader_id, topic_id, created_at, after_article) "
                 "SELECT reader_id, ?, created_at, after_article FROM subscriptions WHERE topic_id = ?",
                 (into_id, from_id),
-            )
-            conn.execute("DELETE FROM subscriptions WHERE topic_id = ?", (from_id,))
+            ).rowcount
+            lost = conn.execute("DELETE FROM subscriptions WHERE topic_id = ?", (from_id,)).rowcount
+            today = day_of(now_ts())
+            for column, topic_id, n in (("gained", into_id, gained), ("lost", from_id, lost)):
+                if n > 0:
+                    conn.execute(subscriptions_counted(column, "?", "?", "?"), (topic_id, today, n))
             conn.execute("UPDATE feeds SET topic_slug = ? WHERE topic_slug = ?", (target.slug, source.slug))
             conn.execute(
                 "UPDATE topics SET keywords = ?, aliases = ? WHERE id = ?",
