@@ -12,6 +12,7 @@ from telegram.constants import ChatType, ParseMode
 from bot.models import Reader, reader_zone
 from bot.runtime.context import NewsContext
 from bot.runtime.telegram_http import AiohttpRequest
+from bot.runtime.workers import shown_keyboard
 from bot.text.html_split import visible_text
 
 
@@ -126,7 +127,7 @@ def _message(chat_id: int, text: str, markup: Any, preview: LinkPreviewOptions) 
 def _same(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
     if (message.text or "").strip() != visible_text(text).strip():
         return False  # the usual case: the keyboards need not be turned into dicts to compare
-    old_markup = message.reply_markup.to_dict() if message.reply_markup else None
+    old_markup = shown_keyboard(message)
     new_markup = markup.to_dict() if markup and markup.inline_keyboard else None
     return old_markup == new_markup
 
