@@ -57,7 +57,7 @@ async def stale(update: Update, context: NewsContext) -> None:
 
 async def _answer(query: CallbackQuery, context: NewsContext, notice: Notice) -> None:
     text = replies.plain(context, "callback_notice.html.j2", kind=notice[0], **notice[1]) if notice else None
-    await query.answer(text or None)
+    await replies.answer(query, text or None)
 
 
 # -- pages of headlines ---------------------------------------------------------------------------

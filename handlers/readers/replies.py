@@ -106,6 +106,21 @@ async def _edit(
     await client.call(f"{bot.base_url}/editMessageText", parameters)
 
 
+async def answer(query: CallbackQuery, text: str | None = None) -> None:
+    """Answer a pressed button (with `text` as its notice): the one answer every press gets."""
+    bot = query.get_bot()
+    client = _direct(bot)
+    if client is None:
+        await query.answer(text)
+        return
+    # The direct client as for edits: PTB's answer_callback_query spent about as much CPU again as
+    # the call itself turning its arguments into a request (py-spy of bench_updates --only 'page turn').
+    parameters: dict[str, Any] = {"callback_query_id": query.id}
+    if text:
+        parameters["text"] = text
+    await client.call(f"{bot.base_url}/answerCallbackQuery", parameters)
+
+
 def _direct(bot: Bot) -> AiohttpRequest | None:
     """The bot's own HTTP client, for replies whose echoed message is never read (see
     `AiohttpRequest.call`); None for another client (PTB's methods then)."""
