@@ -122,11 +122,9 @@ async def article_page(
 # -- topics ---------------------------------------------------------------------------------------
 
 
-async def _show_topics(query: CallbackQuery, reader: Reader, context: NewsContext, page: int) -> TopicsPage:
-    view = await context.reading.topics(reader.id, page)
+async def _show_topics(query: CallbackQuery, reader: Reader, context: NewsContext, view: TopicsPage) -> None:
     text = context.renderer.render("topics.html.j2", view=view, ad=reader.settings.arabic_digits)
     await replies.edit_in_place(query, reader, text, keyboards.topics(view))
-    return view
 
 
 async def _sub_notice(context: NewsContext, topic_id: int, subscribed: bool, shown: Topic | None = None) -> Notice:
@@ -140,7 +138,7 @@ async def _sub_notice(context: NewsContext, topic_id: int, subscribed: bool, sho
 async def topics_page(
     query: CallbackQuery, message: Message, args: tuple[int, ...], reader: Reader, context: NewsContext
 ) -> Notice:
-    await _show_topics(query, reader, context, args[0])
+    await _show_topics(query, reader, context, await context.reading.topics(reader.id, args[0]))
     return None
 
 
@@ -150,12 +148,14 @@ async def topic_toggle(
 ) -> Notice:
     """(Un)subscribe on the topics list (topic id, list page)."""
     topic_id, page = args
-    subscribed = await context.reading.toggle(reader.id, topic_id)
-    if subscribed is None:
+    toggled = await context.reading.toggle_listed(reader.id, topic_id, page)
+    if toggled is None:
         return _MISSING
-    view = await _show_topics(query, reader, context, page)
-    shown = next((s.topic for s in view.topics if s.topic.id == topic_id), None)
-    return await _sub_notice(context, topic_id, subscribed, shown)
+    await _show_topics(query, reader, context, toggled.view)
+    return (
+        "subscribed" if toggled.subscribed else "unsubscribed",
+        {"name": toggled.topic.name if toggled.topic else ""},
+    )
 
 
 async def _topic(
