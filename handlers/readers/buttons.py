@@ -18,6 +18,7 @@ from bot.runtime.context import NewsContext
 from bot.services.reading import MAX_QUERY_CHARS, Page, Reading, Setting, TopicsPage
 from bot.ui import keyboards
 from bot.ui.callbacks import Action, args_of
+from bot.ui.pages import headlines_text
 from handlers.readers import articles, replies, search, settings
 from handlers.readers.headlines import live_url
 from handlers.readers.words import render_answer as render_word
@@ -72,7 +73,7 @@ def _headlines(action: Action, template: str, fetch: Callable[[Reading, int], Aw
         page = await fetch(context.reading, args[0])
         ad = reader.settings.arabic_digits
         tz = replies.zone(context, reader)
-        text = context.renderer.render(template, page=page, ad=ad, live_url=live_url(context), tz=tz)
+        text = headlines_text(context.renderer, template, page, ad, tz, live_url=live_url(context))
         await replies.edit_in_place(query, reader, text, keyboards.latest(page, ad, action))
         return None
 
