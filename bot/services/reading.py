@@ -176,11 +176,8 @@ class Reading:
     # -- headlines -------------------------------------------------------------------------------
 
     async def latest(self, page: int = 0, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> Page:
-        total = await self.store.articles.count(topic_id=topic_id, kind=kind)
-        pages = _pages(total, PAGE_SIZE)
-        page = _clamp(page, pages)
-        items = await self.store.articles.latest(PAGE_SIZE, page * PAGE_SIZE, topic_id=topic_id, kind=kind)
-        return Page(items, page, pages, total)
+        total, page, items = await self.store.articles.page(PAGE_SIZE, page, topic_id=topic_id, kind=kind)
+        return Page(items, page, _pages(total, PAGE_SIZE), total)
 
     async def videos(self, page: int = 0) -> Page:
         """Articles of kind video; when there are none, the «فيديوهات» section."""
