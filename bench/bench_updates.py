@@ -21,6 +21,8 @@ on average, each from an idle reader, whatever the bot's pace: the latency at th
 
     .venv/bin/python bench/bench_updates.py [--articles 100000] [--readers 10000] [--seconds 20]
         [--db PATH] [--concurrency 32 | --rate 500] [--workers 2]
+        [--only 'page turn']   # one kind of action alone: its CPU an update (/latest, /article, /search,
+                               # 'page turn', 'subscribe tap')
         [--profile bot.prof]   # CPU-time cProfile of the polling process
         [--metrics]            # serve /healthz and /metrics (NEWSBOT_METRICS_LISTEN): their cost
         [--postgres [ADMIN_URL]]  # the store on PostgreSQL: a fresh database, dropped afterwards
@@ -238,11 +240,19 @@ class Reader:
 class Mix:
     """The readers' actions, in the issue's proportions, each timed on the emulator's clock."""
 
-    def __init__(self, answers: Answers, topic_ids: list[int], max_id: int) -> None:
+    KINDS = ("/latest", "/article", "/search", "page turn", "subscribe tap")
+    SHARES = (0.25, 0.45, 0.65, 0.85, 1.0)  # each kind's upper bound on the roll
+
+    def __init__(self, answers: Answers, topic_ids: list[int], max_id: int, only: str | None = None) -> None:
         self.answers = answers
         self.topic_ids = topic_ids
         self.max_id = max_id
         self.latencies: dict[str, list[float]] = {}
+        # --only: every action of one kind (its CPU an update alone); the roll then lands in its share
+        self._roll: tuple[float, float] | None = None
+        if only is not None:
+            index = self.KINDS.index(only)
+            self._roll = (self.SHARES[index - 1] if index else 0.0, self.SHARES[index])
 
     async def prepare(self, reader: Reader) -> None:
         """The reader's first contact: a /latest and a /topics to press buttons on (not timed)."""
@@ -251,6 +261,9 @@ class Mix:
 
     async def act(self, reader: Reader, rng: random.Random) -> None:
         account, roll = reader.account, rng.random()
+        if self._roll is not None:
+            low, high = self._roll
+            roll = low + (high - low) * roll
         if roll < 0.25:
             kind, took = "/latest", (await self.answers.send(account, "/latest"))[0]
         elif roll < 0.45:
@@ -279,6 +292,7 @@ async def drive(
     metrics: bool,
     fulltext: bool = False,
     instances: int = 0,
+    only: str | None = None,
 ) -> None:
     emulator = BotApiEmulator(rate_limits=False)
     emulator.record_calls = False
@@ -304,7 +318,7 @@ async def drive(
         else:
             await emulator.wait_for_long_poll(timeout=60)
         store = await open_store(path)
-        mix = Mix(Answers(emulator), [t.id for t in await store.topics.all()], await store.articles.max_id())
+        mix = Mix(Answers(emulator), [t.id for t in await store.topics.all()], await store.articles.max_id(), only)
         await store.close()
         picked = random.Random(0).sample(range(100_001, 100_001 + readers), k=min(readers, max(concurrency, 256)))
         pool = [Reader(emulator.user(user_id, "قارئ")) for user_id in picked]
@@ -447,6 +461,9 @@ def main() -> None:
     parser.add_argument(
         "--instances", default=None, help="PostgreSQL: comma-separated instance counts in webhook mode, e.g. 1,2,3"
     )
+    parser.add_argument(
+        "--only", choices=Mix.KINDS, default=None, help="every reader action of this one kind (its CPU an update)"
+    )
     parser.add_argument("--listen-port", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--serve-bot", metavar="API_URL", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--metrics-port", type=int, default=None, help=argparse.SUPPRESS)
@@ -506,6 +523,7 @@ def main() -> None:
                 args.workers,
                 args.metrics,
                 args.fulltext,
+                only=args.only,
             )
         )
 

@@ -30,7 +30,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import Application, ExtBot
 from telegram.request import BaseRequest
 
@@ -60,6 +60,44 @@ def shard_key(raw: JSONDict) -> int:
             if isinstance(who, dict) and isinstance(who.get("id"), int):
                 return int(who["id"])
     return 0
+
+
+# A pressed button's message as Telegram echoes it in the callback query: fields no handler reads,
+# dropped before python-telegram-bot parses the update (`lighten`). Turning the message's text
+# entities and every button of its keyboard into objects was about a quarter of the CPU a page
+# turn took (py-spy of bench/bench_updates.py --only 'page turn': Message.de_json 24 % of samples).
+_UNREAD_MESSAGE_FIELDS = ("entities", "caption_entities", "from", "link_preview_options")
+# The keyboard the pressed message shows, kept as Telegram's JSON in the message's `api_kwargs`
+# under this name (python-telegram-bot files a field it does not know there, unparsed): what
+# `shown_keyboard` gives the handlers, who compare it with the keyboard they would show.
+SHOWN_KEYBOARD = "newsbot_shown_keyboard"
+
+
+def lighten(raw: JSONDict) -> bool:
+    """Drop from a callback query's message what the handlers never read (its text entities, its
+    sender: the bot itself, its link preview options) and keep its keyboard unparsed
+    (SHOWN_KEYBOARD); True if the update changed. What they read stays: the chat, the message id,
+    the text or caption, the thread, the date. Every other update is left as it is."""
+    query = raw.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else None
+    if not isinstance(message, dict) or not message.get("date"):  # date 0: an inaccessible message
+        return False
+    changed = False
+    for name in _UNREAD_MESSAGE_FIELDS:
+        changed = message.pop(name, None) is not None or changed
+    if "reply_markup" in message:
+        message[SHOWN_KEYBOARD] = message.pop("reply_markup")
+        changed = True
+    return changed
+
+
+def shown_keyboard(message: Message) -> JSONDict | None:
+    """The inline keyboard under a pressed button's message, as JSON (`InlineKeyboardMarkup.to_dict`'s
+    form); None when it has none. A message not lightened (webhook mode) has it parsed."""
+    kept = message.api_kwargs.get(SHOWN_KEYBOARD)
+    if isinstance(kept, dict):
+        return kept
+    return message.reply_markup.to_dict() if message.reply_markup else None
 
 
 def frame(payload: bytes) -> bytes:
@@ -252,14 +290,15 @@ class Sharding:
         self.next_offset = 0
 
     def keep(self, body: bytes) -> bytes:
-        """A getUpdates answer as Telegram sent it, less the updates handed to other shards' workers.
+        """A getUpdates answer as Telegram sent it, less the updates handed to other shards' workers,
+        and with the callback queries' messages lightened (`lighten`).
 
         Done on the raw answer, through python-telegram-bot's public request interface
         (`BaseRequest.do_request`), so the polling process never parses the updates it hands on;
         the kept ones are written back for PTB to parse as usual.
         """
         pool = self.pool
-        if pool is None:
+        if pool is None and b'"callback_query"' not in body:
             return body
         try:
             answer = json.loads(body)
@@ -268,9 +307,13 @@ class Sharding:
         result = answer.get("result") if isinstance(answer, dict) and answer.get("ok") else None
         if not isinstance(result, list) or not result:
             return body
-        kept = [raw for raw in result if not pool.dispatch(raw)]
-        self.next_offset = max(self.next_offset, int(result[-1]["update_id"]) + 1)
-        if len(kept) == len(result):
+        lightened = sum([lighten(raw) for raw in result if isinstance(raw, dict)])
+        if pool is None:
+            kept = result
+        else:
+            kept = [raw for raw in result if not pool.dispatch(raw)]
+            self.next_offset = max(self.next_offset, int(result[-1]["update_id"]) + 1)
+        if len(kept) == len(result) and not lightened:
             return body
         answer["result"] = kept
         return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()

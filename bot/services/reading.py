@@ -102,6 +102,16 @@ class TopicsPage(Paging):
 
 
 @dataclass(frozen=True, slots=True)
+class Toggled:
+    """A subscription tapped on the topics list: the state after, the topic (None if it went
+    meanwhile) and the list's page as it now stands."""
+
+    subscribed: bool
+    topic: Topic | None
+    view: TopicsPage
+
+
+@dataclass(frozen=True, slots=True)
 class TopicPage:
     topic: Topic
     subscribed: bool
@@ -121,6 +131,13 @@ class SearchOutcome:
 class InlineBatch:
     items: list[ArticleSummary]
     next_offset: str
+
+
+def _topics_page(everything: list[tuple[Topic, bool]], page: int) -> TopicsPage:
+    pages = _pages(len(everything), TOPICS_PAGE_SIZE)
+    page = _clamp(page, pages)
+    chunk = everything[page * TOPICS_PAGE_SIZE : (page + 1) * TOPICS_PAGE_SIZE]
+    return TopicsPage([TopicState(t, mine) for t, mine in chunk], page, pages, len(everything))
 
 
 def _pages(total: int, size: int) -> int:
@@ -159,11 +176,8 @@ class Reading:
     # -- headlines -------------------------------------------------------------------------------
 
     async def latest(self, page: int = 0, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> Page:
-        total = await self.store.articles.count(topic_id=topic_id, kind=kind)
-        pages = _pages(total, PAGE_SIZE)
-        page = _clamp(page, pages)
-        items = await self.store.articles.latest(PAGE_SIZE, page * PAGE_SIZE, topic_id=topic_id, kind=kind)
-        return Page(items, page, pages, total)
+        total, page, items = await self.store.articles.page(PAGE_SIZE, page, topic_id=topic_id, kind=kind)
+        return Page(items, page, _pages(total, PAGE_SIZE), total)
 
     async def videos(self, page: int = 0) -> Page:
         """Articles of kind video; when there are none, the «فيديوهات» section."""
@@ -179,11 +193,19 @@ class Reading:
     # -- topics ----------------------------------------------------------------------------------
 
     async def topics(self, reader_id: int, page: int = 0) -> TopicsPage:
+        return _topics_page(await self.store.subscriptions.every_topic(reader_id), page)
+
+    async def toggle_listed(self, reader_id: int, topic_id: int, page: int) -> Toggled | None:
+        """Subscribe or unsubscribe on the topics list's `page`; None for an unknown topic. The
+        topic is found among the listed ones (read only when it is not active)."""
+        subscribed = await self.store.subscriptions.toggle(reader_id, topic_id)
+        if subscribed is None:
+            return None
         everything = await self.store.subscriptions.every_topic(reader_id)
-        pages = _pages(len(everything), TOPICS_PAGE_SIZE)
-        page = _clamp(page, pages)
-        chunk = everything[page * TOPICS_PAGE_SIZE : (page + 1) * TOPICS_PAGE_SIZE]
-        return TopicsPage([TopicState(t, mine) for t, mine in chunk], page, pages, len(everything))
+        found = next((t for t, _ in everything if t.id == topic_id), None)
+        if found is None:
+            found = await self.store.topics.by_id(topic_id)
+        return Toggled(subscribed, found, _topics_page(everything, page))
 
     async def topic(self, reader_id: int, topic_id: int, page: int = 0) -> TopicPage | None:
         """A topic's page; a merged topic's buttons and links lead to the topic it went into."""

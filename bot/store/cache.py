@@ -42,3 +42,25 @@ class RememberedAnswers:
         if len(self._kept) > self._size:
             self._kept.popitem(last=False)
         return value
+
+
+async def remembered_page(
+    remembered: RememberedAnswers,
+    key: Hashable,
+    size: int,
+    page: int,
+    count: Callable[[], Awaitable[int]],
+    rows: Callable[[int], Awaitable[list[T]]],
+) -> tuple[int, int, list[T]]:
+    """(how many there are, `page` within the pages there are (from 0), its `size` rows from
+    `rows(offset)`) as one answer: one version read when remembered, where asking the count and
+    the rows apart read it twice (each read a round trip to the store's thread or server)."""
+
+    async def load() -> tuple[int, int, tuple[T, ...]]:
+        total = await count()
+        pages = max(1, -(-total // size))
+        number = min(max(page, 0), pages - 1)
+        return total, number, tuple(await rows(number * size))
+
+    total, number, found = await remembered.recall(key, load)
+    return total, number, list(found)

@@ -128,6 +128,13 @@ class ArticleStore(Protocol):
 
     async def count(self, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> int: ...
 
+    async def page(
+        self, size: int, page: int, *, topic_id: int | None = None, kind: ArticleKind | None = None
+    ) -> tuple[int, int, list[ArticleSummary]]:
+        """A page of `latest` as readers turn it: (`count`, `page` moved within the pages there are,
+        counting from 0, its `size` headlines), remembered as one answer."""
+        ...
+
     async def search(self, query: str, limit: int = 10, offset: int = 0) -> list[ArticleSummary]:
         """Best matches first over folded text; every word must match, else any word may."""
         ...

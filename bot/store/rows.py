@@ -7,6 +7,7 @@ whose tables use the same column names reuses these converters.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -56,18 +57,50 @@ def lines(text: str | None) -> tuple[str, ...]:
 
 
 def topic(row: Row, article_count: int = 0) -> Topic:
+    return _topic(
+        row["id"],
+        row["slug"],
+        row["name"],
+        row["kind"],
+        row["keywords"],
+        row["aliases"],
+        row["excludes"],
+        row["pin"],
+        row["state"],
+        row["merged_into"],
+        article_count,
+    )
+
+
+# The same few topic rows are read on every /topics page and subscribe tap; building each Topic
+# (its enums, its keyword lists) was 7 % of a subscribe tap's CPU samples. Topics are frozen: one
+# object serves every row with the same values.
+@functools.lru_cache(maxsize=4096)
+def _topic(
+    topic_id: int,
+    slug: str,
+    name: str,
+    kind: str,
+    keywords: str | None,
+    aliases: str | None,
+    excludes: str | None,
+    pin: int | None,
+    state: str,
+    merged_into: int | None,
+    article_count: int,
+) -> Topic:
     return Topic(
-        id=row["id"],
-        slug=row["slug"],
-        name=row["name"],
-        kind=TopicKind(row["kind"]),
-        keywords=lines(row["keywords"]),
+        id=topic_id,
+        slug=slug,
+        name=name,
+        kind=TopicKind(kind),
+        keywords=lines(keywords),
         article_count=article_count,
-        aliases=lines(row["aliases"]),
-        excludes=lines(row["excludes"]),
-        pin=row["pin"],
-        state=TopicStatus(row["state"]),
-        merged_into=row["merged_into"],
+        aliases=lines(aliases),
+        excludes=lines(excludes),
+        pin=pin,
+        state=TopicStatus(state),
+        merged_into=merged_into,
     )
 
 

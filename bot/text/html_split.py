@@ -11,6 +11,7 @@ Text rules only: nothing here knows about templates or Telegram objects.
 
 from __future__ import annotations
 
+import functools
 import html as html_lib
 import re
 import unicodedata
@@ -137,11 +138,14 @@ def _visible(match: re.Match[str]) -> str:
     return html_lib.unescape(match.group()) if kind == "entity" else ""
 
 
+@functools.lru_cache(maxsize=512)
 def visible_text(html: str) -> str:
     """The text Telegram shows for ``html``: tags removed, entities decoded.
 
     The same tokens as the splitter's atoms, without building an atom per character: this runs
     on every edit in place (comparing with the message on screen), the splitter on long texts only.
+    Remembered: a page of headlines rendered once (`Renderer.render_remembered`) is compared on
+    every turn to it, as the same string, whose hash Python keeps.
     """
     return _TOKEN.sub(_visible, html)
 

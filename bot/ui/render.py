@@ -30,7 +30,8 @@ A rendered text longer than Telegram's limit is cut into messages by :mod:`bot.t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from bot.text.html_split import joins_previous, visible_text
 __all__ = ["Renderer", "default_templates_dir", "truncate_words"]
 
 ELLIPSIS = "…"
+REMEMBERED_TEXTS = 512  # rendered texts kept by `Renderer.render_remembered` (a page of headlines: ~3 kB)
 
 
 def default_templates_dir() -> Path:
@@ -97,6 +99,7 @@ class Renderer:
     ) -> None:
         self.tz = tz
         self.clock = clock
+        self._texts: OrderedDict[tuple[str, Hashable], str] = OrderedDict()
         self.env = Environment(
             loader=FileSystemLoader(str(templates_dir or default_templates_dir())),
             autoescape=True,
@@ -145,6 +148,29 @@ class Renderer:
     def render(self, template_name: str, /, **context: Any) -> str:
         """Render the template ``template_name`` (e.g. ``"article.html.j2"``) to Telegram HTML."""
         return self.env.get_template(template_name).render(**context)
+
+    def render_remembered(self, template_name: str, key: Hashable, /, **context: Any) -> str:
+        """`render`, remembered under (template_name, `key`) among the last REMEMBERED_TEXTS: for
+        texts many readers are shown alike (pages of headlines). `key` must determine everything
+        the text shows, relative times included (:meth:`relative_times`). Rendering a page of
+        headlines was the largest part of a page turn's own CPU (about 0.2 ms of 1.9 ms)."""
+        remembered = (template_name, key)
+        text = self._texts.get(remembered)
+        if text is not None:
+            self._texts.move_to_end(remembered)
+            return text
+        text = self.render(template_name, **context)
+        self._texts[remembered] = text
+        if len(self._texts) > REMEMBERED_TEXTS:
+            self._texts.popitem(last=False)
+        return text
+
+    def relative_times(
+        self, times: Iterable[datetime | None], arabic_digits: bool = False, tz: tzinfo | None = None
+    ) -> tuple[str, ...]:
+        """What ``ago`` shows now for each of `times` ("" for None): the part of a key for
+        :meth:`render_remembered` that moves with the clock."""
+        return tuple("" if t is None else self._ago(t, arabic_digits, tz) for t in times)
 
     def render_plain(self, template_name: str, /, **context: Any) -> str:
         """Render a template and return the text a reader sees (tags removed, entities decoded), for

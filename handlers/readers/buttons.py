@@ -18,6 +18,7 @@ from bot.runtime.context import NewsContext
 from bot.services.reading import MAX_QUERY_CHARS, Page, Reading, Setting, TopicsPage
 from bot.ui import keyboards
 from bot.ui.callbacks import Action, args_of
+from bot.ui.pages import headlines_text
 from handlers.readers import articles, replies, search, settings
 from handlers.readers.headlines import live_url
 from handlers.readers.words import render_answer as render_word
@@ -57,7 +58,7 @@ async def stale(update: Update, context: NewsContext) -> None:
 
 async def _answer(query: CallbackQuery, context: NewsContext, notice: Notice) -> None:
     text = replies.plain(context, "callback_notice.html.j2", kind=notice[0], **notice[1]) if notice else None
-    await query.answer(text or None)
+    await replies.answer(query, text or None)
 
 
 # -- pages of headlines ---------------------------------------------------------------------------
@@ -72,7 +73,7 @@ def _headlines(action: Action, template: str, fetch: Callable[[Reading, int], Aw
         page = await fetch(context.reading, args[0])
         ad = reader.settings.arabic_digits
         tz = replies.zone(context, reader)
-        text = context.renderer.render(template, page=page, ad=ad, live_url=live_url(context), tz=tz)
+        text = headlines_text(context.renderer, template, page, ad, tz, live_url=live_url(context))
         await replies.edit_in_place(query, reader, text, keyboards.latest(page, ad, action))
         return None
 
@@ -122,11 +123,9 @@ async def article_page(
 # -- topics ---------------------------------------------------------------------------------------
 
 
-async def _show_topics(query: CallbackQuery, reader: Reader, context: NewsContext, page: int) -> TopicsPage:
-    view = await context.reading.topics(reader.id, page)
+async def _show_topics(query: CallbackQuery, reader: Reader, context: NewsContext, view: TopicsPage) -> None:
     text = context.renderer.render("topics.html.j2", view=view, ad=reader.settings.arabic_digits)
     await replies.edit_in_place(query, reader, text, keyboards.topics(view))
-    return view
 
 
 async def _sub_notice(context: NewsContext, topic_id: int, subscribed: bool, shown: Topic | None = None) -> Notice:
@@ -140,7 +139,7 @@ async def _sub_notice(context: NewsContext, topic_id: int, subscribed: bool, sho
 async def topics_page(
     query: CallbackQuery, message: Message, args: tuple[int, ...], reader: Reader, context: NewsContext
 ) -> Notice:
-    await _show_topics(query, reader, context, args[0])
+    await _show_topics(query, reader, context, await context.reading.topics(reader.id, args[0]))
     return None
 
 
@@ -150,12 +149,14 @@ async def topic_toggle(
 ) -> Notice:
     """(Un)subscribe on the topics list (topic id, list page)."""
     topic_id, page = args
-    subscribed = await context.reading.toggle(reader.id, topic_id)
-    if subscribed is None:
+    toggled = await context.reading.toggle_listed(reader.id, topic_id, page)
+    if toggled is None:
         return _MISSING
-    view = await _show_topics(query, reader, context, page)
-    shown = next((s.topic for s in view.topics if s.topic.id == topic_id), None)
-    return await _sub_notice(context, topic_id, subscribed, shown)
+    await _show_topics(query, reader, context, toggled.view)
+    return (
+        "subscribed" if toggled.subscribed else "unsubscribed",
+        {"name": toggled.topic.name if toggled.topic else ""},
+    )
 
 
 async def _topic(

@@ -9,6 +9,7 @@ from telegram import Update
 from bot.runtime.context import NewsContext
 from bot.ui import keyboards
 from bot.ui.callbacks import Action
+from bot.ui.pages import headlines_text
 from handlers.readers import replies
 
 
@@ -19,7 +20,7 @@ async def latest(update: Update, context: NewsContext) -> None:
         return
     ad = reader.settings.arabic_digits
     page = await context.reading.latest(0)
-    text = context.renderer.render("latest.html.j2", page=page, ad=ad, tz=replies.zone(context, reader))
+    text = headlines_text(context.renderer, "latest.html.j2", page, ad, replies.zone(context, reader))
     await replies.reply(message, reader, text, keyboards.latest(page, ad))
 
 
@@ -30,7 +31,7 @@ async def videos(update: Update, context: NewsContext) -> None:
         return
     ad = reader.settings.arabic_digits
     page = await context.reading.videos(0)
-    text = context.renderer.render("videos.html.j2", page=page, ad=ad, tz=replies.zone(context, reader))
+    text = headlines_text(context.renderer, "videos.html.j2", page, ad, replies.zone(context, reader))
     await replies.reply(message, reader, text, keyboards.latest(page, ad, Action.VIDEOS))
 
 
@@ -45,9 +46,8 @@ async def live(update: Update, context: NewsContext) -> None:
         return
     ad = reader.settings.arabic_digits
     page = await context.reading.live(0)
-    text = context.renderer.render(
-        "live.html.j2", page=page, ad=ad, live_url=live_url(context), tz=replies.zone(context, reader)
-    )
+    tz = replies.zone(context, reader)
+    text = headlines_text(context.renderer, "live.html.j2", page, ad, tz, live_url=live_url(context))
     await replies.reply(message, reader, text, keyboards.latest(page, ad, Action.LIVE))
 
 

@@ -137,3 +137,19 @@ async def test_first_contact_stores_the_reader_and_keeps_names_up_to_date(harnes
     await reader.send("/topics")
     renamed = await harness.news.store.readers.get(610)
     assert renamed is not None and renamed.first_name == "أحمد علي"
+
+
+async def test_a_page_shown_with_another_keyboard_is_edited_to_the_bots_keyboard(harness: BotHarness) -> None:
+    """The same text under a keyboard the bot would not show now (an older version's): the press
+    edits the keyboard back; the callback message's keyboard reaches the handler unparsed."""
+    reader = harness.reader(605)
+    first = await reader.send("/latest")
+    message_id = first.sent[0].message_id
+    keyboard = first.sent[0].reply_markup
+    assert keyboard is not None
+    stored = harness.emulator.chats[reader.chat_id].messages[message_id]
+    stored.reply_markup = {"inline_keyboard": keyboard["inline_keyboard"][:-1]}  # the paging row gone
+    again = await reader.press_data(message_id, "1:lt:0", strict=False)
+    assert [e.message_id for e in again.edited] == [message_id]
+    assert again.edited[0].reply_markup == keyboard and again.edited[0].text == first.sent[0].text
+    assert harness.emulator.refusals == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.devtools.harness import BotHarness
+from bot.models import TopicStatus
 
 
 async def _topic_id(harness: BotHarness, slug: str) -> int:
@@ -37,6 +38,24 @@ async def test_one_tap_subscribes_and_another_unsubscribes_in_place(harness: Bot
     off = await reader.press("✅ خطة ترامب لإنهاء الحرب في غزة")
     assert "➕ خطة ترامب لإنهاء الحرب في غزة" in [label for label, _ in off.buttons()]
     assert await harness.news.store.subscriptions.topic_ids(702) == set()
+    assert harness.emulator.refusals == []
+
+
+async def test_a_tap_names_its_topic_when_the_list_shows_another_page_or_it_has_ended(harness: BotHarness) -> None:
+    """The notice names the tapped topic whether or not the page now shown lists it, and when the
+    topic has ended meanwhile (it can still be left, and is read for its name)."""
+    reader = harness.reader(706)
+    first = await reader.send("/topics")
+    message_id = first.sent[0].message_id
+    health = await _topic_id(harness, "health")
+    assert "صحة" not in first.text  # on the second page
+    on = await reader.press_data(message_id, f"1:tt:{health}:0", strict=False)
+    assert on.callback_answer is not None and "صحة" in (on.callback_answer["text"] or "")
+    assert on.edited == []  # the first page shows nothing of it: nothing to edit
+    await harness.news.store.topics.set_state(health, TopicStatus.ARCHIVED)
+    off = await reader.press_data(message_id, f"1:tt:{health}:0", strict=False)
+    assert off.callback_answer is not None and "صحة" in (off.callback_answer["text"] or "")
+    assert await harness.news.store.subscriptions.topic_ids(706) == set()
     assert harness.emulator.refusals == []
 
 

@@ -4,11 +4,11 @@ engine in tests/store/conftest.py (today SQLite in a temporary file)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.models import ParsedItem, ReaderStatus, TopicKind, TopicSpec
+from bot.models import ArticleKind, ParsedItem, ReaderStatus, TopicKind, TopicSpec
 from bot.store import StoreError, StoreRejected
 from bot.store.protocols import NewsStore
 from tests.store.conftest import StoreOpener
@@ -239,6 +239,41 @@ async def test_remembered_searches_and_pages_follow_every_change_from_any_connec
         first = await mine.articles.latest(10)
         first.clear()
         assert len(await mine.articles.latest(10)) == 2
+    finally:
+        await other.close()
+        await mine.close()
+
+
+async def test_a_page_is_the_count_and_the_latest_rows_and_follows_changes(open_store: StoreOpener) -> None:
+    """`page` answers as `count` and `latest` would, the page moved within those there are, and a
+    change from another connection shows at the next ask, as for `latest`."""
+    mine = await open_store()
+    other = await open_store()
+    try:
+        section = await mine.topics.upsert(TopicSpec("world", "عربي ودولي"))
+        day = datetime(2026, 3, 1, tzinfo=UTC)
+        await mine.articles.upsert_many(
+            [
+                (item(f"i{n}", f"خبر {n}", published_at=day + timedelta(hours=n)), [section.id] if n % 2 else [])
+                for n in range(5)
+            ]
+        )
+        assert await mine.articles.page(2, 0) == (5, 0, await mine.articles.latest(2, 0))
+        assert await mine.articles.page(2, 2) == (5, 2, await mine.articles.latest(2, 4))
+        assert [a.headline for a in (await mine.articles.page(2, 2))[2]] == ["خبر 0"]
+        assert (await mine.articles.page(2, 9))[:2] == (5, 2) and (await mine.articles.page(2, -3))[:2] == (5, 0)
+        assert await mine.articles.page(2, 1, topic_id=section.id) == (
+            2,
+            0,
+            await mine.articles.latest(2, topic_id=section.id),
+        )
+        assert await mine.articles.page(2, 0, kind=ArticleKind.VIDEO) == (0, 0, [])
+
+        await other.articles.upsert_many([(item("new", "خبر جديد", published_at=day + timedelta(days=1)), [])])
+        total, number, items = await mine.articles.page(2, 0)
+        assert (total, number) == (6, 0) and [a.headline for a in items] == ["خبر جديد", "خبر 4"]
+        items.clear()  # a caller's list is its own
+        assert len((await mine.articles.page(2, 0))[2]) == 2
     finally:
         await other.close()
         await mine.close()

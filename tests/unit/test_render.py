@@ -164,3 +164,36 @@ def test_truncate_words_properties(text: str, limit: int) -> None:
     else:
         assert out.endswith("…")
         assert text.startswith(out[:-1])
+
+
+def test_a_remembered_page_of_headlines_is_the_page_rendered_now_as_the_clock_moves() -> None:
+    """The same page is rendered once while every «منذ …» on it reads the same; a minute that
+    changes one, another digit set or zone renders it again, as `render` would now."""
+    from bot.models import ArticleKind, ArticleSummary
+    from bot.services.reading import Page
+    from bot.ui.pages import headlines_text
+
+    now = [NOW]
+    renderer = Renderer(default_templates_dir(), tz=RIYADH, clock=lambda: now[0])
+    items = [
+        ArticleSummary(1, "خبر أول", "", None, NOW - timedelta(seconds=30), NOW, ArticleKind.ARTICLE, "صحة", "health"),
+        ArticleSummary(2, "خبر ثان", "", None, NOW - timedelta(minutes=59, seconds=50), NOW, ArticleKind.ARTICLE),
+        ArticleSummary(3, "خبر بلا تاريخ", "", None, None, NOW, ArticleKind.ARTICLE),
+    ]
+    page = Page(items, 0, 3, 23)
+
+    def fresh(ad: bool, tz: ZoneInfo) -> str:
+        return renderer.render("latest.html.j2", page=page, ad=ad, tz=tz)
+
+    first = headlines_text(renderer, "latest.html.j2", page, False, RIYADH)
+    assert first == fresh(False, RIYADH) and "الآن" in first and "منذ 59 دقيقة" in first
+    assert headlines_text(renderer, "latest.html.j2", Page(list(items), 0, 3, 23), False, RIYADH) is first
+    now[0] = NOW + timedelta(seconds=20)  # «منذ ساعة» and «منذ دقيقة»
+    moved = headlines_text(renderer, "latest.html.j2", page, False, RIYADH)
+    assert moved != first and moved == fresh(False, RIYADH) and "منذ ساعة" in moved
+    assert headlines_text(renderer, "latest.html.j2", page, True, RIYADH) == fresh(True, RIYADH) != moved
+    cairo = ZoneInfo("Africa/Cairo")
+    assert headlines_text(renderer, "latest.html.j2", page, False, cairo) == fresh(False, cairo)
+    assert headlines_text(renderer, "videos.html.j2", page, False, RIYADH) == renderer.render(
+        "videos.html.j2", page=page, ad=False, tz=RIYADH
+    )

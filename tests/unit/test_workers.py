@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
-from bot.runtime.workers import Sharding, frame, read_frame, shard_key
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from bot.devtools.harness import TEST_TOKEN
+from bot.runtime.workers import Sharding, frame, lighten, read_frame, shard_key, shown_keyboard
 
 USER = {"id": 1234, "is_bot": False, "first_name": "ليلى"}
 CHAT = {"id": 1234, "type": "private"}
@@ -48,11 +52,12 @@ class _Pool:
 
     def __init__(self) -> None:
         self.handed: list[int] = []
+        self.raws: list[dict[str, Any]] = []
 
-    def dispatch(self, raw: dict[str, object]) -> bool:
-        user = raw["message"]["from"]["id"]  # type: ignore[index]
-        if user % 2:
-            self.handed.append(raw["update_id"])  # type: ignore[arg-type]
+    def dispatch(self, raw: dict[str, Any]) -> bool:
+        if shard_key(raw) % 2:
+            self.handed.append(raw["update_id"])
+            self.raws.append(raw)
             return True
         return False
 
@@ -80,3 +85,85 @@ def test_answers_that_are_not_updates_pass_unchanged() -> None:
     for body in (b"not json", b'{"ok": false, "description": "Conflict"}', b'{"ok": true, "result": []}'):
         assert sharding.keep(body) == body
     assert sharding.next_offset == 0
+
+
+KEYBOARD = {
+    "inline_keyboard": [
+        [{"text": "1", "callback_data": "1:ar:7"}, {"text": "2", "callback_data": "1:ar:8"}],
+        [{"text": "التالي ›", "callback_data": "1:lt:1"}, {"text": "🌐", "url": "https://arabic.rt.com/"}],
+    ]
+}
+
+
+def _pressed(**extra: object) -> dict[str, Any]:
+    bot_user = {"id": 7, "is_bot": True, "first_name": "أخبار", "username": "news_bot"}
+    message = {
+        "message_id": 41,
+        "date": 1796108786,
+        "chat": CHAT,
+        "from": bot_user,
+        "text": "📰 آخر الأخبار\n1. خبر",
+        "entities": [{"type": "bold", "offset": 0, "length": 14}],
+        "link_preview_options": {"is_disabled": True},
+        **extra,
+    }
+    query = {"id": "q", "from": USER, "chat_instance": "c", "data": "1:lt:1", "message": message}
+    return {"update_id": 20, "callback_query": query}
+
+
+def test_a_pressed_message_keeps_what_handlers_read_and_its_keyboard_as_telegram_sent_it() -> None:
+    raw = _pressed(reply_markup=KEYBOARD)
+    assert lighten(raw) is True
+    update = Update.de_json(raw, Bot(TEST_TOKEN))
+    query = update.callback_query
+    assert query is not None and isinstance(query.message, Message)
+    message = query.message
+    assert (message.chat_id, message.message_id, message.text) == (1234, 41, "📰 آخر الأخبار\n1. خبر")
+    assert query.from_user.id == 1234 and query.data == "1:lt:1" and update.effective_user is not None
+    assert message.entities == () and message.from_user is None and message.reply_markup is None
+    # the same keyboard the bot would build: what the handlers compare before editing
+    built = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton("1", callback_data="1:ar:7"), InlineKeyboardButton("2", callback_data="1:ar:8")],
+            [
+                InlineKeyboardButton("التالي ›", callback_data="1:lt:1"),
+                InlineKeyboardButton("🌐", url="https://arabic.rt.com/"),
+            ],
+        ]
+    )
+    assert shown_keyboard(message) == built.to_dict()
+    assert lighten(raw) is False  # once is enough
+
+
+def test_a_message_not_lightened_gives_its_parsed_keyboard_and_one_without_gives_none() -> None:
+    full = Update.de_json(_pressed(reply_markup=KEYBOARD), Bot(TEST_TOKEN))
+    assert full.callback_query is not None and isinstance(full.callback_query.message, Message)
+    assert shown_keyboard(full.callback_query.message) == KEYBOARD  # webhook mode: PTB parsed it
+    bare = _pressed()
+    lighten(bare)
+    plain = Update.de_json(bare, Bot(TEST_TOKEN))
+    assert plain.callback_query is not None and isinstance(plain.callback_query.message, Message)
+    assert shown_keyboard(plain.callback_query.message) is None
+
+
+def test_other_updates_and_inaccessible_messages_are_left_as_they_are() -> None:
+    message = {"message_id": 1, "date": 5, "chat": CHAT, "from": USER, "text": "/latest", "entities": []}
+    assert lighten({"update_id": 1, "message": message}) is False and "from" in message
+    gone = {"message_id": 1, "date": 0, "chat": CHAT}
+    query = {"id": "q", "from": USER, "chat_instance": "c", "data": "1:lt:1", "message": gone}
+    assert lighten({"update_id": 2, "callback_query": query}) is False
+    inline = {"id": "q", "from": USER, "chat_instance": "c", "data": "x", "inline_message_id": "m"}
+    assert lighten({"update_id": 3, "callback_query": inline}) is False
+
+
+def test_the_getupdates_answer_lightens_pressed_messages_with_one_process_too() -> None:
+    sharding = Sharding()
+    body = json.dumps({"ok": True, "result": [_pressed(reply_markup=KEYBOARD)]}, ensure_ascii=False).encode()
+    kept = json.loads(sharding.keep(body))["result"][0]["callback_query"]["message"]
+    assert "entities" not in kept and "reply_markup" not in kept and kept["newsbot_shown_keyboard"] == KEYBOARD
+    pool = _Pool()
+    sharding.pool = pool  # type: ignore[assignment]
+    handed = _pressed(reply_markup=KEYBOARD)
+    handed["callback_query"]["from"] = {"id": 3, "is_bot": False, "first_name": "س"}
+    sharding.keep(json.dumps({"ok": True, "result": [handed]}).encode())
+    assert pool.handed == [20] and "entities" not in pool.raws[0]["callback_query"]["message"]

@@ -9,7 +9,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from bot.models import Article, ArticleKind, ArticleSummary, ParsedItem, UpsertOutcome
 from bot.store import rows
-from bot.store.cache import RememberedAnswers
+from bot.store.cache import RememberedAnswers, remembered_page
 from bot.store.postgres import search
 from bot.store.postgres.db import PgDatabase, Record, now_ts
 from bot.store.postgres.topics import PgTopicRepository
@@ -231,6 +231,18 @@ class PgArticleRepository:
             return tuple(rows.summary(r) for r in await self._db.fetch(sql, *params, limit, offset))
 
         return list(await self._remembered.recall(("latest", limit, offset, topic_id, kind), load))
+
+    async def page(
+        self, size: int, page: int, *, topic_id: int | None = None, kind: ArticleKind | None = None
+    ) -> tuple[int, int, list[ArticleSummary]]:
+        return await remembered_page(
+            self._remembered,
+            ("page", size, page, topic_id, kind),
+            size,
+            page,
+            lambda: self.count(topic_id=topic_id, kind=kind),
+            lambda offset: self.latest(size, offset, topic_id=topic_id, kind=kind),
+        )
 
     async def count(self, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> int:
         where, params = self._filters(topic_id, kind)

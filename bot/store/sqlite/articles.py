@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot.models import Article, ArticleKind, ArticleSummary, ParsedItem, UpsertOutcome, UpsertStatus
 from bot.store import rows
-from bot.store.cache import RememberedAnswers
+from bot.store.cache import RememberedAnswers, remembered_page
 from bot.store.hashing import content_hash
 from bot.store.records import (
     STORY_CANDIDATES,
@@ -231,6 +231,18 @@ class ArticleRepository:
             return tuple(rows.summary(r) for r in await self._db.fetch_all(sql, (*params, limit, offset)))
 
         return list(await self._remembered.recall(("latest", limit, offset, topic_id, kind), load))
+
+    async def page(
+        self, size: int, page: int, *, topic_id: int | None = None, kind: ArticleKind | None = None
+    ) -> tuple[int, int, list[ArticleSummary]]:
+        return await remembered_page(
+            self._remembered,
+            ("page", size, page, topic_id, kind),
+            size,
+            page,
+            lambda: self.count(topic_id=topic_id, kind=kind),
+            lambda offset: self.latest(size, offset, topic_id=topic_id, kind=kind),
+        )
 
     async def count(self, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> int:
         where, params = self._filters(topic_id, kind)
