@@ -38,6 +38,7 @@ import asyncio
 import contextlib
 import dataclasses
 import multiprocessing
+import queue
 import sys
 import tempfile
 import time
@@ -427,6 +428,10 @@ def main() -> None:
             print(f"    plain PTB send loop (no store):          {sent / plain:,.0f} messages/s")
     finally:
         stop.set()
+        # the emulator's process sends what it saw when stopped; read it, or its queue's feeder
+        # blocks on a full pipe and neither process exits
+        with contextlib.suppress(queue.Empty):
+            port_out.get(timeout=30)
         server.join(timeout=10)
 
 
