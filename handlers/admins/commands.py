@@ -141,13 +141,13 @@ async def broadcast_answer(update: Update, context: NewsContext) -> None:
         return
     match = BROADCAST_DATA.match(query.data or "")
     if not context.news.is_admin(query.from_user.id) or match is None:
-        await query.answer("هذا الزر للمحررين فقط.")
+        await query.answer(context.renderer.render_plain("admin_button.html.j2", view="editors_only"))
         return
     choice, token = match.groups()
     drafts: dict[str, tuple[str, BroadcastPlan]] = (context.chat_data or {}).get(_DRAFTS, {})
     draft = drafts.pop(token, None)
     if draft is None:
-        await query.answer("انتهت صلاحية هذه المعاينة: أرسل /broadcast من جديد.")
+        await query.answer(context.renderer.render_plain("admin_button.html.j2", view="expired", command="broadcast"))
         return
     kind, plan = draft
     render = context.renderer.render

@@ -50,14 +50,14 @@ async def withdraw_answer(update: Update, context: NewsContext) -> None:
         return
     match = WITHDRAW_DATA.match(query.data or "")
     if not context.news.is_admin(query.from_user.id) or match is None:
-        await query.answer("هذا الزر للمحررين فقط.")
+        await query.answer(context.renderer.render_plain("admin_button.html.j2", view="editors_only"))
         return
     choice, raw_id = match.groups()
     if choice == "no":
         await query.answer()
         await query.edit_message_text(context.renderer.render("withdraw_result.html.j2", report=None))
         return
-    await query.answer("جارٍ السحب…")
+    await query.answer(context.renderer.render_plain("admin_button.html.j2", view="withdrawing"))
     # Where delivery runs (the leader), its job runner and budget; elsewhere one over this process's budget.
     jobs = getattr(context.news.delivery, "jobs", None)
     if not isinstance(jobs, MessageJobs):

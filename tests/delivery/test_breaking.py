@@ -215,3 +215,21 @@ async def test_bad_broadcasts_are_one_clear_arabic_line_and_store_nothing(harnes
     assert await h.news.store.deliveries.count_by_state() == dict.fromkeys(
         ("queued", "sending", "sent", "failed", "cancelled"), 0
     )
+
+
+async def test_confirmation_buttons_answer_others_and_stale_previews_in_arabic(harness: BotHarness) -> None:
+    """A confirmation button pressed by a reader who is not an editor, or on a preview the bot no
+    longer holds, is answered with a short Arabic notice (templates/admin_button.html.j2)."""
+    h = harness
+    reader = h.reader(731)
+    first = await reader.send("/start")
+    message_id = first.sent[0].message_id
+    for data in ("bc:ok:abcdef", "wd:ok:1"):
+        reply = await reader.press_data(message_id, data, strict=False)
+        assert reply.sent == [] and reply.callback_answer is not None
+        assert reply.callback_answer["text"] == "هذا الزر للمحررين فقط."
+    admin = h.reader(ADMIN_ID)
+    started = await admin.send("/start")
+    stale = await admin.press_data(started.sent[0].message_id, "bc:ok:abcdef", strict=False)
+    assert stale.callback_answer is not None
+    assert stale.callback_answer["text"] == "انتهت صلاحية هذه المعاينة: أرسل /broadcast من جديد."
