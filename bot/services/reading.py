@@ -25,6 +25,7 @@ from bot.models import (
     WordKind,
     offered_zone,
 )
+from bot.store.cache import clamp_page, page_count
 from bot.store.protocols import NewsStore
 from bot.text.arabic import clean_text
 
@@ -134,18 +135,10 @@ class InlineBatch:
 
 
 def _topics_page(everything: list[tuple[Topic, bool]], page: int) -> TopicsPage:
-    pages = _pages(len(everything), TOPICS_PAGE_SIZE)
-    page = _clamp(page, pages)
+    pages = page_count(len(everything), TOPICS_PAGE_SIZE)
+    page = clamp_page(page, pages)
     chunk = everything[page * TOPICS_PAGE_SIZE : (page + 1) * TOPICS_PAGE_SIZE]
     return TopicsPage([TopicState(t, mine) for t, mine in chunk], page, pages, len(everything))
-
-
-def _pages(total: int, size: int) -> int:
-    return max(1, -(-total // size))
-
-
-def _clamp(page: int, pages: int) -> int:
-    return min(max(page, 0), pages - 1)
 
 
 def parse_article_id(raw: str | None) -> int | None:
@@ -177,7 +170,7 @@ class Reading:
 
     async def latest(self, page: int = 0, *, topic_id: int | None = None, kind: ArticleKind | None = None) -> Page:
         total, page, items = await self.store.articles.page(PAGE_SIZE, page, topic_id=topic_id, kind=kind)
-        return Page(items, page, _pages(total, PAGE_SIZE), total)
+        return Page(items, page, page_count(total, PAGE_SIZE), total)
 
     async def videos(self, page: int = 0) -> Page:
         """Articles of kind video; when there are none, the «فيديوهات» section."""
@@ -273,8 +266,8 @@ class Reading:
         total = await self.store.articles.search_count(query)
         if not total and page == 0:  # counted for editors (/stats): the words, never who searched
             await self.store.articles.record_miss(query)
-        pages = _pages(total, PAGE_SIZE)
-        page = _clamp(page, pages)
+        pages = page_count(total, PAGE_SIZE)
+        page = clamp_page(page, pages)
         items = await self.store.articles.search(query, PAGE_SIZE, page * PAGE_SIZE) if total else []
         return SearchOutcome(query, "ok", Page(items, page, pages, total))
 

@@ -44,6 +44,16 @@ class RememberedAnswers:
         return value
 
 
+def page_count(total: int, size: int) -> int:
+    """How many pages of `size` hold `total` rows: at least one, an empty one when there are none."""
+    return max(1, -(-total // size))
+
+
+def clamp_page(page: int, pages: int) -> int:
+    """`page` (from 0) brought within `pages`: a stale button's page past the end shows the last."""
+    return min(max(page, 0), pages - 1)
+
+
 async def remembered_page(
     remembered: RememberedAnswers,
     key: Hashable,
@@ -58,8 +68,7 @@ async def remembered_page(
 
     async def load() -> tuple[int, int, tuple[T, ...]]:
         total = await count()
-        pages = max(1, -(-total // size))
-        number = min(max(page, 0), pages - 1)
+        number = clamp_page(page, page_count(total, size))
         return total, number, tuple(await rows(number * size))
 
     total, number, found = await remembered.recall(key, load)
