@@ -279,12 +279,34 @@ async def test_pages_are_extracted_in_a_pool_of_processes_at_a_lower_cpu_priorit
         executor = service._executor
         assert isinstance(executor, ProcessPoolExecutor)
         pids = list(executor._processes)  # the pool's own record of its processes
-        niceness = [os.getpriority(os.PRIO_PROCESS, pid) for pid in pids]
+        expected = min(os.nice(0) + EXTRACTION_NICENESS, 19)
+        # A task runs in a process only after the process's initializer: what these read is the
+        # priority pages are extracted at.
+        loop = asyncio.get_running_loop()
+        extracted_at = await asyncio.gather(
+            *(loop.run_in_executor(executor, os.getpriority, os.PRIO_PROCESS, 0) for _ in range(4))
+        )
+        # Both pages may have been extracted by the first process while the second was still
+        # starting (seen on a loaded machine): each process is waited for until its initializer
+        # has run, which the pool does before it takes any task.
+        niceness = [await _settled_niceness(pid, expected) for pid in pids]
     finally:
         await service.stop()
     assert all(result.items for result in results)
     assert len(pids) == 2 and os.getpid() not in pids
-    assert all(n >= min(os.nice(0) + EXTRACTION_NICENESS, 19) for n in niceness)
+    assert all(n >= expected for n in extracted_at)
+    assert all(n >= expected for n in niceness)
+
+
+async def _settled_niceness(pid: int, expected: int) -> int:
+    """The process's niceness once it reaches `expected`, or as it is after a minute."""
+    niceness = os.getpriority(os.PRIO_PROCESS, pid)
+    for _ in range(600):
+        if niceness >= expected:
+            break
+        await asyncio.sleep(0.1)
+        niceness = os.getpriority(os.PRIO_PROCESS, pid)
+    return niceness
 
 
 async def test_a_pool_whose_processes_die_is_replaced_once_and_every_page_still_extracted(
