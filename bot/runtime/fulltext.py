@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import multiprocessing
 import os
@@ -73,6 +74,13 @@ PARK_AFTER = IDLE_POLL  # a backlog item whose site is not asked for longer goes
 # CPU, 256 a call 1.3 s).
 DRAIN_BATCH = 128
 DRAIN_PAUSE = 0.02  # seconds between two such calls (one costs about 5 ms of CPU)
+
+
+@functools.lru_cache(maxsize=4 * 4096)
+def _site(url: str) -> str:
+    """The site a page is asked of (host and port), remembered: the filler looks at every waiting
+    item's site each time a read ends (8,500 parses of the same addresses for 200 pages)."""
+    return site_of(url) or ""
 
 
 class PageProblem(Exception):
@@ -255,7 +263,7 @@ class FullText:
             job = backlog.popleft()
             if job.article_id in self._reads:
                 continue
-            host = site_of(job.url) or ""
+            host = _site(job.url)
             free_at = self._host_free_at.get(host, 0.0)
             if free_at > now + PARK_AFTER:
                 parked.setdefault(int(free_at + 0.999), []).append(job.article_id)
@@ -275,7 +283,7 @@ class FullText:
         return soonest, parked
 
     def _begin(self, job: FullTextJob) -> asyncio.Task[bool]:
-        host = site_of(job.url) or ""
+        host = _site(job.url)
         self._per_host[host] = self._per_host.get(host, 0) + 1
         self._downloading[job.article_id] = host
         task = asyncio.create_task(self._read(job), name=f"fulltext-{job.article_id}")
@@ -304,7 +312,7 @@ class FullText:
     async def _read(self, job: FullTextJob) -> bool:
         """Read one page and store what it gave, or why not. Never raises (but when cancelled)."""
         settings = self.settings
-        host = site_of(job.url) or ""
+        host = _site(job.url)
         try:
             try:
                 try:
@@ -421,7 +429,7 @@ class FullText:
         now = self.clock()
         if retry_after is not None:
             delay = max(delay, retry_after)
-            host = site_of(job.url) or ""
+            host = _site(job.url)
             self._host_free_at[host] = max(self._host_free_at.get(host, 0.0), now + retry_after)
         await self.store.fulltext.fail(job.article_id, reason, retry_at=int(now + delay + 0.999))
         if self.metrics is not None:
