@@ -160,9 +160,9 @@ class _Guarded(OSError):
 
 
 class _PublicResolver(AbstractResolver):
-    """The connector's resolver: resolves with :func:`resolve_public` and gives the connector only the
-    addresses it has just checked, whatever DNS says afterwards (aiohttp caches them for
-    DNS_CACHE_SECONDS, checked as they are)."""
+    """The connector's resolver: resolves and checks as :func:`resolve_public` does and gives the
+    connector only the addresses it has just checked, whatever DNS says afterwards (aiohttp keeps
+    them for DNS_CACHE_SECONDS, checked as they are)."""
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
