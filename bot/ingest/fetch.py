@@ -6,10 +6,22 @@ checks each address before asking it: only http and https, and a host that resol
 addresses — loopback, private, link-local, shared, multicast, reserved and unspecified addresses
 (IPv4-mapped and 6to4/Teredo-embedded IPv4 included) are refused with the reason. A host could
 answer the check with a public address and the connection with an internal one (DNS rebinding), so
-the client's connections go through :class:`PublicOnlyTransport`, which resolves, checks and then
-connects to the very address it checked. `NEWSBOT_FETCH_ALLOW_PRIVATE=1` lifts all of this for
-local use (a feed served on the same machine, the tests' loopback servers).
+the client's connections (:func:`fetch_client`) resolve through :class:`_PublicResolver`, which checks
+and hands the connector only the addresses it checked, and its socket factory refuses an internal
+address written in the URL itself. `NEWSBOT_FETCH_ALLOW_PRIVATE=1` lifts all of this for local use
+(a feed served on the same machine, the tests' loopback servers).
 """
+
+# aiohttp, not httpx: the full-text filler (bot/runtime/fulltext.py) downloads on the bot's own event
+# loop, beside readers' answers, and httpx's CPU there broke issue 14's target (bench/bench_fulltext.py:
+# /latest p99 while 200 pages fill ≤ 1.2 × idle). Measured with 400 pages of 29-115 KB from a loopback
+# aiohttp server, 8 at once: httpx via fetch_url 3.6 ms CPU a page (2.4 ms with sniffio installed:
+# httpcore's failing `import sniffio` searches sys.path on every request), aiohttp's ClientSession
+# 0.29 ms. Through fetch_url on the same pages (84 KB on average), 400 at 8 at once: httpx 3.6-3.9 ms a
+# page, 4.4-4.6 ms public-only; aiohttp 0.74-0.89 ms public-only (its checks and lookups included),
+# 1.5 ms with allow_private, whose client takes proxies from the environment as before (aiohttp reads
+# them on every request: 0.52 ms without).
+# The same reason moved python-telegram-bot to aiohttp (bot/runtime/telegram_http.py).
 
 from __future__ import annotations
 
@@ -17,14 +29,15 @@ import asyncio
 import ipaddress
 import socket
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
-import httpx
+import aiohttp
+from aiohttp import AddrInfoType
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.ingest.result import SourceError
 
@@ -32,6 +45,9 @@ MAX_BYTES = 5 * 1024 * 1024  # a feed or an article page is far smaller; anythin
 TIMEOUT_SECONDS = 20.0
 USER_AGENT = "newsbot-ingest/0.1 (+https://github.com/; Arabic news bot)"
 MAX_REDIRECTS = 10
+MAX_CONNECTIONS = 256  # open sockets per client; callers limit themselves below it (the filler: ≤ 256 pages at once)
+DNS_CACHE_SECONDS = 10  # aiohttp keeps a host's checked addresses this long
+CHUNK_BYTES = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -84,26 +100,39 @@ def internal_kind(ip: IPAddress) -> str | None:
     return next((name for name, hit in checks if hit), None)
 
 
+def _refuse_internal(host: str, address: str) -> None:
+    """FetchRefused when `address`, which `host` resolves to, is internal."""
+    ip = ipaddress.ip_address(address)
+    kind = internal_kind(ip)
+    if kind is not None:
+        raise FetchRefused(f"refused: {host} resolves to {ip}, an internal address ({kind})")
+
+
+async def _public_addresses(
+    host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
+) -> list[tuple[socket.AddressFamily, str]]:
+    """(family, address) for every address `host` resolves to, all of them public; FetchRefused
+    naming the first internal one otherwise, SourceError when it does not resolve."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise SourceError(f"{host} does not resolve ({exc})") from None
+    found: list[tuple[socket.AddressFamily, str]] = []
+    for kind, _, _, _, sockaddr in infos:
+        address = str(sockaddr[0]).split("%", 1)[0]
+        _refuse_internal(host, address)
+        if all(address != seen for _, seen in found):
+            found.append((kind, address))
+    if not found:
+        raise SourceError(f"{host} does not resolve")
+    return found
+
+
 async def resolve_public(host: str, port: int) -> list[str]:
     """The addresses `host` resolves to, every one of them public; FetchRefused naming the first
     internal one otherwise, SourceError when it does not resolve."""
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise SourceError(f"{host} does not resolve ({exc})") from None
-    addresses: list[str] = []
-    for *_, sockaddr in infos:
-        text = str(sockaddr[0]).split("%", 1)[0]
-        ip = ipaddress.ip_address(text)
-        kind = internal_kind(ip)
-        if kind is not None:
-            raise FetchRefused(f"refused: {host} resolves to {ip}, an internal address ({kind})")
-        if text not in addresses:
-            addresses.append(text)
-    if not addresses:
-        raise SourceError(f"{host} does not resolve")
-    return addresses
+    return [address for _, address in await _public_addresses(host, port)]
 
 
 async def check_public_url(url: str) -> None:
@@ -121,66 +150,68 @@ async def check_public_url(url: str) -> None:
     await resolve_public(host, port or (443 if scheme == "https" else 80))
 
 
-class _PublicBackend(httpcore.AsyncNetworkBackend):
-    """Connects only to the public addresses it has just checked, whatever DNS says afterwards."""
+class _Guarded(OSError):
+    """A refusal or a failed lookup inside aiohttp's connector, which expects OSError there; it
+    arrives as a ClientConnectorError's `os_error`, and :func:`fetch_url` raises `error` again."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
-        self._inner = inner
+    def __init__(self, error: SourceError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+
+class _PublicResolver(AbstractResolver):
+    """The connector's resolver: resolves and checks as :func:`resolve_public` does and gives the
+    connector only the addresses it has just checked, whatever DNS says afterwards (aiohttp keeps
+    them for DNS_CACHE_SECONDS, checked as they are)."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         try:
-            addresses = await resolve_public(host, port)
+            found = await _public_addresses(host, port, family)
         except SourceError as exc:
-            raise httpcore.ConnectError(str(exc)) from None
-        error: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._inner.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc
-        assert error is not None
-        raise error
+            raise _Guarded(exc) from None
+        flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
+        return [
+            ResolveResult(hostname=host, host=address, port=port, family=kind, proto=0, flags=flags)
+            for kind, address in found
+        ]
 
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("refused: unix sockets are not the public web")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+    async def close(self) -> None:
+        return None
 
 
-class PublicOnlyTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with its connection pool on :class:`_PublicBackend`, no proxies from the
-    environment (a proxy would connect where it likes)."""
+def _public_socket(addr_info: AddrInfoType) -> socket.socket:
+    """The connector's socket factory: the last look at the very address about to be connected to.
+    aiohttp does not ask the resolver for an address written in the URL (http://127.0.0.1/), so this
+    is where such an address is refused when :func:`check_public_url` was not asked first."""
+    family, type_, proto, _, sockaddr = addr_info
+    address = str(sockaddr[0]).split("%", 1)[0]
+    try:
+        _refuse_internal(address, address)
+    except FetchRefused as exc:
+        raise _Guarded(exc) from None
+    return socket.socket(family=family, type=type_, proto=proto)
 
-    def __init__(self) -> None:
-        super().__init__(trust_env=False)
-        # The pool is httpx's private attribute (0.28); httpcore's pool and backend are public API.
-        # tests/ingest/test_fetch_guard.py connects through this transport, so a change shows there.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            network_backend=_PublicBackend(httpcore.AnyIOBackend()),
-        )
 
+def fetch_client(*, allow_private: bool = False) -> aiohttp.ClientSession:
+    """The HTTP client for reading sources: public addresses only unless `allow_private`. The caller
+    closes it (`async with`, or `await client.close()`).
 
-def fetch_client(*, allow_private: bool = False) -> httpx.AsyncClient:
-    """The HTTP client for reading sources: public addresses only unless `allow_private`."""
+    Public-only, connections go through :class:`_PublicResolver` and :func:`_public_socket`, and no
+    proxy is taken from the environment (a proxy would connect where it likes); a TCP connector
+    cannot reach a unix socket. With `allow_private`, proxies come from the environment as before.
+    """
     if allow_private:
-        return httpx.AsyncClient()
-    return httpx.AsyncClient(transport=PublicOnlyTransport())
+        connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, ttl_dns_cache=DNS_CACHE_SECONDS)
+        return aiohttp.ClientSession(connector=connector, trust_env=True)
+    connector = aiohttp.TCPConnector(
+        limit=MAX_CONNECTIONS,
+        ttl_dns_cache=DNS_CACHE_SECONDS,
+        resolver=_PublicResolver(),
+        socket_factory=_public_socket,
+    )
+    return aiohttp.ClientSession(connector=connector, trust_env=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +248,7 @@ def read_path(source: str, *, max_bytes: int = MAX_BYTES) -> Fetched:
 
 
 async def fetch_url(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     url: str,
     *,
     etag: str | None = None,
@@ -237,6 +268,7 @@ async def fetch_url(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=deadline_seconds, sock_read=deadline_seconds)
     current = url
     try:
         async with asyncio.timeout(deadline_seconds):
@@ -245,11 +277,9 @@ async def fetch_url(
                     await check_public_url(current)
                 elif urlsplit(current).scheme.lower() not in ("http", "https"):
                     raise FetchRefused(f"refused: {current} is not an http or https address")
-                async with client.stream(
-                    "GET", current, headers=headers, timeout=httpx.Timeout(deadline_seconds), follow_redirects=False
-                ) as response:
+                async with client.get(current, headers=headers, timeout=timeout, allow_redirects=False) as response:
                     location = response.headers.get("Location")
-                    if response.status_code in _REDIRECTS and location:
+                    if response.status in _REDIRECTS and location:
                         current = urljoin(current, location.strip())
                         continue
                     return await _read(response, url, current, etag, last_modified, max_bytes)
@@ -261,13 +291,20 @@ async def fetch_url(
     except SourceError as exc:
         text = str(exc)
         raise SourceError(text if text.startswith(url) else f"{url}{_via(url, current)}: {text}") from None
+    except aiohttp.ServerTimeoutError:  # a connect or read timeout; before TimeoutError, which it also is
+        raise SourceError(f"{url}: timed out after {deadline_seconds:g} s") from None
     except TimeoutError:
         raise SourceError(f"{url}: no complete answer within {deadline_seconds:g} s") from None
-    except httpx.TimeoutException:
-        raise SourceError(f"{url}: timed out after {deadline_seconds:g} s") from None
-    except httpx.HTTPError as exc:
-        if str(exc).startswith("refused:"):  # _PublicBackend, at the connection
-            raise FetchRefused(f"{url}{_via(url, current)}: {exc}") from None
+    except aiohttp.InvalidURL:
+        raise FetchRefused(f"{url}{_via(url, current)}: refused: {current} is not a valid address") from None
+    except aiohttp.TooManyRedirects:  # not raised with allow_redirects=False; named as our own count is
+        raise SourceError(f"{url}: more than {MAX_REDIRECTS} redirects") from None
+    except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, _Guarded):  # fetch_client's resolver or socket factory
+            error = exc.os_error.error
+            raise type(error)(f"{url}{_via(url, current)}: {error}") from None
+        raise SourceError(f"{url}: unreachable ({type(exc).__name__}: {exc})") from None
+    except aiohttp.ClientError as exc:  # the server dropped the connection, a broken body or encoding, …
         raise SourceError(f"{url}: unreachable ({type(exc).__name__}: {exc})") from None
 
 
@@ -276,14 +313,19 @@ def _via(url: str, current: str) -> str:
 
 
 async def _read(
-    response: httpx.Response, url: str, final: str, etag: str | None, last_modified: str | None, max_bytes: int
+    response: aiohttp.ClientResponse,
+    url: str,
+    final: str,
+    etag: str | None,
+    last_modified: str | None,
+    max_bytes: int,
 ) -> Fetched:
-    if response.status_code == 304:
+    if response.status == 304:
         return Fetched(url, b"", True, etag, last_modified, final)
-    if response.status_code >= 400:
+    if response.status >= 400:
         raise HTTPStatusError(
-            f"{url}: HTTP {response.status_code} {response.reason_phrase}",
-            response.status_code,
+            f"{url}: HTTP {response.status} {response.reason or _phrase(response.status)}",
+            response.status,
             retry_after_seconds(response.headers.get("Retry-After")),
         )
     declared = response.headers.get("Content-Length")
@@ -291,7 +333,7 @@ async def _read(
         raise SourceError(f"{url}: {declared} bytes is over the {max_bytes}-byte cap")
     chunks: list[bytes] = []
     received = 0
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.content.iter_chunked(CHUNK_BYTES):  # decoded (gzip, deflate) bytes
         received += len(chunk)
         if received > max_bytes:
             raise SourceError(f"{url}: more than the {max_bytes}-byte cap")
@@ -305,3 +347,10 @@ async def _read(
         final,
         response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower() or None,
     )
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import aiohttp
 from tqdm import tqdm
 
 from bot.ingest.fetch import MAX_BYTES, TIMEOUT_SECONDS, Fetched, fetch_client, fetch_url, is_url, read_path
@@ -122,7 +122,7 @@ class _Ingestor:
     def __init__(
         self,
         store: NewsStore,
-        http: httpx.AsyncClient | None,
+        http: aiohttp.ClientSession | None,
         progress: bool,
         max_bytes: int,
         timeout: float,
@@ -170,7 +170,9 @@ class _Ingestor:
             fetched = await self._fetch(self.http, source, etag, last_modified)
         return fetched, feed.topic_slug if feed else None
 
-    async def _fetch(self, client: httpx.AsyncClient, url: str, etag: str | None, last_modified: str | None) -> Fetched:
+    async def _fetch(
+        self, client: aiohttp.ClientSession, url: str, etag: str | None, last_modified: str | None
+    ) -> Fetched:
         return await fetch_url(
             client,
             url,
@@ -253,7 +255,7 @@ async def ingest_sources(
     sources: Sequence[str],
     *,
     progress: bool = False,
-    http: httpx.AsyncClient | None = None,
+    http: aiohttp.ClientSession | None = None,
     max_bytes: int = MAX_BYTES,
     timeout: float = TIMEOUT_SECONDS,
     allow_private: bool = False,

@@ -38,7 +38,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
-import httpx
+import aiohttp
 
 from bot.config import Settings
 from bot.ingest.fetch import FetchRefused, HTTPStatusError, fetch_client, fetch_url
@@ -154,7 +154,7 @@ class FullText:
         settings: Settings,
         *,
         metrics: Metrics | None = None,
-        client: httpx.AsyncClient | None = None,
+        client: aiohttp.ClientSession | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -192,7 +192,7 @@ class FullText:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         if self._owns_client:
-            await self._client.aclose()
+            await self._client.close()
 
     def kick(self) -> None:
         """New items were stored: look at the queue now."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -123,7 +124,7 @@ async def test_every_redirect_hop_is_checked(internal: Internal, monkeypatch: py
             await real_check(url)
 
     monkeypatch.setattr(fetch, "check_public_url", check)
-    async with httpx.AsyncClient() as client:
+    async with aiohttp.ClientSession() as client:
         with pytest.raises(FetchRefused) as refused:
             await fetch_url(client, first)
     assert f"(redirected to {internal.base}/panel)" in str(refused.value)
@@ -132,13 +133,20 @@ async def test_every_redirect_hop_is_checked(internal: Internal, monkeypatch: py
 
 
 async def test_a_redirect_to_another_scheme_is_refused(internal: Internal) -> None:
-    async with httpx.AsyncClient() as client:
+    async with aiohttp.ClientSession() as client:
         with pytest.raises(FetchRefused, match=r"file:///etc/passwd is not an http or https address"):
             await fetch_url(client, f"{internal.base}/to-file", allow_private=True)
 
 
+@pytest.mark.parametrize(
+    ("host", "refusal"),
+    [
+        ("127.0.0.1", r"refused: 127\.0\.0\.1 resolves to 127\.0\.0\.1"),  # the socket factory: no lookup for it
+        ("localhost", r"refused: localhost resolves to (127\.0\.0\.1|::1), an internal"),  # the resolver
+    ],
+)
 async def test_the_connection_itself_goes_only_to_a_checked_public_address(
-    internal: Internal, monkeypatch: pytest.MonkeyPatch
+    internal: Internal, monkeypatch: pytest.MonkeyPatch, host: str, refusal: str
 ) -> None:
     """DNS rebinding: a check that passed does not matter, the connection resolves and checks again."""
 
@@ -146,10 +154,31 @@ async def test_the_connection_itself_goes_only_to_a_checked_public_address(
         return None
 
     monkeypatch.setattr(fetch, "check_public_url", passes)
+    url = internal.base.replace("127.0.0.1", host) + "/panel"
     async with fetch_client() as client:
-        with pytest.raises(FetchRefused, match=r"refused: 127\.0\.0\.1 resolves to 127\.0\.0\.1"):
-            await fetch_url(client, f"{internal.base}/panel")
+        with pytest.raises(FetchRefused, match=refusal) as refused:
+            await fetch_url(client, url)
+        assert str(refused.value).startswith(f"{url}: refused: ")
+        with pytest.raises(aiohttp.ClientConnectorError):  # the client alone, without fetch_url
+            await client.get(url)
     assert internal.hits == []
+
+
+async def test_the_resolver_gives_the_connector_only_what_it_checked() -> None:
+    resolver = fetch._PublicResolver()
+    (result,) = await resolver.resolve("8.8.8.8", 443, family=socket.AF_UNSPEC)
+    assert (result["host"], result["port"], result["family"]) == ("8.8.8.8", 443, socket.AF_INET)
+    with pytest.raises(OSError, match="refused: localhost resolves to") as refused:
+        await resolver.resolve("localhost", 80, family=socket.AF_UNSPEC)
+    assert isinstance(refused.value, fetch._Guarded) and isinstance(refused.value.error, FetchRefused)
+
+
+async def test_the_public_client_takes_no_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://10.0.0.1:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://10.0.0.1:3128")
+    async with fetch_client() as client:
+        assert client.trust_env is False
+        assert isinstance(client.connector, aiohttp.TCPConnector) and client.connector.limit == fetch.MAX_CONNECTIONS
 
 
 async def test_allowing_private_addresses_follows_the_redirect(internal: Internal, tmp_path: Path) -> None:

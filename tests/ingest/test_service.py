@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -24,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 RT = ARABIC_NEWS / "feeds" / "rt-arabic.xml"
 SKY = ARABIC_NEWS / "feeds" / "sky-news-arabia.xml"
 CNN = ARABIC_NEWS / "articles" / "arabic.cnn.com_arabic_article.html"
+GZIPPED = b"<html><body>" + "<p>خبر عاجل</p>".encode() * 2000 + b"</body></html>"  # 44 KB, 193 bytes gzipped
 
 
 @pytest.fixture
@@ -167,6 +169,10 @@ class _Server:
         await self.stall.wait()
         return web.Response(text="late")
 
+    async def gzipped(self, request: web.Request) -> web.Response:
+        self.requests.append(dict(request.headers))
+        return web.Response(body=gzip.compress(GZIPPED), content_type="text/html", headers={"Content-Encoding": "gzip"})
+
     async def big(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse()  # chunked: no Content-Length to refuse early
         await response.prepare(request)
@@ -184,6 +190,7 @@ async def server() -> AsyncIterator[tuple[str, _Server]]:
     app.router.add_get("/article.html", state.page)
     app.router.add_get("/slow", state.slow)
     app.router.add_get("/big", state.big)
+    app.router.add_get("/gzip", state.gzipped)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -197,7 +204,7 @@ async def server() -> AsyncIterator[tuple[str, _Server]]:
 async def test_url_feed_then_304_with_stored_etag(store: Store, server: tuple[str, _Server]) -> None:
     base, state = server
     url = f"{base}/rt.xml"
-    async with httpx.AsyncClient() as http:
+    async with aiohttp.ClientSession() as http:
         first = await ingest_sources(store, [url], http=http, allow_private=True)
         assert first.added == 10 and first.failed_sources == []
         feed = await store.feeds.get(url)
@@ -210,7 +217,7 @@ async def test_url_feed_then_304_with_stored_etag(store: Store, server: tuple[st
 
 async def test_url_article_page(store: Store, server: tuple[str, _Server]) -> None:
     base, _ = server
-    async with httpx.AsyncClient() as http:
+    async with aiohttp.ClientSession() as http:
         report = await ingest_sources(store, [f"{base}/article.html"], http=http, allow_private=True)
     assert report.added == 1
     article = await store.articles.by_guid("http://arabic.cnn.com/2013/middle_east/8/3/syria.clashes/index.html")
@@ -219,16 +226,27 @@ async def test_url_article_page(store: Store, server: tuple[str, _Server]) -> No
 
 async def test_stalling_url_times_out_with_the_source_named(server: tuple[str, _Server]) -> None:
     base, _ = server
-    async with httpx.AsyncClient() as http:
+    async with aiohttp.ClientSession() as http:
         with pytest.raises(SourceError, match=rf"^{base}/slow: .*0.2 s"):
             await fetch_url(http, f"{base}/slow", deadline_seconds=0.2, allow_private=True)
 
 
 async def test_body_over_the_cap_is_refused_while_streaming(server: tuple[str, _Server]) -> None:
     base, _ = server
-    async with httpx.AsyncClient() as http:
+    async with aiohttp.ClientSession() as http:
         with pytest.raises(SourceError, match="cap"):
             await fetch_url(http, f"{base}/big", max_bytes=10_000, allow_private=True)
+
+
+async def test_a_gzipped_body_is_decoded_and_the_cap_counts_decoded_bytes(server: tuple[str, _Server]) -> None:
+    base, state = server
+    assert len(gzip.compress(GZIPPED)) < 10_000 < len(GZIPPED)
+    async with aiohttp.ClientSession() as http:
+        fetched = await fetch_url(http, f"{base}/gzip", allow_private=True)
+        assert fetched.data == GZIPPED and fetched.content_type == "text/html"
+        assert state.requests[-1]["Accept-Encoding"] == "gzip, deflate"
+        with pytest.raises(SourceError, match=r"more than the 10000-byte cap"):
+            await fetch_url(http, f"{base}/gzip", max_bytes=10_000, allow_private=True)
 
 
 async def test_unreachable_url_and_404_are_recorded(store: Store, server: tuple[str, _Server]) -> None:
@@ -238,7 +256,7 @@ async def test_unreachable_url_and_404_are_recorded(store: Store, server: tuple[
         closed_port = sock.getsockname()[1]
     dead = f"http://127.0.0.1:{closed_port}/feed.xml"
     missing = f"{base}/nothing.xml"
-    async with httpx.AsyncClient() as http:
+    async with aiohttp.ClientSession() as http:
         report = await ingest_sources(store, [dead, missing], http=http, allow_private=True)
     reasons = dict(report.failed_sources)
     assert reasons[dead].startswith(f"{dead}: unreachable")
