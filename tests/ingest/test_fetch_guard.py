@@ -181,6 +181,36 @@ async def test_the_public_client_takes_no_proxy_from_the_environment(monkeypatch
         assert isinstance(client.connector, aiohttp.TCPConnector) and client.connector.limit == fetch.MAX_CONNECTIONS
 
 
+async def test_a_local_fetch_goes_straight_to_the_server_whatever_proxy_the_environment_names(
+    internal: Internal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NEWSBOT_FETCH_ALLOW_PRIVATE is for a feed on this machine or network: an HTTP_PROXY meant for
+    the web is not asked (here a loopback server that would answer 502 to anything)."""
+    proxied: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        proxied.append(str(request.url))
+        return web.Response(status=502)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        address = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        monkeypatch.setenv("HTTP_PROXY", address)
+        monkeypatch.setenv("http_proxy", address)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        async with fetch_client(allow_private=True) as client:
+            fetched = await fetch_url(client, f"{internal.base}/panel", allow_private=True)
+    finally:
+        await runner.cleanup()
+    assert fetched.data == INTERNAL_FEED and internal.hits == ["/panel"]
+    assert proxied == []
+
+
 async def test_allowing_private_addresses_follows_the_redirect(internal: Internal, tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "news.db")
     try:
