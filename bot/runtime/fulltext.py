@@ -56,7 +56,7 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 IDLE_POLL = 10.0  # seconds between looks at the queue when nothing is due (other processes store too)
 BACKLOG_PER_SLOT = 4  # items taken from the store per concurrent read
 # Pages downloaded and waiting for (or in) extraction, per download slot: a slot is freed when its page
-# is downloaded, so a read's ~14 ms of extraction and its store write do not lengthen every slot's
+# is downloaded, so a read's 20-28 ms of extraction and its store write do not lengthen every slot's
 # cycle (at 150 ms a page, 25 rounds of 8: 4.4 s instead of 3.75 s); bounded, so that when extraction
 # is slower than the downloads, at most this many pages more wait in memory and downloads wait for them.
 EXTRACTING_PER_SLOT = 1
@@ -373,8 +373,8 @@ class FullText:
 
     async def _extracted(self, data: bytes, url: str) -> ParseResult:
         """The extraction, in the pool of NEWSBOT_FULLTEXT_PROCESSES processes (trafilatura holds an
-        interpreter for a while: about 14 ms a page on the saved pages, the filler's bound on CPU). The processes start
-        as pages come (the pool adds one only when none is idle). A pool whose process died is
+        interpreter for a while: 20-28 ms a page on the saved pages, the filler's bound on CPU). The
+        processes start as pages come (the pool adds one only when none is idle). A pool whose process died is
         replaced once, by whichever of the reads it held learns it first; the others try the new one."""
         loop = asyncio.get_running_loop()
         for attempt in (1, 2):
