@@ -299,8 +299,6 @@ async def fetch_url(
         raise SourceError(f"{url}: no complete answer within {deadline_seconds:g} s") from None
     except aiohttp.InvalidURL:
         raise FetchRefused(f"{url}{_via(url, current)}: refused: {current} is not a valid address") from None
-    except aiohttp.TooManyRedirects:  # not raised with allow_redirects=False; named as our own count is
-        raise SourceError(f"{url}: more than {MAX_REDIRECTS} redirects") from None
     except aiohttp.ClientConnectorError as exc:
         if isinstance(exc.os_error, _Guarded):  # fetch_client's resolver or socket factory
             error = exc.os_error.error
