@@ -107,12 +107,6 @@ def _start_extraction() -> None:
     import bot.ingest.parsers.article_html  # noqa: F401 - imported once, before the first page
 
 
-def _scheduling() -> tuple[int, int | None]:
-    """In an extraction process: (its niceness, its scheduling class where the platform has one)."""
-    policy = os.sched_getscheduler(0) if hasattr(os, "sched_getscheduler") else None
-    return os.getpriority(os.PRIO_PROCESS, 0), policy
-
-
 def _extract(data: bytes, url: str, tz: tzinfo) -> ParseResult:
     """In an extraction process: the article on the page."""
     from bot.ingest.parsers.article_html import parse_article_html

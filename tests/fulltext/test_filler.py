@@ -18,8 +18,9 @@ import pytest
 
 from bot.config import Settings
 from bot.runtime import fulltext
-from bot.runtime.fulltext import EXTRACTION_NICENESS, SITE_FAILURES_TO_PAUSE, FullText, _scheduling
+from bot.runtime.fulltext import EXTRACTION_NICENESS, SITE_FAILURES_TO_PAUSE, FullText
 from bot.store.protocols import NewsStore
+from tests.fulltext.in_pool import scheduling
 from tests.fulltext.support import PageServer, fulltext_settings, item, serve_pages
 
 
@@ -283,7 +284,7 @@ async def test_pages_are_extracted_in_a_pool_of_processes_at_a_lower_cpu_priorit
         # A task runs in a process only after the process's initializer: what these read is the
         # priority pages are extracted at.
         loop = asyncio.get_running_loop()
-        extracted_at = await asyncio.gather(*(loop.run_in_executor(executor, _scheduling) for _ in range(4)))
+        extracted_at = await asyncio.gather(*(loop.run_in_executor(executor, scheduling) for _ in range(4)))
         # Both pages may have been extracted by the first process while the second was still
         # starting (seen on a loaded machine): each process is waited for until its initializer
         # has run, which the pool does before it takes any task.
